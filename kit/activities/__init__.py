@@ -1,0 +1,127 @@
+"""The activity registry: each step of a meeting runs one activity type.
+
+An activity is one module in this package, its templates under
+``kit/templates/activities/<name>/``, and one line in ``ACTIVITIES`` below. The base class
+:class:`Activity` documents every hook; nothing outside this package knows any activity by name.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, ClassVar, Mapping
+
+from flask_babel import LazyString
+from flask_babel import lazy_gettext as _l
+
+from kit.errors import KitError
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from kit.models import Contribution, Participant, Step
+
+
+class Activity:
+    """How one step works: what participants may send, what shows where, what the minutes say.
+
+    An instance wraps one step; ``self.options`` are the step's options, already validated by
+    :meth:`validate_options` when the meeting was created from its template.
+    """
+
+    #: the type name used in meeting templates (``activity = "board"``)
+    name: ClassVar[str]
+    #: what facilitators read in the admin page and console
+    label: ClassVar[LazyString]
+    #: True when a participant has one contribution per step that a new one replaces (a check-in);
+    #: False when each contribution is a new item (a board card)
+    one_per_participant: ClassVar[bool] = False
+    #: the facilitator actions :meth:`perform` accepts, beyond moving between steps
+    facilitator_actions: ClassVar[frozenset[str]] = frozenset()
+
+    def __init__(self, step: Step) -> None:
+        self.step = step
+        self.options: Mapping[str, Any] = step.options or {}
+
+    # -- preparing ---------------------------------------------------------------------------
+    @classmethod
+    def validate_options(cls, options: Mapping[str, Any]) -> dict[str, Any]:
+        """Check a template's options for this activity; return them completed with defaults.
+
+        Raise :class:`kit.errors.OptionError` naming the option at fault.
+        """
+        return dict(options)
+
+    # -- participants ------------------------------------------------------------------------
+    def validate_submission(self, data: Any, participant: Participant) -> dict[str, Any]:
+        """Check what a phone sent; return the clean data to store, or raise InvalidInput."""
+        raise NotImplementedError
+
+    def after_submission(self, db: Session, participant: Participant, data: Mapping[str, Any]) -> None:
+        """Called in the same transaction once a submission is stored (e.g. to update a profile)."""
+
+    def summary(self, data: Mapping[str, Any]) -> str:
+        """One line that reminds a participant what they sent, shown on their phone."""
+        return str(data.get("text", ""))
+
+    # -- facilitator -------------------------------------------------------------------------
+    def perform(self, db: Session, action: str, payload: Mapping[str, Any]) -> None:
+        """Carry out one of :attr:`facilitator_actions`; raise KitError when it cannot be done."""
+        raise KitError("unknown_action", _l("This action does not exist for this step."))
+
+    # -- showing -----------------------------------------------------------------------------
+    def template(self, view: str) -> str:
+        """The Jinja template for a view: ``screen``, ``console``, ``phone`` or ``_item``.
+
+        ``screen`` and ``console`` show the whole step; ``_item`` shows one contribution (sent
+        alone when it arrives); ``phone`` is the participant's form.
+        """
+        return f"activities/{self.name}/{view}.html"
+
+    def item_key(self, contribution: Contribution) -> str:
+        """The key a view uses to find this contribution again: a newer one with the same key replaces it."""
+        return f"c{contribution.id}"
+
+    def item_data(self, contribution: Contribution) -> dict[str, Any]:
+        """A contribution as plain data, for the live layer's clients and the minutes' JSON."""
+        return {
+            "id": contribution.id,
+            "key": self.item_key(contribution),
+            "step_id": contribution.step_id,
+            "author": contribution.participant.display_name,
+            "data": dict(contribution.data),
+            "created_at": contribution.created_at.isoformat(),
+        }
+
+    # -- minutes -----------------------------------------------------------------------------
+    def minutes_section(self, contributions: list[Contribution]) -> str:
+        """The Markdown body of this step in the minutes (the step's heading is added around it)."""
+        raise NotImplementedError
+
+
+from kit.activities.board import Board  # noqa: E402
+from kit.activities.checkin import CheckIn  # noqa: E402
+
+#: type name → activity class; adding an activity is one line here
+ACTIVITIES: dict[str, type[Activity]] = {
+    CheckIn.name: CheckIn,
+    Board.name: Board,
+}
+
+
+class UnknownActivity(KitError):
+    def __init__(self, name: str) -> None:
+        super().__init__(
+            "unknown_activity",
+            _l('Unknown activity "%(name)s" (known: %(known)s).', name=name, known=", ".join(sorted(ACTIVITIES))),
+        )
+
+
+def activity_class(name: str) -> type[Activity]:
+    """The class registered for a type name; a clear error for an unknown one."""
+    try:
+        return ACTIVITIES[name]
+    except KeyError:
+        raise UnknownActivity(name) from None
+
+
+def activity_for(step: Step) -> Activity:
+    return activity_class(step.activity)(step)

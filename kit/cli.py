@@ -1,0 +1,155 @@
+"""The `kit` command: serve, prepare a meeting from a template, print the version.
+
+This module imports nothing heavy at the top: `kit serve` must choose the async server (and let
+it patch the standard library, for eventlet and gevent) before Flask and its friends are imported.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import sys
+import warnings
+from pathlib import Path
+from typing import Sequence
+
+DEFAULT_PORT = 8000
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if args.version:
+        from kit import __version__
+
+        print(f"kit {__version__}")
+        return 0
+    if args.command is None:
+        parser.print_help()
+        return 2
+    if getattr(args, "database", None):
+        os.environ["KIT_DATABASE_URL"] = args.database
+    return int(args.handler(args) or 0)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="kit", description="Run the live meetings of a local network.")
+    parser.add_argument("--version", action="store_true", help="print the version and stop")
+    commands = parser.add_subparsers(dest="command")
+
+    serve = commands.add_parser("serve", help="start the server")
+    serve.add_argument("--host", default="0.0.0.0", help="address to listen on (default: all, so phones can join)")
+    serve.add_argument("--port", type=int, default=int(os.environ.get("PORT", DEFAULT_PORT)))
+    serve.add_argument("--database", help="SQLAlchemy URL (default: a SQLite file in the instance folder)")
+    serve.set_defaults(handler=serve_command)
+
+    meeting = commands.add_parser("meeting", help="work with meetings")
+    meeting_commands = meeting.add_subparsers(dest="meeting_command", required=True)
+    new = meeting_commands.add_parser("new", help="prepare a meeting from a template file and print its links")
+    new.add_argument("template", type=Path, help="a meeting template, e.g. sessions/rencontre-mensuelle.toml")
+    new.add_argument("--title")
+    new.add_argument("--date", help="YYYY-MM-DD")
+    new.add_argument("--place", default="")
+    new.add_argument("--host", default="0.0.0.0", help="the address kit serve listens on (for the links)")
+    new.add_argument("--port", type=int, default=int(os.environ.get("PORT", DEFAULT_PORT)))
+    new.add_argument("--database", help="SQLAlchemy URL (default: a SQLite file in the instance folder)")
+    new.set_defaults(handler=meeting_new_command)
+    return parser
+
+
+def _patch_for_async_mode() -> str:
+    """Let eventlet or gevent patch the standard library before anything else is imported.
+
+    The mode stays a setting (KIT_ASYNC_MODE); kit's own code never imports either library.
+    """
+    mode = os.environ.get("KIT_ASYNC_MODE", "eventlet")
+    if mode == "eventlet":
+        # kit knows eventlet is in maintenance mode; the setting offers gevent and threading
+        warnings.filterwarnings("ignore", message="(?s).*Eventlet is deprecated")
+        importlib.import_module("eventlet").monkey_patch()
+    elif mode == "gevent":
+        importlib.import_module("gevent.monkey").patch_all()
+    return mode
+
+
+def serve_command(args: argparse.Namespace) -> int:
+    _patch_for_async_mode()
+    from sqlalchemy import select
+
+    from kit import create_app, links, qr
+    from kit.db import get_session
+    from kit.extensions import socketio
+    from kit.lan import public_url
+    from kit.models import Meeting, Status
+
+    base = os.environ.get("KIT_PUBLIC_URL") or public_url(args.host, args.port)
+    app = create_app({"PUBLIC_URL": base})
+    local = f"http://127.0.0.1:{args.port}"
+    with app.test_request_context(base_url=local):
+        db = get_session()
+        # the meeting people are most likely about to join: the newest one not yet closed
+        upcoming = db.scalars(
+            select(Meeting).where(Meeting.status.in_([Status.PREPARED.value, Status.LIVE.value]))
+            .order_by(Meeting.created_at.desc())
+        ).first()
+        join = links.join_url(upcoming) if upcoming else links.home_url()
+        admin = f"{local}/admin?token={app.config['ADMIN_TOKEN']}"
+        print(f"kit is running. Facilitator, open this admin link (keep it private):\n\n    {admin}\n", flush=True)
+        if upcoming:
+            print(f"Phones join \"{upcoming.title}\" at {join} (code {upcoming.display_code})", flush=True)
+        else:
+            print(f"Phones join at {join}", flush=True)
+        print(qr.terminal(join), flush=True)
+        print(f"Database: {_safe_url(app.config['DATABASE_URL'])}   Instance folder: {app.instance_path}", flush=True)
+        print("Stop with Ctrl+C.", flush=True)
+    try:
+        socketio.run(app, host=args.host, port=args.port, log_output=False, allow_unsafe_werkzeug=True)
+    except OSError as error:
+        print(f"kit cannot listen on {args.host}:{args.port}: {error.strerror or error}. "
+              f"Is another server using this port? Try --port {args.port + 1}.", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        pass
+    return 0
+
+
+def meeting_new_command(args: argparse.Namespace) -> int:
+    from datetime import date
+
+    from kit import create_app, links, meetings
+    from kit.db import get_session
+    from kit.errors import KitError
+    from kit.lan import public_url
+    from kit.meeting_templates import load_template
+
+    base = os.environ.get("KIT_PUBLIC_URL") or public_url(args.host, args.port)
+    app = create_app({"PUBLIC_URL": base, "ASYNC_MODE": "threading"})
+    with app.test_request_context(base_url=base):
+        try:
+            template = load_template(args.template)
+            meeting_date = date.fromisoformat(args.date) if args.date else None
+            meeting = meetings.create_meeting(get_session(), template, title=args.title, meeting_date=meeting_date,
+                                              place=args.place)
+        except KitError as error:
+            print(f"kit: {error.message}", file=sys.stderr)
+            return 1
+        except ValueError:
+            print(f"kit: the date {args.date!r} is not valid; write it as YYYY-MM-DD.", file=sys.stderr)
+            return 1
+        print(f"meeting: {meeting.title}")
+        print(f"code:    {meeting.display_code}")
+        print(f"console: {links.console_url(meeting)}")
+        print(f"screen:  {links.screen_url(meeting)}")
+        print(f"join:    {links.join_url(meeting)}")
+    return 0
+
+
+def _safe_url(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

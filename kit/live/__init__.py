@@ -1,0 +1,28 @@
+"""The live layer: one Socket.IO namespace per kind of view, one room per meeting.
+
+``/screen`` is the projected screen (read-only), ``/console`` the facilitator's, ``/phone`` a
+participant's. Every event is documented in docs/protocol.md.
+"""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from kit.extensions import socketio
+from kit.live.counts import CountBroadcaster
+from kit.ratelimit import RateLimiter
+
+_namespaces_registered = False
+
+
+def register_live(app: Flask) -> None:
+    global _namespaces_registered
+    if not _namespaces_registered:
+        from kit.live.namespaces import ConsoleNamespace, PhoneNamespace, ScreenNamespace
+
+        socketio.on_namespace(ScreenNamespace("/screen"))
+        socketio.on_namespace(ConsoleNamespace("/console"))
+        socketio.on_namespace(PhoneNamespace("/phone"))
+        _namespaces_registered = True
+    app.extensions["kit.counts"] = CountBroadcaster(app)
+    app.extensions["kit.rate_limiter"] = RateLimiter(app.config["RATE_LIMIT"], app.config["RATE_WINDOW"])

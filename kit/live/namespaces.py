@@ -1,0 +1,274 @@
+"""The three namespaces. Handlers stay thin: check who is asking, call kit.meetings, broadcast.
+
+Every event a client sends gets an ack: ``{"ok": true, ...}`` or
+``{"ok": false, "error": {"code", "message"}}`` with the message in the viewer's language.
+"""
+
+from __future__ import annotations
+
+import functools
+import hmac
+import logging
+from dataclasses import dataclass
+from typing import Any, Callable, ClassVar
+
+from flask import current_app, request
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_socketio import Namespace, emit, join_room
+
+from kit import meetings
+from kit.activities import activity_for
+from kit.db import get_session
+from kit.errors import Forbidden, InvalidInput, KitError
+from kit.live import broadcast
+from kit.live.state import own_item, phone_snapshot, room, state
+from kit.models import Meeting, Participant
+from kit.validation import client_id, require_mapping
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Viewer:
+    meeting_id: int
+    lang: str
+    participant_id: int | None = None
+
+
+def answers(handler: Callable[..., dict[str, Any]]) -> Callable[..., dict[str, Any]]:
+    """Turn a handler's refusals into error acks; nothing half-done stays in the session."""
+
+    @functools.wraps(handler)
+    def wrapper(self: LiveNamespace, *args: Any) -> dict[str, Any]:
+        try:
+            return handler(self, *args)
+        except KitError as error:
+            get_session().rollback()
+            return error.as_ack()
+        except Exception:
+            get_session().rollback()
+            log.exception("live event %s failed", handler.__name__)
+            return {"ok": False, "error": {"code": "internal",
+                                           "message": _("Something went wrong on the server. Please try again.")}}
+
+    return wrapper
+
+
+def _same_secret(given: object, expected: str) -> bool:
+    return isinstance(given, str) and hmac.compare_digest(given.encode(), expected.encode())
+
+
+class LiveNamespace(Namespace):
+    """What every view shares: connecting to a meeting, getting its snapshot, asking for it again."""
+
+    view: ClassVar[str]
+
+    def __init__(self, namespace: str) -> None:
+        super().__init__(namespace)
+        self.viewers: dict[str, Viewer] = {}
+
+    def trigger_event(self, event: str, *args: Any) -> Any:
+        # an event this view may not send still gets an answer, never silence
+        if event not in ("connect", "disconnect") and not hasattr(self, f"on_{event}"):
+            event = "unknown_event"
+        return super().trigger_event(event, *args)
+
+    # -- connecting ------------------------------------------------------------------------------
+    def on_connect(self, auth: Any = None) -> None:
+        if request.sid in self.viewers:
+            raise ConnectionRefusedError({"code": "already_connected", "message": _("Already connected.")})
+        db = get_session()
+        try:
+            auth = require_mapping(auth)
+            code = auth.get("meeting")
+            if not isinstance(code, str):
+                raise InvalidInput(_l("The message was not understood. Please reload the page."), code="bad_request")
+            meeting = meetings.get_meeting(db, code)
+            viewer = self.authenticate(meeting, auth)
+        except KitError as error:
+            raise ConnectionRefusedError(error.as_ack()["error"]) from None
+        self.viewers[request.sid] = viewer
+        join_room(room(meeting.id))
+        join_room(room(meeting.id, viewer.lang))
+        emit("snapshot", self.snapshot(meeting, viewer))
+
+    def on_disconnect(self, reason: Any = None) -> None:
+        self.viewers.pop(request.sid, None)
+
+    def authenticate(self, meeting: Meeting, auth: Any) -> Viewer:
+        """Check the credentials in `auth` for this view; raise KitError to refuse."""
+        raise NotImplementedError
+
+    def snapshot(self, meeting: Meeting, viewer: Viewer) -> dict[str, Any]:
+        return state(get_session(), meeting, self.view, viewer.lang)
+
+    def viewer(self) -> Viewer:
+        viewer = self.viewers.get(request.sid)
+        if viewer is None:
+            raise KitError("not_connected", _l("The connection was lost. Please reload the page."))
+        return viewer
+
+    def meeting(self) -> Meeting:
+        meeting = get_session().get(Meeting, self.viewer().meeting_id)
+        if meeting is None:
+            raise KitError("not_found", _l("This meeting no longer exists."))
+        return meeting
+
+    @staticmethod
+    def _lang() -> str:
+        return str(get_locale() or "fr")
+
+    # -- events ----------------------------------------------------------------------------------
+    @answers
+    def on_sync(self, *_args: Any) -> dict[str, Any]:
+        """Send the whole current state again (a view that doubts it is up to date)."""
+        return {"ok": True, "snapshot": self.snapshot(self.meeting(), self.viewer())}
+
+    @answers
+    def on_unknown_event(self, *_args: Any) -> dict[str, Any]:
+        raise Forbidden(_l("This action is not allowed from this page."))
+
+
+class ScreenNamespace(LiveNamespace):
+    """The projected screen: shows, never changes anything."""
+
+    view = "screen"
+
+    def authenticate(self, meeting: Meeting, auth: Any) -> Viewer:
+        key = auth.get("key")
+        if not (_same_secret(key, meeting.screen_key) or _same_secret(key, meeting.facilitator_key)):
+            raise Forbidden(_l("This screen link is not valid. Open the screen from the console."))
+        return Viewer(meeting.id, self._lang())
+
+
+class ConsoleNamespace(LiveNamespace):
+    """The facilitator's console: drives the meeting."""
+
+    view = "console"
+
+    def authenticate(self, meeting: Meeting, auth: Any) -> Viewer:
+        if not _same_secret(auth.get("key"), meeting.facilitator_key):
+            raise Forbidden(_l("This console link is not valid."))
+        return Viewer(meeting.id, self._lang())
+
+    def _changed(self, meeting: Meeting) -> dict[str, Any]:
+        broadcast.meeting_changed(get_session(), meeting)
+        return {"ok": True, "version": meeting.version, "status": meeting.status,
+                "current_step_id": meeting.current_step_id}
+
+    @answers
+    def on_start(self, *_args: Any) -> dict[str, Any]:
+        meeting = self.meeting()
+        meetings.start(get_session(), meeting)
+        return self._changed(meeting)
+
+    @answers
+    def on_next(self, *_args: Any) -> dict[str, Any]:
+        meeting = self.meeting()
+        meetings.move(get_session(), meeting, +1)
+        return self._changed(meeting)
+
+    @answers
+    def on_previous(self, *_args: Any) -> dict[str, Any]:
+        meeting = self.meeting()
+        meetings.move(get_session(), meeting, -1)
+        return self._changed(meeting)
+
+    @answers
+    def on_goto(self, payload: Any = None, *_args: Any) -> dict[str, Any]:
+        step_id = require_mapping(payload).get("step_id")
+        meeting = self.meeting()
+        meetings.go_to_step(get_session(), meeting, step_id)
+        return self._changed(meeting)
+
+    @answers
+    def on_close(self, *_args: Any) -> dict[str, Any]:
+        meeting = self.meeting()
+        meetings.close(get_session(), meeting)
+        return self._changed(meeting)
+
+    @answers
+    def on_publish(self, *_args: Any) -> dict[str, Any]:
+        meeting = self.meeting()
+        meetings.publish(get_session(), meeting)
+        return self._changed(meeting)
+
+    @answers
+    def on_act(self, payload: Any = None, *_args: Any) -> dict[str, Any]:
+        """An action of the current step's activity (see Activity.facilitator_actions)."""
+        payload = require_mapping(payload)
+        meeting = self.meeting()
+        meetings.require_live(meeting)
+        step = meeting.current_step
+        activity = activity_for(step) if step else None
+        action = payload.get("action")
+        if activity is None or action not in activity.facilitator_actions:
+            raise KitError("unknown_action", _l("This action does not exist for this step."))
+        db = get_session()
+        activity.perform(db, action, payload)
+        meetings.bump_version(db, meeting)
+        db.commit()
+        return self._changed(meeting)
+
+
+class PhoneNamespace(LiveNamespace):
+    """A participant's phone: joins, sends contributions, follows the steps."""
+
+    view = "phone"
+
+    def authenticate(self, meeting: Meeting, auth: Any) -> Viewer:
+        token = auth.get("token")
+        if token is None:
+            # not joined yet: may only send `join`
+            return Viewer(meeting.id, self._lang())
+        participant = meetings.get_participant(get_session(), meeting, token)
+        if participant is None:
+            raise KitError("unknown_participant", _l("We do not know you in this meeting yet. Please join again."))
+        return Viewer(meeting.id, self._lang(), participant.id)
+
+    def snapshot(self, meeting: Meeting, viewer: Viewer) -> dict[str, Any]:
+        db = get_session()
+        participant = db.get(Participant, viewer.participant_id) if viewer.participant_id else None
+        return phone_snapshot(db, meeting, participant, viewer.lang)
+
+    def participant(self) -> Participant:
+        viewer = self.viewer()
+        participant = get_session().get(Participant, viewer.participant_id) if viewer.participant_id else None
+        if participant is None:
+            raise KitError("not_joined", _l("Please give your name first."))
+        return participant
+
+    @answers
+    def on_join(self, payload: Any = None, *_args: Any) -> dict[str, Any]:
+        """Join with a name (and optionally structure and territory); the ack carries the secret token."""
+        payload = require_mapping(payload)
+        viewer = self.viewer()
+        if viewer.participant_id is not None:
+            raise KitError("already_joined", _l("You have already joined this meeting."))
+        meeting = self.meeting()
+        config = current_app.config
+        participant = meetings.join(
+            get_session(), meeting, payload.get("name"), payload.get("structure"), payload.get("territory"),
+            viewer.lang, max_name=config["MAX_NAME_LENGTH"], max_field=config["MAX_FIELD_LENGTH"],
+        )
+        viewer.participant_id = participant.id
+        broadcast.counts_changed(meeting)
+        return {"ok": True, "token": participant.token, "snapshot": self.snapshot(meeting, viewer)}
+
+    @answers
+    def on_contribute(self, payload: Any = None, *_args: Any) -> dict[str, Any]:
+        """A contribution: stored once per client id, acknowledged, then shown on the screen."""
+        payload = require_mapping(payload)
+        cid = client_id(payload.get("client_id"))
+        participant = self.participant()
+        db = get_session()
+        meeting = self.meeting()
+        already = meetings.find_sent(db, participant, cid)
+        if already is None and not current_app.extensions["kit.rate_limiter"].allow(participant.id):
+            raise KitError("rate_limited", _l("You are sending a lot very quickly. Please wait a few seconds."))
+        outcome = meetings.contribute(db, meeting, participant, payload.get("step_id"), cid, payload.get("data"))
+        if outcome.changed:
+            broadcast.contribution_stored(meeting, outcome.contribution)
+        return {"ok": True, **own_item(outcome.contribution)}

@@ -1,0 +1,97 @@
+"""What each kind of view shows: the same for every viewer of that kind and language.
+
+A snapshot (on connect) and a change of step or status send this state whole; a new
+contribution sends just its item. Phones never receive other people's contributions one by
+one: they get counts, coalesced (see counts.py), so the traffic grows with the room, not its square.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import render_template
+from flask_babel import force_locale
+from sqlalchemy.orm import Session
+
+from kit import links, meetings
+from kit.activities import activity_for
+from kit.models import Contribution, Meeting, Participant, Step
+
+VIEWS = ("screen", "console", "phone")
+
+
+def room(meeting_id: int, lang: str | None = None) -> str:
+    return f"meeting:{meeting_id}" if lang is None else f"meeting:{meeting_id}:{lang}"
+
+
+def meeting_info(meeting: Meeting) -> dict[str, Any]:
+    return {
+        "code": meeting.code,
+        "title": meeting.title,
+        "status": meeting.status,
+        "current_step_id": meeting.current_step_id,
+        "steps": [{"id": s.id, "position": s.position, "title": s.title, "activity": s.activity} for s in meeting.steps],
+    }
+
+
+def step_info(step: Step | None) -> dict[str, Any] | None:
+    if step is None:
+        return None
+    return {"id": step.id, "position": step.position, "title": step.title, "prompt": step.prompt,
+            "activity": step.activity}
+
+
+def state(db: Session, meeting: Meeting, view: str, lang: str) -> dict[str, Any]:
+    """The whole of what `view` shows now, in `lang`."""
+    step = meeting.current_step
+    activity = activity_for(step) if step else None
+    items = meetings.contributions(db, step) if step and view != "phone" else []
+    with force_locale(lang):
+        html = render_template(
+            f"live/{view}.html", meeting=meeting, step=step, activity=activity, items=items,
+            counts=meetings.counts(db, meeting), links=links,
+        )
+    payload: dict[str, Any] = {
+        "version": meeting.version,
+        "meeting": meeting_info(meeting),
+        "step": step_info(step),
+        "html": html,
+    }
+    if view != "phone" and activity is not None:
+        payload["items"] = [activity.item_data(c) for c in items]
+    return payload
+
+
+def phone_snapshot(db: Session, meeting: Meeting, participant: Participant | None, lang: str) -> dict[str, Any]:
+    """A phone's state plus what is its own: who it is and what it sent (all steps)."""
+    payload = state(db, meeting, "phone", lang)
+    payload["counts"] = meetings.counts(db, meeting)
+    if participant is None:
+        payload["me"] = None
+        payload["mine"] = []
+        return payload
+    payload["me"] = {"name": participant.display_name, "structure": participant.structure,
+                     "territory": participant.territory}
+    payload["mine"] = [own_item(c) for c in meetings.own_contributions(db, participant)]
+    return payload
+
+
+def own_item(contribution: Contribution) -> dict[str, Any]:
+    """One of a phone's own contributions, as its ack and its snapshot describe it."""
+    activity = activity_for(contribution.step)
+    return {
+        "id": contribution.id,
+        "key": activity.item_key(contribution),
+        "client_id": contribution.client_id,
+        "step_id": contribution.step_id,
+        "summary": activity.summary(contribution.data),
+    }
+
+
+def item_event(meeting: Meeting, contribution: Contribution, view: str, lang: str) -> dict[str, Any]:
+    """A new or changed contribution, for the screen and the console."""
+    activity = activity_for(contribution.step)
+    with force_locale(lang):
+        html = render_template(activity.template("_item"), item=contribution, activity=activity, view=view)
+    return {"version": meeting.version, "step_id": contribution.step_id, "key": activity.item_key(contribution),
+            "item": activity.item_data(contribution), "html": html}

@@ -1,0 +1,278 @@
+"""A meeting's life: prepared → live → closed → published, and what people send into it.
+
+Plain functions on a database session, callable from tests, the CLI, pages and the live layer
+alike. Each one checks what it is asked, changes what it must, commits, and returns what
+changed; none of them broadcasts anything.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import date
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
+
+from kit.activities import activity_class, activity_for
+from kit.errors import InvalidInput, KitError, NotFound
+from kit.meeting_templates import MeetingTemplate
+from kit.models import Contribution, Meeting, Participant, Status, Step, utcnow
+from kit.validation import clean_text
+
+# no 0/O, 1/I/L, 2/Z, 5/S, 8/B, 6/G: a code read off a projector must not be misread
+CODE_ALPHABET = "ACDEFHJKMNPQRTUVWXY3479"
+CODE_LENGTH = 6
+
+
+def new_code(db: Session) -> str:
+    while True:
+        code = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+        if db.scalar(select(Meeting.id).where(Meeting.code == code)) is None:
+            return code
+
+
+def normalise_code(typed: str) -> str:
+    """What someone typed as a code, as stored: capitals, without spaces or dashes."""
+    return "".join(ch for ch in typed.upper() if ch.isalnum())
+
+
+def bump_version(db: Session, meeting: Meeting) -> int:
+    """Count one more change to the meeting (in the caller's transaction) and return the new version."""
+    # one UPDATE … RETURNING: atomic across processes, and on PostgreSQL it orders writers
+    statement = (
+        update(Meeting).where(Meeting.id == meeting.id).values(version=Meeting.version + 1)
+        .returning(Meeting.version).execution_options(synchronize_session=False)
+    )
+    version = db.execute(statement).scalar_one()
+    set_committed_value(meeting, "version", version)
+    return version
+
+
+# -- preparing -------------------------------------------------------------------------------
+def create_meeting(db: Session, template: MeetingTemplate, *, title: str | None = None,
+                   meeting_date: date | None = None, place: str = "") -> Meeting:
+    """A prepared meeting with the template's steps, its secrets and its join code."""
+    meeting = Meeting(
+        code=new_code(db),
+        title=clean_text(title, "title", 200, required=False, multiline=False) or template.title,
+        meeting_date=meeting_date,
+        place=clean_text(place, "place", 200, required=False, multiline=False),
+        language=template.language,
+        template_name=template.name,
+        status=Status.PREPARED.value,
+        version=0,
+        facilitator_key=secrets.token_urlsafe(24),
+        screen_key=secrets.token_urlsafe(18),
+        share_token=secrets.token_urlsafe(18),
+    )
+    meeting.steps = [
+        Step(position=position, activity=step.activity, title=step.title, prompt=step.prompt,
+             options=activity_class(step.activity).validate_options(step.options))
+        for position, step in enumerate(template.steps)
+    ]
+    db.add(meeting)
+    db.commit()
+    return meeting
+
+
+def get_meeting(db: Session, code: str) -> Meeting:
+    """The meeting with this code (as typed), or a clear refusal."""
+    meeting = db.scalar(select(Meeting).where(Meeting.code == normalise_code(code)))
+    if meeting is None:
+        raise NotFound(_l("No meeting has this code. Check the code shown on the screen."))
+    return meeting
+
+
+def get_step(db: Session, meeting: Meeting, step_id: object) -> Step:
+    step = db.get(Step, step_id) if isinstance(step_id, int) and not isinstance(step_id, bool) else None
+    if step is None or step.meeting_id != meeting.id:
+        raise NotFound(_l("This step does not exist in this meeting."))
+    return step
+
+
+# -- running ---------------------------------------------------------------------------------
+def start(db: Session, meeting: Meeting) -> Step:
+    """Open the meeting on its first step."""
+    if meeting.state is not Status.PREPARED:
+        raise KitError("not_prepared", _l("This meeting has already started."))
+    meeting.status = Status.LIVE.value
+    meeting.started_at = utcnow()
+    return _open(db, meeting, meeting.steps[0])
+
+
+def go_to_step(db: Session, meeting: Meeting, step_id: object) -> Step:
+    """Show another step on the screen and the phones."""
+    require_live(meeting)
+    return _open(db, meeting, get_step(db, meeting, step_id))
+
+
+def move(db: Session, meeting: Meeting, offset: int) -> Step:
+    """Go to the next (+1) or previous (-1) step."""
+    require_live(meeting)
+    current = meeting.current_step
+    position = (current.position if current else -1) + offset
+    if not 0 <= position < len(meeting.steps):
+        raise KitError("no_such_step", _l("There is no step in that direction."))
+    return _open(db, meeting, meeting.steps[position])
+
+
+def _open(db: Session, meeting: Meeting, step: Step) -> Step:
+    meeting.current_step_id = step.id
+    meeting.current_step = step
+    if step.opened_at is None:
+        step.opened_at = utcnow()
+    bump_version(db, meeting)
+    db.commit()
+    return step
+
+
+def require_live(meeting: Meeting) -> None:
+    if meeting.state is Status.PREPARED:
+        raise KitError("not_started", _l("The meeting has not started yet. Please wait for the facilitator."))
+    if meeting.state is not Status.LIVE:
+        raise KitError("closed", _l("This meeting is over: nothing more can be sent."))
+
+
+def close(db: Session, meeting: Meeting) -> str:
+    """End the meeting and write its draft minutes; return them."""
+    from kit.minutes import build_markdown
+
+    require_live(meeting)
+    meeting.status = Status.CLOSED.value
+    meeting.closed_at = utcnow()
+    bump_version(db, meeting)
+    meeting.minutes_md = build_markdown(db, meeting)
+    db.commit()
+    return meeting.minutes_md
+
+
+def publish(db: Session, meeting: Meeting) -> str:
+    """Make the minutes readable at the share link; return the link's token."""
+    if meeting.state is not Status.CLOSED:
+        raise KitError("not_closed", _l("Close the meeting before publishing its minutes."))
+    meeting.status = Status.PUBLISHED.value
+    meeting.published_at = utcnow()
+    bump_version(db, meeting)
+    db.commit()
+    return meeting.share_token
+
+
+# -- participants ----------------------------------------------------------------------------
+def join(db: Session, meeting: Meeting, name: object, structure: object = "", territory: object = "",
+         language: str = "fr", *, max_name: int = 60, max_field: int = 120) -> Participant:
+    """A new participant with a secret token; no account, just a name."""
+    if meeting.state in (Status.CLOSED, Status.PUBLISHED):
+        raise KitError("closed", _l("This meeting is over: you can no longer join it."))
+    participant = Participant(
+        meeting_id=meeting.id,
+        token=secrets.token_urlsafe(24),
+        display_name=clean_text(name, "name", max_name, multiline=False),
+        structure=clean_text(structure, "structure", max_field, required=False, multiline=False),
+        territory=clean_text(territory, "territory", max_field, required=False, multiline=False),
+        language=language if language in ("fr", "en") else "fr",
+    )
+    db.add(participant)
+    db.commit()
+    return participant
+
+
+def get_participant(db: Session, meeting: Meeting, token: object) -> Participant | None:
+    """The participant holding this token in this meeting; never one of another meeting."""
+    if not isinstance(token, str) or not token:
+        return None
+    participant = db.scalar(select(Participant).where(Participant.token == token))
+    if participant is None or participant.meeting_id != meeting.id:
+        return None
+    return participant
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What a submission did: the contribution, and whether it is new or changed (to broadcast)."""
+
+    contribution: Contribution
+    changed: bool
+
+
+def contribute(db: Session, meeting: Meeting, participant: Participant, step_id: object, client_id: str,
+               data: object) -> Outcome:
+    """Store what a phone sent, once: the same client id sent again finds the first copy."""
+    if participant.meeting_id != meeting.id:
+        raise InvalidInput(_l("You are not a participant of this meeting."), code="forbidden")
+    existing = find_sent(db, participant, client_id)
+    if existing is not None:
+        return Outcome(existing, changed=False)
+    require_live(meeting)
+    step = get_step(db, meeting, step_id)
+    if step.opened_at is None:
+        raise KitError("step_not_open", _l("This step has not been opened yet."))
+    activity = activity_for(step)
+    clean = activity.validate_submission(data, participant)
+
+    previous = None
+    if activity.one_per_participant:
+        previous = db.scalar(
+            select(Contribution).where(Contribution.step_id == step.id, Contribution.participant_id == participant.id)
+        )
+    if previous is not None:
+        # a new answer replaces the old one; the new client id is remembered for resends
+        contribution = previous
+        contribution.data = clean
+        contribution.client_id = client_id
+        contribution.updated_at = utcnow()
+    else:
+        contribution = Contribution(meeting_id=meeting.id, step_id=step.id, participant_id=participant.id,
+                                    client_id=client_id, data=clean)
+        db.add(contribution)
+    contribution.participant = participant
+    contribution.step = step
+    activity.after_submission(db, participant, clean)
+    try:
+        bump_version(db, meeting)
+        db.commit()
+    except IntegrityError:
+        # the same resend raced in on another connection: the first copy wins
+        db.rollback()
+        winner = find_sent(db, participant, client_id)
+        if winner is None:
+            raise
+        return Outcome(winner, changed=False)
+    return Outcome(contribution, changed=True)
+
+
+def find_sent(db: Session, participant: Participant, client_id: str) -> Contribution | None:
+    """What this participant already sent under this client id, if anything."""
+    return db.scalar(
+        select(Contribution).where(Contribution.participant_id == participant.id, Contribution.client_id == client_id)
+    )
+
+
+# -- reading ---------------------------------------------------------------------------------
+def contributions(db: Session, step: Step) -> list[Contribution]:
+    """A step's contributions in the order they arrived."""
+    return list(db.scalars(select(Contribution).where(Contribution.step_id == step.id).order_by(Contribution.id)))
+
+
+def participants(db: Session, meeting: Meeting) -> list[Participant]:
+    return list(db.scalars(select(Participant).where(Participant.meeting_id == meeting.id).order_by(Participant.id)))
+
+
+def own_contributions(db: Session, participant: Participant) -> list[Contribution]:
+    return list(
+        db.scalars(select(Contribution).where(Contribution.participant_id == participant.id).order_by(Contribution.id))
+    )
+
+
+def counts(db: Session, meeting: Meeting) -> dict[str, int]:
+    """How many people joined and how many contributions the current step has."""
+    joined = db.scalar(select(func.count(Participant.id)).where(Participant.meeting_id == meeting.id)) or 0
+    in_step = 0
+    if meeting.current_step_id is not None:
+        in_step = db.scalar(
+            select(func.count(Contribution.id)).where(Contribution.step_id == meeting.current_step_id)
+        ) or 0
+    return {"participants": joined, "contributions": in_step}

@@ -1,0 +1,92 @@
+"""The minutes: what the room produced, for those who could not come.
+
+Markdown is the reference text (written at close, later editable); the HTML page is that
+Markdown made safe; the JSON export carries the same content as data.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask_babel import force_locale, format_date, format_datetime
+from flask_babel import gettext as _
+from sqlalchemy.orm import Session
+
+from kit import meetings
+from kit.activities import activity_for
+from kit.markdown_text import escape
+from kit.models import Meeting, Participant
+
+
+def _who(participant: Participant) -> str:
+    details = ", ".join(escape(part) for part in (participant.structure, participant.territory) if part)
+    name = escape(participant.display_name)
+    return f"{name} ({details})" if details else name
+
+
+def build_markdown(db: Session, meeting: Meeting) -> str:
+    """Title, date, place, who came, then each opened step's outcome in order, in the meeting's language."""
+    with force_locale(meeting.language):
+        return _markdown(db, meeting)
+
+
+def _markdown(db: Session, meeting: Meeting) -> str:
+    lines = [f"# {escape(meeting.title)}", ""]
+    facts = []
+    when = meeting.meeting_date or (meeting.started_at.date() if meeting.started_at else None)
+    if when:
+        facts.append(f"**{_('Date')}**: {format_date(when, 'long')}")
+    if meeting.place:
+        facts.append(f"**{_('Place')}**: {escape(meeting.place)}")
+    if facts:
+        lines += ["  \n".join(facts), ""]
+
+    people = meetings.participants(db, meeting)
+    lines += [f"## {_('Who came (%(count)d)', count=len(people))}", ""]
+    lines += [f"- {_who(p)}" for p in sorted(people, key=lambda p: p.display_name.casefold())] or [_("Nobody joined.")]
+    lines.append("")
+
+    for step in meeting.steps:
+        if step.opened_at is None:
+            continue
+        lines += [f"## {escape(step.title)}", ""]
+        if step.prompt:
+            lines += [f"> {escape(step.prompt)}".replace("\n", "\n> "), ""]
+        lines += [activity_for(step).minutes_section(meetings.contributions(db, step)), ""]
+
+    skipped = [step for step in meeting.steps if step.opened_at is None]
+    if skipped:
+        names = ", ".join(escape(step.title) for step in skipped)
+        lines += [f"*{_('Steps not reached in this meeting')}: {names}*", ""]
+    if meeting.closed_at:
+        lines.append(f"*{_('Minutes written by kit at the close of the meeting, %(when)s.', when=format_datetime(meeting.closed_at, 'short'))}*")
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def as_data(db: Session, meeting: Meeting) -> dict[str, Any]:
+    """The minutes' content as data: the meeting, who came, each opened step and its contributions."""
+    steps = []
+    for step in meeting.steps:
+        if step.opened_at is None:
+            continue
+        activity = activity_for(step)
+        steps.append({
+            "title": step.title,
+            "activity": step.activity,
+            "prompt": step.prompt,
+            "options": dict(step.options),
+            "contributions": [activity.item_data(c) for c in meetings.contributions(db, step)],
+        })
+    return {
+        "format": "kit-minutes/1",
+        "title": meeting.title,
+        "date": meeting.meeting_date.isoformat() if meeting.meeting_date else None,
+        "place": meeting.place,
+        "started_at": meeting.started_at.isoformat() if meeting.started_at else None,
+        "closed_at": meeting.closed_at.isoformat() if meeting.closed_at else None,
+        "participants": [
+            {"name": p.display_name, "structure": p.structure, "territory": p.territory}
+            for p in meetings.participants(db, meeting)
+        ],
+        "steps": steps,
+    }

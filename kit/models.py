@@ -1,0 +1,134 @@
+"""What kit stores: meetings, their steps, participants and their contributions."""
+
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime, timezone
+from typing import Any
+
+from sqlalchemy import JSON, DateTime, ForeignKey, Integer, String, Text, TypeDecorator, UniqueConstraint
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Times stored in UTC and always read back as aware datetimes, on SQLite as on PostgreSQL."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime")
+        return value.astimezone(timezone.utc)
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            value = value.replace(tzinfo=timezone.utc)
+        return value
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {datetime: UTCDateTime(), dict[str, Any]: JSON()}
+
+
+class Status(str, enum.Enum):
+    PREPARED = "prepared"
+    LIVE = "live"
+    CLOSED = "closed"
+    PUBLISHED = "published"
+
+
+class Meeting(Base):
+    __tablename__ = "meeting"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(12), unique=True)
+    title: Mapped[str] = mapped_column(String(200))
+    meeting_date: Mapped[date | None]
+    place: Mapped[str] = mapped_column(String(200), default="")
+    language: Mapped[str] = mapped_column(String(5), default="fr")
+    template_name: Mapped[str] = mapped_column(String(200), default="")
+    status: Mapped[str] = mapped_column(String(16), default=Status.PREPARED.value)
+    current_step_id: Mapped[int | None] = mapped_column(
+        ForeignKey("step.id", use_alter=True, ondelete="SET NULL", name="fk_meeting_current_step_id_step")
+    )
+    # bumped by every change, so a view can tell an old message from a new one
+    version: Mapped[int] = mapped_column(Integer, default=0)
+    facilitator_key: Mapped[str] = mapped_column(String(64))
+    screen_key: Mapped[str] = mapped_column(String(64))
+    share_token: Mapped[str] = mapped_column(String(64), unique=True)
+    minutes_md: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    started_at: Mapped[datetime | None]
+    closed_at: Mapped[datetime | None]
+    published_at: Mapped[datetime | None]
+
+    steps: Mapped[list[Step]] = relationship(
+        back_populates="meeting", order_by="Step.position", foreign_keys="Step.meeting_id",
+        cascade="all, delete-orphan",
+    )
+    current_step: Mapped[Step | None] = relationship(foreign_keys=[current_step_id], post_update=True)
+
+    @property
+    def state(self) -> Status:
+        return Status(self.status)
+
+    @property
+    def display_code(self) -> str:
+        """The code as shown on the screen: ABC-DEF reads better from the back of a room."""
+        return f"{self.code[:3]}-{self.code[3:]}"
+
+
+class Step(Base):
+    __tablename__ = "step"
+    __table_args__ = (UniqueConstraint("meeting_id", "position"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    meeting_id: Mapped[int] = mapped_column(ForeignKey("meeting.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int]
+    activity: Mapped[str] = mapped_column(String(40))
+    title: Mapped[str] = mapped_column(String(200))
+    prompt: Mapped[str] = mapped_column(Text, default="")
+    options: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    # set the first time the facilitator opens the step; contributions are accepted from then on
+    opened_at: Mapped[datetime | None]
+
+    meeting: Mapped[Meeting] = relationship(back_populates="steps", foreign_keys=[meeting_id])
+
+
+class Participant(Base):
+    __tablename__ = "participant"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    meeting_id: Mapped[int] = mapped_column(ForeignKey("meeting.id", ondelete="CASCADE"), index=True)
+    # the phone's secret: whoever holds it is this participant, across reloads and restarts
+    token: Mapped[str] = mapped_column(String(64), unique=True)
+    display_name: Mapped[str] = mapped_column(String(120))
+    structure: Mapped[str] = mapped_column(String(200), default="")
+    territory: Mapped[str] = mapped_column(String(200), default="")
+    language: Mapped[str] = mapped_column(String(5), default="fr")
+    joined_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Contribution(Base):
+    __tablename__ = "contribution"
+    # the phone's own id for what it sent: a resend finds the first copy instead of adding one
+    __table_args__ = (UniqueConstraint("participant_id", "client_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    meeting_id: Mapped[int] = mapped_column(ForeignKey("meeting.id", ondelete="CASCADE"), index=True)
+    step_id: Mapped[int] = mapped_column(ForeignKey("step.id", ondelete="CASCADE"), index=True)
+    participant_id: Mapped[int] = mapped_column(ForeignKey("participant.id", ondelete="CASCADE"), index=True)
+    client_id: Mapped[str] = mapped_column(String(64))
+    data: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    participant: Mapped[Participant] = relationship()
+    step: Mapped[Step] = relationship()

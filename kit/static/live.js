@@ -1,0 +1,263 @@
+/* kit's live client, shared by the screen, the console and the phone.
+   The server sends whole views as HTML (already translated and escaped); this script puts them
+   in place, keeps the phone's unsent contributions in an outbox until the server acknowledges
+   them, and tells people plainly what is happening. Plain ES2017, no build step. */
+(function () {
+  'use strict';
+  var body = document.body;
+  var view = body.getAttribute('data-view');
+  var code = body.getAttribute('data-meeting');
+  var texts = document.getElementById('kit-texts').dataset;
+  var stage = document.getElementById('stage');
+  var statusEl = document.getElementById('status');
+  var announceEl = document.getElementById('announce');
+
+  var version = -1;
+  var step = null;        // the step on screen now
+  var me = null;          // the phone's own name, structure, territory
+  var mine = [];          // the phone's acknowledged contributions
+  var DRAFTS = 'kit-drafts-' + code;
+  var OUTBOX = 'kit-outbox-' + code;
+
+  function load(storage, key, fallback) {
+    try { return JSON.parse(storage.getItem(key)) || fallback; } catch (e) { return fallback; }
+  }
+  function save(storage, key, value) {
+    try { storage.setItem(key, JSON.stringify(value)); } catch (e) { /* private mode: memory only */ }
+  }
+  var outbox = load(window.localStorage, OUTBOX, []);
+  var drafts = load(window.sessionStorage, DRAFTS, {});
+
+  function setStatus(kind, text) {
+    if (!statusEl) return;
+    statusEl.textContent = text;
+    statusEl.className = 'status status-' + kind;
+  }
+  function announce(text) {
+    if (announceEl) announceEl.textContent = text;
+  }
+
+  var auth = { meeting: code };
+  if (body.getAttribute('data-key')) auth.key = body.getAttribute('data-key');
+  if (body.getAttribute('data-token')) auth.token = body.getAttribute('data-token');
+  var socket = io('/' + view, { auth: auth, reconnectionDelayMax: 5000 });
+
+  socket.on('connect', function () { setStatus('ok', texts.connected); });
+  socket.on('disconnect', function () { setStatus('lost', texts.lost); });
+  socket.on('connect_error', function (error) {
+    var data = error && error.data;
+    if (data && data.code === 'unknown_participant') { window.location.reload(); return; }
+    setStatus('lost', data && data.message ? data.message : texts.lost);
+  });
+  socket.io.on('reconnect_attempt', function () { setStatus('lost', texts.lost); });
+
+  socket.on('snapshot', function (snapshot) { apply(snapshot, true); });
+  socket.on('state', function (state) { if (state.version >= version) apply(state, false); });
+  socket.on('contribution', function (event) { placeItem(event.step_id, event.key, event.html); });
+  socket.on('counts', function (counts) { showCounts(counts); });
+
+  // -- drawing the server's state -------------------------------------------------------------
+  function apply(state, isSnapshot) {
+    keepDrafts();
+    var previousStep = step && step.id;
+    version = state.version;
+    step = state.step;
+    stage.innerHTML = state.html;
+    if (isSnapshot && view === 'phone') {
+      me = state.me;
+      mine = state.mine || [];
+    }
+    fillIn();
+    restoreDrafts();
+    renderMine();
+    if (state.counts) showCounts(state.counts);
+    if (!isSnapshot && step && step.id !== previousStep) announce(texts.newStep + ' ' + step.title);
+    if (view === 'phone' && isSnapshot) flushOutbox();
+  }
+
+  function placeItem(stepId, key, html) {
+    var list = stage.querySelector('[data-items="' + stepId + '"]');
+    if (!list) return;
+    var holder = document.createElement('template');
+    holder.innerHTML = html.trim();
+    var item = holder.content.firstElementChild;
+    var existing = list.querySelector('[data-key="' + key + '"]');
+    if (existing) list.replaceChild(item, existing); else list.appendChild(item);
+    var empty = stage.querySelector('.empty');
+    if (empty) empty.remove();
+  }
+
+  function showCounts(counts) {
+    Object.keys(counts).forEach(function (name) {
+      var nodes = stage.querySelectorAll('[data-count="' + name + '"]');
+      for (var i = 0; i < nodes.length; i++) nodes[i].textContent = counts[name];
+    });
+  }
+
+  function fillIn() {
+    if (!me) return;
+    var named = stage.querySelectorAll('[data-me]');
+    for (var i = 0; i < named.length; i++) named[i].textContent = me[named[i].getAttribute('data-me')] || '';
+    var fields = stage.querySelectorAll('[data-prefill]');
+    for (var j = 0; j < fields.length; j++) {
+      if (!fields[j].value) fields[j].value = me[fields[j].getAttribute('data-prefill')] || '';
+    }
+  }
+
+  // what someone typed survives a change of step, a reload and a redraw
+  function keepDrafts() {
+    var forms = stage.querySelectorAll('form[data-step]');
+    for (var i = 0; i < forms.length; i++) {
+      var values = {};
+      var fields = forms[i].querySelectorAll('textarea[name], input[name]');
+      for (var j = 0; j < fields.length; j++) if (!fields[j].hasAttribute('data-prefill')) values[fields[j].name] = fields[j].value;
+      drafts[forms[i].getAttribute('data-step')] = values;
+    }
+    save(window.sessionStorage, DRAFTS, drafts);
+  }
+  function restoreDrafts() {
+    var forms = stage.querySelectorAll('form[data-step]');
+    for (var i = 0; i < forms.length; i++) {
+      var values = drafts[forms[i].getAttribute('data-step')] || {};
+      Object.keys(values).forEach(function (name) {
+        var field = forms[i].querySelector('[name="' + name + '"]');
+        if (field && !field.value) field.value = values[name];
+      });
+    }
+  }
+  stage.addEventListener('input', function () { keepDrafts(); });
+
+  // -- the phone's outbox: nothing typed is lost ------------------------------------------------
+  function newClientId() {
+    var bytes = new Uint8Array(12);
+    window.crypto.getRandomValues(bytes);
+    return Array.prototype.map.call(bytes, function (b) { return ('0' + b.toString(16)).slice(-2); }).join('');
+  }
+
+  function renderMine() {
+    var section = document.getElementById('mine');
+    if (!section) return;
+    var list = document.getElementById('mine-list');
+    list.innerHTML = '';
+    var stepId = step && step.id;
+    var shown = 0;
+    mine.forEach(function (item) {
+      if (item.step_id !== stepId) return;
+      list.appendChild(mineEntry(item.summary, texts.sent, 'sent'));
+      shown++;
+    });
+    outbox.forEach(function (entry) {
+      if (entry.step_id !== stepId) return;
+      list.appendChild(mineEntry(entry.summary, socket.connected ? texts.sending : texts.waiting, 'pending'));
+      shown++;
+    });
+    section.hidden = shown === 0;
+  }
+  function mineEntry(summary, state, kind) {
+    var li = document.createElement('li');
+    li.className = 'mine-' + kind;
+    var text = document.createElement('span');
+    text.textContent = summary;
+    var badge = document.createElement('span');
+    badge.className = 'mine-state';
+    badge.textContent = state;
+    li.appendChild(text);
+    li.appendChild(badge);
+    return li;
+  }
+
+  function formStatus(form, text, isError) {
+    var el = form && form.querySelector('.form-status');
+    if (!el) return;
+    el.textContent = text;
+    el.className = 'form-status' + (isError ? ' error' : '');
+  }
+
+  stage.addEventListener('submit', function (event) {
+    var form = event.target.closest('form[data-contribute]');
+    if (!form) return;
+    event.preventDefault();
+    var data = {};
+    var fields = form.querySelectorAll('[name]');
+    var summary = [];
+    for (var i = 0; i < fields.length; i++) {
+      data[fields[i].name] = fields[i].value;
+      if (fields[i].value.trim()) summary.push(fields[i].value.trim());
+    }
+    var entry = { client_id: newClientId(), step_id: parseInt(form.getAttribute('data-step'), 10), data: data,
+                  summary: summary.join(' · ') };
+    outbox.push(entry);
+    save(window.localStorage, OUTBOX, outbox);
+    var fieldsToClear = form.querySelectorAll('textarea');
+    for (var j = 0; j < fieldsToClear.length; j++) fieldsToClear[j].value = '';
+    delete drafts[entry.step_id];
+    save(window.sessionStorage, DRAFTS, drafts);
+    formStatus(form, socket.connected ? texts.sending : texts.waiting, false);
+    renderMine();
+    send(entry);
+  });
+
+  function dropFromOutbox(entry) {
+    outbox = outbox.filter(function (e) { return e.client_id !== entry.client_id; });
+    save(window.localStorage, OUTBOX, outbox);
+  }
+
+  function send(entry) {
+    if (!socket.connected || entry.inFlight) return;
+    entry.inFlight = true;
+    var payload = { client_id: entry.client_id, step_id: entry.step_id, data: entry.data };
+    socket.timeout(10000).emit('contribute', payload, function (timedOut, ack) {
+      entry.inFlight = false;
+      var form = stage.querySelector('form[data-step="' + entry.step_id + '"]');
+      if (timedOut) {               // no answer: keep it, send it again when the link is back
+        formStatus(form, texts.waiting, false);
+        setTimeout(function () { send(entry); }, 3000);
+        return;
+      }
+      if (ack.ok) {
+        dropFromOutbox(entry);
+        mine = mine.filter(function (item) { return item.key !== ack.key; });
+        mine.push(ack);
+        formStatus(form, texts.sent + ' ✓', false);
+        renderMine();
+        return;
+      }
+      if (ack.error.code === 'rate_limited' || ack.error.code === 'internal') {
+        formStatus(form, ack.error.message, true);
+        setTimeout(function () { send(entry); }, 5000);
+        return;
+      }
+      // refused for good: give the text back so the person can fix it
+      dropFromOutbox(entry);
+      renderMine();
+      if (form) {
+        Object.keys(entry.data).forEach(function (name) {
+          var field = form.querySelector('[name="' + name + '"]');
+          if (field) field.value = entry.data[name];
+        });
+      }
+      formStatus(form, texts.refused + ' ' + ack.error.message, true);
+    });
+  }
+
+  function flushOutbox() {
+    outbox.forEach(function (entry) { entry.inFlight = false; send(entry); });
+  }
+
+  // -- the console's buttons ----------------------------------------------------------------------
+  document.addEventListener('click', function (event) {
+    var button = event.target.closest('[data-action]');
+    if (!button || view !== 'console') return;
+    var question = button.getAttribute('data-confirm');
+    if (question && !window.confirm(question)) return;
+    var payload = {};
+    if (button.hasAttribute('data-step-id')) payload.step_id = parseInt(button.getAttribute('data-step-id'), 10);
+    button.disabled = true;
+    var message = document.getElementById('console-message');
+    socket.timeout(10000).emit(button.getAttribute('data-action'), payload, function (timedOut, ack) {
+      button.disabled = false;
+      var problem = timedOut ? texts.noAnswer : (ack.ok ? '' : ack.error.message);
+      if (message) { message.textContent = problem; message.hidden = !problem; }
+    });
+  });
+})();

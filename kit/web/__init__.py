@@ -1,0 +1,72 @@
+"""The pages: public ones (home, join, phone, minutes) and the facilitator's (admin, console, screen)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from flask import Flask, render_template
+from flask_babel import format_date, get_locale
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from markupsafe import Markup
+from werkzeug.exceptions import HTTPException
+
+from kit.errors import KitError
+
+
+def register_web(app: Flask) -> None:
+    from kit.web import facilitator, public
+
+    app.register_blueprint(public.bp)
+    app.register_blueprint(facilitator.bp)
+    register_template_helpers(app)
+
+    @app.errorhandler(KitError)
+    def refused(error: KitError):  # type: ignore[no-untyped-def]
+        return render_template("error.html", message=str(error.message)), error.status
+
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException):  # type: ignore[no-untyped-def]
+        messages = {
+            404: _("This page does not exist. Check the address, or type the meeting code on the home page."),
+            403: _("This page is not open to you."),
+            413: _("What you sent is too big."),
+        }
+        message = messages.get(error.code or 500, _("The request could not be handled."))
+        return render_template("error.html", message=message), error.code
+
+    @app.after_request
+    def headers(response):  # type: ignore[no-untyped-def]
+        # links carry secrets: never leak them to another site through Referer
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        return response
+
+
+STATUS_LABELS = {
+    "prepared": _l("In preparation"),
+    "live": _l("In progress"),
+    "closed": _l("Closed"),
+    "published": _l("Minutes published"),
+}
+
+
+def register_template_helpers(app: Flask) -> None:
+    from kit.markdown_text import to_safe_html
+
+    @app.context_processor
+    def helpers() -> dict[str, object]:
+        return {
+            "current_lang": lambda: str(get_locale() or "fr"),
+            "status_label": lambda status: str(STATUS_LABELS.get(status, status)),
+        }
+
+    @app.template_filter("format_date_long")
+    def format_date_long(value: date) -> str:
+        return format_date(value, "long")
+
+    @app.template_filter("safe_markdown")
+    def safe_markdown(source: str) -> Markup:
+        # to_safe_html keeps only plain structure: the result may be inserted as is
+        return Markup(to_safe_html(source))

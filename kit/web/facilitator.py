@@ -1,0 +1,106 @@
+"""The facilitator's pages: admin (meetings and templates), console and screen of a meeting.
+
+No accounts: the admin link printed by `kit serve` carries a secret token, and each meeting's
+console and screen links carry their own secrets. The token is checked once and remembered in
+the signed session cookie, so it leaves the address bar.
+"""
+
+from __future__ import annotations
+
+import hmac
+from datetime import date
+from typing import Any
+
+from flask import Blueprint, Response, abort, current_app, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from kit import links, meetings
+from kit.db import get_session
+from kit.errors import KitError
+from kit.meeting_templates import find_template, list_templates
+from kit.models import Meeting
+
+bp = Blueprint("facilitator", __name__)
+
+
+def _matches(given: Any, expected: str) -> bool:
+    return isinstance(given, str) and hmac.compare_digest(given.encode(), expected.encode())
+
+
+def is_admin() -> bool:
+    return _matches(session.get("admin"), current_app.config["ADMIN_TOKEN"])
+
+
+def _require_admin() -> None:
+    if not is_admin():
+        abort(403)
+
+
+@bp.get("/admin")
+def admin() -> Response | str | tuple[str, int]:
+    token = request.args.get("token")
+    if token is not None:
+        if not _matches(token, current_app.config["ADMIN_TOKEN"]):
+            return render_template("error.html", message=_("This admin link is not valid. Use the one kit serve printed.")), 403
+        session["admin"] = token
+        session.permanent = True
+        return redirect(url_for("facilitator.admin"))
+    if not is_admin():
+        return render_template("error.html", message=_("This page is for the facilitator: open the admin link that kit serve printed.")), 403
+    db = get_session()
+    all_meetings = db.scalars(select(Meeting).order_by(Meeting.created_at.desc())).all()
+    return render_template("admin.html", meetings=all_meetings, templates=list_templates(current_app.config["SESSIONS_DIRS"]),
+                           links=links, error=request.args.get("error"))
+
+
+@bp.post("/admin/meetings")
+def create() -> Response | tuple[str, int]:
+    _require_admin()
+    if not links.same_origin():
+        abort(403)
+    form = request.form
+    db = get_session()
+    try:
+        template = find_template(current_app.config["SESSIONS_DIRS"], form.get("template", ""))
+        meeting_date = _date(form.get("date", ""))
+        meeting = meetings.create_meeting(db, template, title=form.get("title"), meeting_date=meeting_date,
+                                          place=form.get("place", ""))
+    except KitError as error:
+        db.rollback()
+        all_meetings = db.scalars(select(Meeting).order_by(Meeting.created_at.desc())).all()
+        return render_template("admin.html", meetings=all_meetings, links=links, form=form, error=str(error.message),
+                               templates=list_templates(current_app.config["SESSIONS_DIRS"])), 400
+    return redirect(url_for("facilitator.console", code=meeting.code, key=meeting.facilitator_key), code=303)
+
+
+def _date(typed: str) -> date | None:
+    if not typed.strip():
+        return None
+    try:
+        return date.fromisoformat(typed.strip())
+    except ValueError:
+        raise KitError("invalid", _("The date is not valid: use the calendar or write it as 2026-03-31.")) from None
+
+
+def _meeting_with_key(code: str, expected: str) -> Meeting:
+    meeting = meetings.get_meeting(get_session(), code)
+    key = request.args.get("key")
+    if not (_matches(key, getattr(meeting, expected)) or (key is None and is_admin())):
+        abort(403)
+    return meeting
+
+
+@bp.get("/m/<code>/console")
+def console(code: str) -> str:
+    meeting = _meeting_with_key(code, "facilitator_key")
+    return render_template("console.html", meeting=meeting, links=links)
+
+
+@bp.get("/m/<code>/screen")
+def screen(code: str) -> str:
+    meeting = meetings.get_meeting(get_session(), code)
+    key = request.args.get("key")
+    if not (_matches(key, meeting.screen_key) or _matches(key, meeting.facilitator_key)):
+        abort(403)
+    return render_template("screen.html", meeting=meeting, key=key, links=links)

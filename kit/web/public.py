@@ -1,0 +1,110 @@
+"""Pages anyone with a code or a link may open: home, join, phone, published minutes."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, abort, current_app, jsonify, redirect, render_template, request, session, url_for
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from kit import links, meetings, qr
+from kit import minutes as minutes_content
+from kit.db import get_session
+from kit.errors import InvalidInput, KitError
+from kit.markdown_text import to_safe_html
+from kit.models import Meeting, Status
+
+bp = Blueprint("public", __name__)
+
+
+def _tokens() -> dict[str, str]:
+    """The participant tokens this browser holds, by meeting code (kept in the signed session cookie)."""
+    return dict(session.get("participants", {}))
+
+
+@bp.get("/")
+def home() -> str:
+    return render_template("home.html")
+
+
+@bp.get("/go")
+def go() -> Response | tuple[str, int]:
+    """The home page's code form: on to the join page, or the form again with a clear message."""
+    typed = request.args.get("code", "")
+    try:
+        meeting = meetings.get_meeting(get_session(), typed)
+    except KitError as error:
+        return render_template("home.html", error=str(error.message), typed=typed[:20]), 404
+    return redirect(url_for("public.phone", code=meeting.code))
+
+
+@bp.route("/j/<code>", methods=["GET", "POST"])
+def phone(code: str) -> Response | str | tuple[str, int]:
+    """Where the QR code leads: the join form, then the participant's live page."""
+    db = get_session()
+    meeting = meetings.get_meeting(db, code)
+    if meeting.code != code:
+        return redirect(url_for("public.phone", code=meeting.code))
+    participant = meetings.get_participant(db, meeting, _tokens().get(meeting.code))
+    if participant is not None:
+        return render_template("phone.html", meeting=meeting, participant=participant)
+    if meeting.state in (Status.CLOSED, Status.PUBLISHED):
+        return render_template("over.html", meeting=meeting), 410
+    if request.method == "GET":
+        return render_template("join.html", meeting=meeting, form={})
+    if not links.same_origin():
+        abort(403)
+    config = current_app.config
+    try:
+        participant = meetings.join(
+            db, meeting, request.form.get("name"), request.form.get("structure"), request.form.get("territory"),
+            str(get_locale()), max_name=config["MAX_NAME_LENGTH"], max_field=config["MAX_FIELD_LENGTH"],
+        )
+    except InvalidInput as error:
+        return render_template("join.html", meeting=meeting, form=request.form, error=str(error.message),
+                               field=error.field), 400
+    except KitError as error:
+        return render_template("join.html", meeting=meeting, form=request.form, error=str(error.message)), 400
+    current_app.extensions["kit.counts"].mark(meeting.id)
+    tokens = _tokens()
+    tokens[meeting.code] = participant.token
+    session["participants"] = tokens
+    session.permanent = True
+    return redirect(url_for("public.phone", code=meeting.code), code=303)
+
+
+@bp.get("/j/<code>/qr.svg")
+def join_qr(code: str) -> Response:
+    """The QR code of the join link (anyone who has the code may see where it leads)."""
+    meeting = meetings.get_meeting(get_session(), code)
+    response = Response(qr.svg(links.join_url(meeting)), mimetype="image/svg+xml")
+    response.cache_control.max_age = 3600
+    return response
+
+
+def _published(token: str) -> Meeting:
+    meeting = get_session().scalar(select(Meeting).where(Meeting.share_token == token))
+    if meeting is None or meeting.state is not Status.PUBLISHED or not meeting.minutes_md:
+        abort(404)
+    return meeting
+
+
+@bp.get("/minutes/<token>", endpoint="minutes")
+def minutes_page(token: str) -> str:
+    """The share link: the published minutes as a page anyone with the link can read."""
+    meeting = _published(token)
+    return render_template("minutes.html", meeting=meeting, body=to_safe_html(meeting.minutes_md or ""))
+
+
+@bp.get("/minutes/<token>.md")
+def minutes_markdown(token: str) -> Response:
+    meeting = _published(token)
+    response = Response(meeting.minutes_md, mimetype="text/markdown", content_type="text/markdown; charset=utf-8")
+    response.headers["Content-Disposition"] = f'inline; filename="{meeting.code.lower()}-minutes.md"'
+    return response
+
+
+@bp.get("/minutes/<token>.json")
+def minutes_json(token: str) -> Response:
+    meeting = _published(token)
+    return jsonify(minutes_content.as_data(get_session(), meeting))

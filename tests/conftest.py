@@ -1,0 +1,85 @@
+"""Fixtures: an app on a throw-away SQLite file, its clients, and small factories."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, Iterator
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from kit import create_app, meetings
+from kit.db import get_session
+from kit.extensions import socketio
+from kit.meeting_templates import MeetingTemplate, StepTemplate
+from kit.models import Meeting, Participant
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture
+def app(tmp_path: Path) -> Iterator[Flask]:
+    app = create_app({
+        "TESTING": True,
+        "INSTANCE_PATH": str(tmp_path / "instance"),
+        "ASYNC_MODE": "threading",
+        "PUBLIC_URL": "http://kit.test",
+        "COUNTS_INTERVAL": 0.01,
+    })
+    with app.app_context():
+        yield app
+
+
+@pytest.fixture
+def db(app: Flask):  # type: ignore[no-untyped-def]
+    return get_session()
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+def gen_template(*steps: StepTemplate, title: str = "Rencontre test") -> MeetingTemplate:
+    """A template built in code: a check-in then a board with two examples, unless steps are given."""
+    steps = steps or (
+        StepTemplate("checkin", "Accueil", "Qui êtes-vous ?", {}),
+        StepTemplate("board", "Besoins", "De quoi avez-vous besoin ?", {"exemplier": ["Un exemple"]}),
+        StepTemplate("board", "Évaluation", "Un mot ?", {}),
+    )
+    return MeetingTemplate("test", ROOT / "sessions" / "test.toml", title, "", "fr", tuple(steps))
+
+
+def gen_meeting(db, *, live: bool = False, **kwargs: Any) -> Meeting:  # type: ignore[no-untyped-def]
+    meeting = meetings.create_meeting(db, gen_template(), **kwargs)
+    if live:
+        meetings.start(db, meeting)
+    return meeting
+
+
+def gen_participant(db, meeting: Meeting, name: str = "Awa", **kwargs: Any) -> Participant:  # type: ignore[no-untyped-def]
+    return meetings.join(db, meeting, name, kwargs.get("structure", "Médiathèque"), kwargs.get("territory", "Rennes"))
+
+
+@pytest.fixture
+def live_clients(app: Flask):  # type: ignore[no-untyped-def]
+    """Make Socket.IO test clients for a view of a meeting; all are disconnected at the end."""
+    made: list[Any] = []
+
+    def connect(view: str, auth: dict[str, Any], headers: dict[str, str] | None = None):  # type: ignore[no-untyped-def]
+        flask_client = app.test_client()
+        client = socketio.test_client(app, namespace=f"/{view}", auth=auth, flask_test_client=flask_client,
+                                      headers=headers)
+        made.append((client, f"/{view}"))
+        return client
+
+    yield connect
+    for client, namespace in made:
+        if client.is_connected(namespace):
+            client.disconnect(namespace=namespace)
+
+
+def postgres_url() -> str | None:
+    return os.environ.get("KIT_TEST_POSTGRES_URL")

@@ -1,0 +1,133 @@
+"""A real `kit serve` process for end-to-end tests, and phones that behave like the browser's outbox."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import requests
+import socketio
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+class KitServer:
+    """`kit serve` on 127.0.0.1 with its own instance folder; killable and restartable on the same port."""
+
+    def __init__(self, instance: Path, database_url: str | None = None, async_mode: str = "eventlet") -> None:
+        self.instance = instance
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.env = {**os.environ, "KIT_INSTANCE_PATH": str(instance), "KIT_ASYNC_MODE": async_mode,
+                    "KIT_PUBLIC_URL": self.url}
+        if database_url:
+            self.env["KIT_DATABASE_URL"] = database_url
+        self.process: subprocess.Popen[bytes] | None = None
+        self.log = instance.parent / f"kit-serve-{self.port}.log"
+
+    def kit(self, *args: str) -> str:
+        """Run another kit command against the same instance and database; return what it printed."""
+        result = subprocess.run([sys.executable, "-m", "kit", *args], env=self.env, capture_output=True, text=True,
+                                timeout=60)
+        assert result.returncode == 0, result.stderr
+        return result.stdout
+
+    def start(self, timeout: float = 30) -> None:
+        with self.log.open("ab") as log:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "kit", "serve", "--host", "127.0.0.1", "--port", str(self.port)],
+                env=self.env, stdout=log, stderr=subprocess.STDOUT,
+            )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"kit serve exited: {self.log.read_text(errors='replace')[-2000:]}")
+            try:
+                if requests.get(self.url + "/", timeout=1).status_code == 200:
+                    return
+            except requests.ConnectionError:
+                time.sleep(0.1)
+        raise RuntimeError("kit serve did not answer in time")
+
+    def kill(self) -> None:
+        """SIGKILL: no goodbye, no flush, as when the laptop's battery dies."""
+        assert self.process is not None
+        self.process.send_signal(signal.SIGKILL)
+        self.process.wait(timeout=10)
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+
+class LiveClient:
+    """A python-socketio client on one namespace that records what it receives."""
+
+    def __init__(self, url: str, view: str, auth: dict[str, Any]) -> None:
+        self.namespace = f"/{view}"
+        self.auth = dict(auth)
+        self.received: list[tuple[str, Any]] = []
+        self.snapshots: list[dict[str, Any]] = []
+        self.lock = threading.Lock()
+        self.sio = socketio.Client(reconnection=True, reconnection_delay=0.2, reconnection_delay_max=1)
+        for event in ("snapshot", "state", "contribution", "counts"):
+            self.sio.on(event, self._recorder(event), namespace=self.namespace)
+        self.sio.connect(url, namespaces=[self.namespace], auth=lambda: self.auth, transports=["websocket"],
+                         wait_timeout=10)
+
+    def _recorder(self, event: str):  # type: ignore[no-untyped-def]
+        def record(data: Any) -> None:
+            with self.lock:
+                self.received.append((event, data))
+                if event == "snapshot":
+                    self.snapshots.append(data)
+        return record
+
+    def call(self, event: str, data: Any = None, timeout: float = 10) -> Any:
+        return self.sio.call(event, data, namespace=self.namespace, timeout=timeout)
+
+    def close(self) -> None:
+        self.sio.disconnect()
+
+
+class Phone(LiveClient):
+    """Joins, then sends like the browser does: each contribution keeps its client id until acknowledged."""
+
+    def __init__(self, url: str, code: str, name: str) -> None:
+        super().__init__(url, "phone", {"meeting": code})
+        ack = self.call("join", {"name": name})
+        assert ack["ok"], ack
+        self.auth["token"] = ack["token"]
+        self.acked: dict[str, int] = {}
+
+    def send_until_acked(self, client_id: str, step_id: int, text: str, deadline: float) -> int:
+        while time.monotonic() < deadline:
+            if not self.sio.connected or self.namespace not in self.sio.namespaces:
+                time.sleep(0.05)
+                continue
+            try:
+                ack = self.call("contribute", {"client_id": client_id, "step_id": step_id, "data": {"text": text}},
+                                timeout=3)
+            except (socketio.exceptions.TimeoutError, socketio.exceptions.BadNamespaceError,
+                    socketio.exceptions.DisconnectedError):
+                time.sleep(0.05)
+                continue
+            assert ack["ok"], ack
+            self.acked[client_id] = ack["id"]
+            return ack["id"]
+        raise AssertionError(f"{client_id} was never acknowledged")
