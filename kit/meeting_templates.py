@@ -58,7 +58,7 @@ class TemplateError(KitError):
                 where += f" ({step_title})"
         if key is not None:
             where += str(_l(', key "%(key)s"', key=key))
-        super().__init__("bad_template", f"{where}: {problem}")
+        super().__init__("bad_template", _l("%(where)s: %(problem)s", where=where, problem=problem))
         self.path, self.step, self.key = path, step, key
 
 

@@ -28,13 +28,24 @@ def app(tmp_path: Path) -> Iterator[Flask]:
         "PUBLIC_URL": "http://kit.test",
         "COUNTS_INTERVAL": 0.01,
     })
-    with app.app_context():
-        yield app
+    yield app
 
 
 @pytest.fixture
 def db(app: Flask):  # type: ignore[no-untyped-def]
-    return get_session()
+    """A database session in an app context that requests made during the test share.
+
+    Flask-Babel remembers the chosen language in that context: a test that compares languages
+    prepares its data in a short context of its own instead (see `prepared_meeting`).
+    """
+    with app.app_context():
+        yield get_session()
+
+
+def prepared_meeting(app: Flask, **kwargs: Any) -> Meeting:
+    """A meeting made in a context of its own, so later requests each choose their language."""
+    with app.app_context():
+        return gen_meeting(get_session(), **kwargs)
 
 
 @pytest.fixture

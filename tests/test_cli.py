@@ -37,7 +37,8 @@ def test_meeting_new_refuses_a_bad_template_naming_the_key(tmp_path, monkeypatch
     bad.write_text('title = "T"\n[[steps]]\nactivity = "sondage"\ntitle = "Vote"\n', encoding="utf-8")
     assert main(["meeting", "new", str(bad)]) == 1
     error = capsys.readouterr().err
-    assert str(bad) in error and '"activity"' in error and "sondage" in error
+    # French by default: « activity » names the key, and the unknown activity is quoted
+    assert str(bad) in error and "étape 1" in error and "\xa0activity\xa0" in error and "sondage" in error
 
 
 def test_the_module_runs_as_a_command():

@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 
 from kit import meetings
 from kit.models import Contribution
-from tests.conftest import gen_meeting
+from tests.conftest import gen_meeting, prepared_meeting
 
 
 def events(client, namespace: str, name: str) -> list:
@@ -184,8 +184,8 @@ def test_a_phone_that_has_not_joined_cannot_contribute(db, live_clients):
     assert ack["error"]["code"] == "not_joined"
 
 
-def test_errors_speak_english_when_the_browser_asks(db, live_clients):
-    meeting = gen_meeting(db, live=True)
+def test_errors_speak_english_when_the_browser_asks(app, live_clients):
+    meeting = prepared_meeting(app, live=True)
     french = live_clients("phone", {"meeting": meeting.code})
     english = live_clients("phone", {"meeting": meeting.code}, headers={"Accept-Language": "en-GB,en;q=0.9"})
     fr = french.emit("join", {"name": "   "}, callback=True, namespace="/phone")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from kit import meetings
-from tests.conftest import gen_meeting, gen_participant
+from tests.conftest import gen_meeting, gen_participant, prepared_meeting
 
 SAME_ORIGIN = {"Origin": "http://localhost"}
 
@@ -137,8 +137,8 @@ def test_published_minutes_are_served_at_the_share_link_only(client, db):
     assert client.get("/minutes/not-the-token").status_code == 404
 
 
-def test_pages_speak_french_by_default_and_english_when_asked(client, db):
-    meeting = gen_meeting(db)
+def test_pages_speak_french_by_default_and_english_when_asked(app, client):
+    meeting = prepared_meeting(app)
     french = client.get(f"/j/{meeting.code}").get_data(as_text=True)
     english = client.get(f"/j/{meeting.code}", headers={"Accept-Language": "en"}).get_data(as_text=True)
     assert '<html lang="fr">' in french and "Votre nom" in french
