@@ -75,43 +75,57 @@ def _patch_for_async_mode() -> str:
 
 def serve_command(args: argparse.Namespace) -> int:
     _patch_for_async_mode()
-    from sqlalchemy import select
-
-    from kit import create_app, links, qr
-    from kit.db import get_session
+    from kit import create_app
     from kit.extensions import socketio
     from kit.lan import public_url
-    from kit.models import Meeting, Status
 
     base = os.environ.get("KIT_PUBLIC_URL") or public_url(args.host, args.port)
     app = create_app({"PUBLIC_URL": base})
     local = f"http://127.0.0.1:{args.port}"
     with app.test_request_context(base_url=local):
-        db = get_session()
-        # the meeting people are most likely about to join: the newest one not yet closed
-        upcoming = db.scalars(
-            select(Meeting).where(Meeting.status.in_([Status.PREPARED.value, Status.LIVE.value]))
-            .order_by(Meeting.created_at.desc())
-        ).first()
-        join = links.join_url(upcoming) if upcoming else links.home_url()
-        admin = f"{local}/admin?token={app.config['ADMIN_TOKEN']}"
-        print(f"kit is running. Facilitator, open this admin link (keep it private):\n\n    {admin}\n", flush=True)
-        if upcoming:
-            print(f"Phones join \"{upcoming.title}\" at {join} (code {upcoming.display_code})", flush=True)
-        else:
-            print(f"Phones join at {join}", flush=True)
-        print(qr.terminal(join), flush=True)
-        print(f"Database: {_safe_url(app.config['DATABASE_URL'])}   Instance folder: {app.instance_path}", flush=True)
-        print("Stop with Ctrl+C.", flush=True)
+        print(_banner(app, local), flush=True)
     try:
         socketio.run(app, host=args.host, port=args.port, log_output=False, allow_unsafe_werkzeug=True)
     except OSError as error:
-        print(f"kit cannot listen on {args.host}:{args.port}: {error.strerror or error}. "
-              f"Is another server using this port? Try --port {args.port + 1}.", file=sys.stderr)
+        from flask_babel import gettext as _
+
+        with app.test_request_context():
+            print(_("kit cannot listen on %(address)s: %(reason)s. Is another program using this port? "
+                    "Try --port %(other)d.", address=f"{args.host}:{args.port}", reason=error.strerror or error,
+                    other=args.port + 1), file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         pass
     return 0
+
+
+def _banner(app, local: str) -> str:  # type: ignore[no-untyped-def]
+    """What `kit serve` prints: the admin link, where phones join, and the join QR code."""
+    from flask_babel import gettext as _
+    from sqlalchemy import select
+
+    from kit import links, qr
+    from kit.db import get_session
+    from kit.models import Meeting, Status
+
+    # the meeting people are most likely about to join: the newest one not yet closed
+    upcoming = get_session().scalars(
+        select(Meeting).where(Meeting.status.in_([Status.PREPARED.value, Status.LIVE.value]))
+        .order_by(Meeting.created_at.desc())
+    ).first()
+    join = links.join_url(upcoming) if upcoming else links.home_url()
+    admin = f"{local}/admin?token={app.config['ADMIN_TOKEN']}"
+    lines = [_("kit is running. Facilitator, open this admin link (keep it private):"), "", f"    {admin}", ""]
+    if upcoming:
+        lines.append(_('Phones join "%(title)s" at %(url)s (code %(code)s)', title=upcoming.title, url=join,
+                       code=upcoming.display_code))
+    else:
+        lines.append(_("Phones join at %(url)s", url=join))
+    lines.append(qr.terminal(join))
+    lines.append(_("Database: %(url)s   Instance folder: %(folder)s", url=_safe_url(app.config["DATABASE_URL"]),
+                   folder=app.instance_path))
+    lines.append(_("Stop with Ctrl+C."))
+    return "\n".join(lines)
 
 
 def meeting_new_command(args: argparse.Namespace) -> int:

@@ -35,14 +35,14 @@ def _markdown(db: Session, meeting: Meeting) -> str:
     facts = []
     when = meeting.meeting_date or (meeting.started_at.date() if meeting.started_at else None)
     if when:
-        facts.append(f"**{_('Date')}**: {format_date(when, 'long')}")
+        facts.append(_("**Date**: %(date)s", date=format_date(when, "long")))
     if meeting.place:
-        facts.append(f"**{_('Place')}**: {escape(meeting.place)}")
+        facts.append(_("**Place**: %(place)s", place=escape(meeting.place)))
     if facts:
         lines += ["  \n".join(facts), ""]
 
     people = meetings.participants(db, meeting)
-    lines += [f"## {_('Who came (%(count)d)', count=len(people))}", ""]
+    lines += ["## " + _("Who came (%(count)d)", count=len(people)), ""]
     lines += [f"- {_who(p)}" for p in sorted(people, key=lambda p: p.display_name.casefold())] or [_("Nobody joined.")]
     lines.append("")
 
@@ -57,9 +57,10 @@ def _markdown(db: Session, meeting: Meeting) -> str:
     skipped = [step for step in meeting.steps if step.opened_at is None]
     if skipped:
         names = ", ".join(escape(step.title) for step in skipped)
-        lines += [f"*{_('Steps not reached in this meeting')}: {names}*", ""]
+        lines += ["*" + _("Steps not reached in this meeting: %(steps)s", steps=names) + "*", ""]
     if meeting.closed_at:
-        lines.append(f"*{_('Minutes written by kit at the close of the meeting, %(when)s.', when=format_datetime(meeting.closed_at, 'short'))}*")
+        when = format_datetime(meeting.closed_at, "short")
+        lines.append("*" + _("Minutes written by kit at the close of the meeting, %(when)s.", when=when) + "*")
     return "\n".join(lines).rstrip() + "\n"
 
 

@@ -34,6 +34,7 @@ class KitServer:
         if database_url:
             self.env["KIT_DATABASE_URL"] = database_url
         self.process: subprocess.Popen[bytes] | None = None
+        instance.parent.mkdir(parents=True, exist_ok=True)
         self.log = instance.parent / f"kit-serve-{self.port}.log"
 
     def kit(self, *args: str) -> str:

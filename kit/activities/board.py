@@ -53,12 +53,12 @@ class Board(Activity):
         lines: list[str] = []
         examples = self.options.get("exemplier", [])
         if examples:
-            lines.append(f"*{_('Examples given')}*")
+            lines.append("*" + _("Examples given") + "*")
             lines.append("")
             lines.extend(f"- {escape_block(example)}" for example in examples)
             lines.append("")
         if contributions:
-            lines.append(f"*{_('Contributions (%(count)d)', count=len(contributions))}*")
+            lines.append("*" + _("Contributions (%(count)d)", count=len(contributions)) + "*")
             lines.append("")
             lines.extend(
                 f"- {escape_block(c.data['text'])} — {escape_block(c.participant.display_name)}"

@@ -64,11 +64,12 @@ class CheckIn(Activity):
 
     def minutes_section(self, contributions: list[Contribution]) -> str:
         host = self.options.get("host")
-        lines = [f"{_('Host')}: {escape(host)}", ""] if host else []
+        lines = [_("Host: %(host)s", host=escape(host)), ""] if host else []
         if not contributions:
             lines.append(_("Nobody checked in."))
             return "\n".join(lines)
-        lines += [f"| {_('Name')} | {_('Structure')} | {_('Territory')} |", "|---|---|---|"]
+        header = (_("Name"), _("Structure"), _("Territory"))
+        lines += ["| " + " | ".join(header) + " |", "|---|---|---|"]
         for c in sorted(contributions, key=lambda c: c.data["name"].casefold()):
             cells = (escape(c.data[k]) for k in ("name", "structure", "territory"))
             lines.append("| " + " | ".join(cells) + " |")

@@ -31,7 +31,8 @@
   function setStatus(kind, text) {
     if (!statusEl) return;
     statusEl.textContent = text;
-    statusEl.className = 'status status-' + kind;
+    statusEl.classList.remove('status-ok', 'status-lost');
+    statusEl.classList.add('status-' + kind);
   }
   function announce(text) {
     if (announceEl) announceEl.textContent = text;
@@ -170,7 +171,7 @@
     var el = form && form.querySelector('.form-status');
     if (!el) return;
     el.textContent = text;
-    el.className = 'form-status' + (isError ? ' error' : '');
+    el.classList.toggle('error', isError);
   }
 
   stage.addEventListener('submit', function (event) {
