@@ -1,4 +1,5 @@
-"""Settings: defaults, then KIT_* environment variables, then the mapping given to create_app.
+"""Settings: defaults, then the instance folder's kit.toml, then KIT_* environment variables,
+then the mapping given to create_app.
 
 Secrets that must survive a restart (the cookie key, the admin token) live in the instance
 folder, created on first start.
@@ -8,6 +9,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import tomllib
 from pathlib import Path
 from typing import Any, Mapping
 
@@ -48,6 +50,8 @@ def instance_path(config: Mapping[str, Any] | None) -> str:
 
 def configure(app: Flask, config: Mapping[str, Any] | None) -> None:
     app.config.from_mapping(DEFAULTS)
+    # kit.toml holds the same names as the environment, without the KIT_ prefix
+    app.config.from_file("kit.toml", load=tomllib.load, text=False, silent=True)
     app.config.from_prefixed_env("KIT")
     if config:
         app.config.from_mapping(config)
