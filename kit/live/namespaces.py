@@ -7,7 +7,6 @@ Every event a client sends gets an ack: ``{"ok": true, ...}`` or
 from __future__ import annotations
 
 import functools
-import hmac
 import logging
 from dataclasses import dataclass
 from typing import Any, Callable, ClassVar
@@ -17,8 +16,10 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_socketio import Namespace, emit, join_room
+from sqlalchemy.orm import Session
 
 from kit import meetings
+from kit.access import same_secret
 from kit.activities import activity_for
 from kit.db import get_session
 from kit.errors import Forbidden, InvalidInput, KitError
@@ -54,10 +55,6 @@ def answers(handler: Callable[..., dict[str, Any]]) -> Callable[..., dict[str, A
                                            "message": _("Something went wrong on the server. Please try again.")}}
 
     return wrapper
-
-
-def _same_secret(given: object, expected: str) -> bool:
-    return isinstance(given, str) and hmac.compare_digest(given.encode(), expected.encode())
 
 
 class LiveNamespace(Namespace):
@@ -138,7 +135,7 @@ class ScreenNamespace(LiveNamespace):
 
     def authenticate(self, meeting: Meeting, auth: Any) -> Viewer:
         key = auth.get("key")
-        if not (_same_secret(key, meeting.screen_key) or _same_secret(key, meeting.facilitator_key)):
+        if not (same_secret(key, meeting.screen_key) or same_secret(key, meeting.facilitator_key)):
             raise Forbidden(_l("This screen link is not valid. Open the screen from the console."))
         return Viewer(meeting.id, self._lang())
 
@@ -149,9 +146,15 @@ class ConsoleNamespace(LiveNamespace):
     view = "console"
 
     def authenticate(self, meeting: Meeting, auth: Any) -> Viewer:
-        if not _same_secret(auth.get("key"), meeting.facilitator_key):
+        if not same_secret(auth.get("key"), meeting.facilitator_key):
             raise Forbidden(_l("This console link is not valid."))
         return Viewer(meeting.id, self._lang())
+
+    def _drive(self, change: Callable[[Session, Meeting], object]) -> dict[str, Any]:
+        """Apply a lifecycle change (it commits), then tell every view."""
+        meeting = self.meeting()
+        change(get_session(), meeting)
+        return self._changed(meeting)
 
     def _changed(self, meeting: Meeting) -> dict[str, Any]:
         broadcast.meeting_changed(get_session(), meeting)
@@ -160,40 +163,28 @@ class ConsoleNamespace(LiveNamespace):
 
     @answers
     def on_start(self, *_args: Any) -> dict[str, Any]:
-        meeting = self.meeting()
-        meetings.start(get_session(), meeting)
-        return self._changed(meeting)
+        return self._drive(meetings.start)
 
     @answers
     def on_next(self, *_args: Any) -> dict[str, Any]:
-        meeting = self.meeting()
-        meetings.move(get_session(), meeting, +1)
-        return self._changed(meeting)
+        return self._drive(lambda db, meeting: meetings.move(db, meeting, +1))
 
     @answers
     def on_previous(self, *_args: Any) -> dict[str, Any]:
-        meeting = self.meeting()
-        meetings.move(get_session(), meeting, -1)
-        return self._changed(meeting)
+        return self._drive(lambda db, meeting: meetings.move(db, meeting, -1))
 
     @answers
     def on_goto(self, payload: Any = None, *_args: Any) -> dict[str, Any]:
         step_id = require_mapping(payload).get("step_id")
-        meeting = self.meeting()
-        meetings.go_to_step(get_session(), meeting, step_id)
-        return self._changed(meeting)
+        return self._drive(lambda db, meeting: meetings.go_to_step(db, meeting, step_id))
 
     @answers
     def on_close(self, *_args: Any) -> dict[str, Any]:
-        meeting = self.meeting()
-        meetings.close(get_session(), meeting)
-        return self._changed(meeting)
+        return self._drive(meetings.close)
 
     @answers
     def on_publish(self, *_args: Any) -> dict[str, Any]:
-        meeting = self.meeting()
-        meetings.publish(get_session(), meeting)
-        return self._changed(meeting)
+        return self._drive(meetings.publish)
 
     @answers
     def on_act(self, payload: Any = None, *_args: Any) -> dict[str, Any]:

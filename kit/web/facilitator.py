@@ -7,15 +7,13 @@ the signed session cookie, so it leaves the address bar.
 
 from __future__ import annotations
 
-import hmac
 from datetime import date
-from typing import Any
-
 from flask import Blueprint, Response, abort, current_app, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
 
 from kit import links, meetings
+from kit.access import same_secret
 from kit.db import get_session
 from kit.errors import KitError
 from kit.meeting_templates import find_template, list_templates
@@ -24,12 +22,8 @@ from kit.models import Meeting
 bp = Blueprint("facilitator", __name__)
 
 
-def _matches(given: Any, expected: str) -> bool:
-    return isinstance(given, str) and hmac.compare_digest(given.encode(), expected.encode())
-
-
 def is_admin() -> bool:
-    return _matches(session.get("admin"), current_app.config["ADMIN_TOKEN"])
+    return same_secret(session.get("admin"), current_app.config["ADMIN_TOKEN"])
 
 
 def _require_admin() -> None:
@@ -41,7 +35,7 @@ def _require_admin() -> None:
 def admin() -> Response | str | tuple[str, int]:
     token = request.args.get("token")
     if token is not None:
-        if not _matches(token, current_app.config["ADMIN_TOKEN"]):
+        if not same_secret(token, current_app.config["ADMIN_TOKEN"]):
             return render_template("error.html", message=_("This admin link is not valid. Use the one kit serve printed.")), 403
         session["admin"] = token
         session.permanent = True
@@ -86,7 +80,7 @@ def _date(typed: str) -> date | None:
 def _meeting_with_key(code: str, expected: str) -> Meeting:
     meeting = meetings.get_meeting(get_session(), code)
     key = request.args.get("key")
-    if not (_matches(key, getattr(meeting, expected)) or (key is None and is_admin())):
+    if not (same_secret(key, getattr(meeting, expected)) or (key is None and is_admin())):
         abort(403)
     return meeting
 
@@ -101,6 +95,6 @@ def console(code: str) -> str:
 def screen(code: str) -> str:
     meeting = meetings.get_meeting(get_session(), code)
     key = request.args.get("key")
-    if not (_matches(key, meeting.screen_key) or _matches(key, meeting.facilitator_key)):
+    if not (same_secret(key, meeting.screen_key) or same_secret(key, meeting.facilitator_key)):
         abort(403)
     return render_template("screen.html", meeting=meeting, key=key, links=links)
