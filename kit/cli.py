@@ -11,8 +11,8 @@ import importlib
 import os
 import sys
 import warnings
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 DEFAULT_PORT = 8000
 
@@ -90,9 +90,16 @@ def serve_command(args: argparse.Namespace) -> int:
         from flask_babel import gettext as _
 
         with app.test_request_context():
-            print(_("kit cannot listen on %(address)s: %(reason)s. Is another program using this port? "
-                    "Try --port %(other)d.", address=f"{args.host}:{args.port}", reason=error.strerror or error,
-                    other=args.port + 1), file=sys.stderr)
+            print(
+                _(
+                    "kit cannot listen on %(address)s: %(reason)s. Is another program using this port? "
+                    "Try --port %(other)d.",
+                    address=f"{args.host}:{args.port}",
+                    reason=error.strerror or error,
+                    other=args.port + 1,
+                ),
+                file=sys.stderr,
+            )
         return 1
     except KeyboardInterrupt:
         pass
@@ -109,21 +116,37 @@ def _banner(app, local: str) -> str:  # type: ignore[no-untyped-def]
     from kit.models import Meeting, Status
 
     # the meeting people are most likely about to join: the newest one not yet closed
-    upcoming = get_session().scalars(
-        select(Meeting).where(Meeting.status.in_([Status.PREPARED.value, Status.LIVE.value]))
-        .order_by(Meeting.created_at.desc())
-    ).first()
+    upcoming = (
+        get_session()
+        .scalars(
+            select(Meeting)
+            .where(Meeting.status.in_([Status.PREPARED.value, Status.LIVE.value]))
+            .order_by(Meeting.created_at.desc())
+        )
+        .first()
+    )
     join = links.join_url(upcoming) if upcoming else links.home_url()
     admin = f"{local}/admin?token={app.config['ADMIN_TOKEN']}"
     lines = [_("kit is running. Facilitator, open this admin link (keep it private):"), "", f"    {admin}", ""]
     if upcoming:
-        lines.append(_('Phones join "%(title)s" at %(url)s (code %(code)s)', title=upcoming.title, url=join,
-                       code=upcoming.display_code))
+        lines.append(
+            _(
+                'Phones join "%(title)s" at %(url)s (code %(code)s)',
+                title=upcoming.title,
+                url=join,
+                code=upcoming.display_code,
+            )
+        )
     else:
         lines.append(_("Phones join at %(url)s", url=join))
     lines.append(qr.terminal(join))
-    lines.append(_("Database: %(url)s   Instance folder: %(folder)s", url=_safe_url(app.config["DATABASE_URL"]),
-                   folder=app.instance_path))
+    lines.append(
+        _(
+            "Database: %(url)s   Instance folder: %(folder)s",
+            url=_safe_url(app.config["DATABASE_URL"]),
+            folder=app.instance_path,
+        )
+    )
     lines.append(_("Stop with Ctrl+C."))
     return "\n".join(lines)
 
@@ -143,8 +166,9 @@ def meeting_new_command(args: argparse.Namespace) -> int:
         try:
             template = load_template(args.template)
             meeting_date = date.fromisoformat(args.date) if args.date else None
-            meeting = meetings.create_meeting(get_session(), template, title=args.title, meeting_date=meeting_date,
-                                              place=args.place)
+            meeting = meetings.create_meeting(
+                get_session(), template, title=args.title, meeting_date=meeting_date, place=args.place
+            )
         except KitError as error:
             print(f"kit: {error.message}", file=sys.stderr)
             return 1

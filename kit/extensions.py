@@ -13,8 +13,12 @@ babel = Babel()
 def init_extensions(app: Flask) -> None:
     from kit.i18n import select_locale
 
-    babel.init_app(app, locale_selector=select_locale, default_locale=app.config["DEFAULT_LANGUAGE"],
-                   default_timezone="Europe/Paris")
+    babel.init_app(
+        app,
+        locale_selector=select_locale,
+        default_locale=app.config["DEFAULT_LANGUAGE"],
+        default_timezone="Europe/Paris",
+    )
     socketio.init_app(
         app,
         async_mode=app.config["ASYNC_MODE"],

@@ -6,12 +6,14 @@ network, so links work from phones and not only from the laptop itself.
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import current_app, request, url_for
 
 from kit.models import Meeting
 
 
-def external(endpoint: str, **values: object) -> str:
+def external(endpoint: str, **values: Any) -> str:
     base = current_app.config.get("PUBLIC_URL")
     if base:
         return base.rstrip("/") + url_for(endpoint, **values)

@@ -1,22 +1,23 @@
 """Meeting templates: the TOML files in sessions/ that a facilitator copies and edits.
 
-    title = "Rencontre mensuelle du réseau"
-    description = "…"
+title = "Rencontre mensuelle du réseau"
+description = "…"
 
-    [[steps]]
-    activity = "board"
-    title = "Point d'actualité"
-    prompt = "Quelles nouvelles ?"
-    [steps.options]
-    exemplier = ["…"]
+[[steps]]
+activity = "board"
+title = "Point d'actualité"
+prompt = "Quelles nouvelles ?"
+[steps.options]
+exemplier = ["…"]
 """
 
 from __future__ import annotations
 
 import tomllib
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 from flask_babel import lazy_gettext as _l
 
@@ -49,8 +50,9 @@ class MeetingTemplate:
 class TemplateError(KitError):
     """A template kit refuses, with the file, the step and the key at fault."""
 
-    def __init__(self, path: Path, problem: Any, step: int | None = None, step_title: str = "",
-                 key: str | None = None) -> None:
+    def __init__(
+        self, path: Path, problem: Any, step: int | None = None, step_title: str = "", key: str | None = None
+    ) -> None:
         where = str(path)
         if step is not None:
             where += str(_l(", step %(number)d", number=step))
@@ -62,8 +64,9 @@ class TemplateError(KitError):
         self.path, self.step, self.key = path, step, key
 
 
-def _text(value: Any, path: Path, key: str, step: int | None = None, step_title: str = "",
-          required: bool = True) -> str:
+def _text(
+    value: Any, path: Path, key: str, step: int | None = None, step_title: str = "", required: bool = True
+) -> str:
     if value is None and not required:
         return ""
     if not isinstance(value, str) or (required and not value.strip()):
@@ -96,15 +99,18 @@ def parse_template(path: Path, source: str) -> MeetingTemplate:
 def _parse_step(path: Path, number: int, raw: Any) -> StepTemplate:
     if not isinstance(raw, dict):
         raise TemplateError(path, _l("each step must be a [[steps]] table."), number)
-    step_title = raw.get("title") if isinstance(raw.get("title"), str) else ""
+    step_title = str(raw["title"]) if isinstance(raw.get("title"), str) else ""
     for key in sorted(set(raw) - STEP_KEYS):
         raise TemplateError(path, _l("unknown key (known: activity, title, prompt, options)."), number, step_title, key)
     title = _text(raw.get("title"), path, "title", number)
     activity = _text(raw.get("activity"), path, "activity", number, title)
     if activity not in ACTIVITIES:
         raise TemplateError(
-            path, _l('unknown activity "%(name)s" (known: %(known)s).', name=activity, known=", ".join(sorted(ACTIVITIES))),
-            number, title, "activity",
+            path,
+            _l('unknown activity "%(name)s" (known: %(known)s).', name=activity, known=", ".join(sorted(ACTIVITIES))),
+            number,
+            title,
+            "activity",
         )
     prompt = _text(raw.get("prompt"), path, "prompt", number, title, required=False)
     options = raw.get("options", {})

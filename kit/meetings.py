@@ -44,8 +44,11 @@ def bump_version(db: Session, meeting: Meeting) -> int:
     """Count one more change to the meeting (in the caller's transaction) and return the new version."""
     # one UPDATE … RETURNING: atomic across processes, and on PostgreSQL it orders writers
     statement = (
-        update(Meeting).where(Meeting.id == meeting.id).values(version=Meeting.version + 1)
-        .returning(Meeting.version).execution_options(synchronize_session=False)
+        update(Meeting)
+        .where(Meeting.id == meeting.id)
+        .values(version=Meeting.version + 1)
+        .returning(Meeting.version)
+        .execution_options(synchronize_session=False)
     )
     version = db.execute(statement).scalar_one()
     set_committed_value(meeting, "version", version)
@@ -53,8 +56,14 @@ def bump_version(db: Session, meeting: Meeting) -> int:
 
 
 # -- preparing -------------------------------------------------------------------------------
-def create_meeting(db: Session, template: MeetingTemplate, *, title: str | None = None,
-                   meeting_date: date | None = None, place: str = "") -> Meeting:
+def create_meeting(
+    db: Session,
+    template: MeetingTemplate,
+    *,
+    title: str | None = None,
+    meeting_date: date | None = None,
+    place: str = "",
+) -> Meeting:
     """A prepared meeting with the template's steps, its secrets and its join code."""
     meeting = Meeting(
         code=new_code(db),
@@ -70,8 +79,13 @@ def create_meeting(db: Session, template: MeetingTemplate, *, title: str | None 
         share_token=secrets.token_urlsafe(18),
     )
     meeting.steps = [
-        Step(position=position, activity=step.activity, title=step.title, prompt=step.prompt,
-             options=activity_class(step.activity).validate_options(step.options))
+        Step(
+            position=position,
+            activity=step.activity,
+            title=step.title,
+            prompt=step.prompt,
+            options=activity_class(step.activity).validate_options(step.options),
+        )
         for position, step in enumerate(template.steps)
     ]
     db.add(meeting)
@@ -162,8 +176,17 @@ def publish(db: Session, meeting: Meeting) -> str:
 
 
 # -- participants ----------------------------------------------------------------------------
-def join(db: Session, meeting: Meeting, name: object, structure: object = "", territory: object = "",
-         language: str = "fr", *, max_name: int = 60, max_field: int = 120) -> Participant:
+def join(
+    db: Session,
+    meeting: Meeting,
+    name: object,
+    structure: object = "",
+    territory: object = "",
+    language: str = "fr",
+    *,
+    max_name: int = 60,
+    max_field: int = 120,
+) -> Participant:
     """A new participant with a secret token; no account, just a name."""
     if meeting.state in (Status.CLOSED, Status.PUBLISHED):
         raise KitError("closed", _l("This meeting is over: you can no longer join it."))
@@ -198,8 +221,9 @@ class Outcome:
     changed: bool
 
 
-def contribute(db: Session, meeting: Meeting, participant: Participant, step_id: object, client_id: str,
-               data: object) -> Outcome:
+def contribute(
+    db: Session, meeting: Meeting, participant: Participant, step_id: object, client_id: str, data: object
+) -> Outcome:
     """Store what a phone sent, once: the same client id sent again finds the first copy."""
     if participant.meeting_id != meeting.id:
         raise InvalidInput(_l("You are not a participant of this meeting."), code="forbidden")
@@ -225,8 +249,9 @@ def contribute(db: Session, meeting: Meeting, participant: Participant, step_id:
         contribution.client_id = client_id
         contribution.updated_at = utcnow()
     else:
-        contribution = Contribution(meeting_id=meeting.id, step_id=step.id, participant_id=participant.id,
-                                    client_id=client_id, data=clean)
+        contribution = Contribution(
+            meeting_id=meeting.id, step_id=step.id, participant_id=participant.id, client_id=client_id, data=clean
+        )
         db.add(contribution)
     contribution.participant = participant
     contribution.step = step
@@ -272,7 +297,7 @@ def counts(db: Session, meeting: Meeting) -> dict[str, int]:
     joined = db.scalar(select(func.count(Participant.id)).where(Participant.meeting_id == meeting.id)) or 0
     in_step = 0
     if meeting.current_step_id is not None:
-        in_step = db.scalar(
-            select(func.count(Contribution.id)).where(Contribution.step_id == meeting.current_step_id)
-        ) or 0
+        in_step = (
+            db.scalar(select(func.count(Contribution.id)).where(Contribution.step_id == meeting.current_step_id)) or 0
+        )
     return {"participants": joined, "contributions": in_step}

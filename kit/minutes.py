@@ -71,13 +71,15 @@ def as_data(db: Session, meeting: Meeting) -> dict[str, Any]:
         if step.opened_at is None:
             continue
         activity = activity_for(step)
-        steps.append({
-            "title": step.title,
-            "activity": step.activity,
-            "prompt": step.prompt,
-            "options": dict(step.options),
-            "contributions": [activity.item_data(c) for c in meetings.contributions(db, step)],
-        })
+        steps.append(
+            {
+                "title": step.title,
+                "activity": step.activity,
+                "prompt": step.prompt,
+                "options": dict(step.options),
+                "contributions": [activity.item_data(c) for c in meetings.contributions(db, step)],
+            }
+        )
     return {
         "format": "kit-minutes/1",
         "title": meeting.title,

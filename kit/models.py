@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import enum
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import JSON, DateTime, ForeignKey, Integer, String, Text, TypeDecorator, UniqueConstraint
@@ -11,7 +11,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -25,11 +25,11 @@ class UTCDateTime(TypeDecorator[datetime]):
             return None
         if value.tzinfo is None:
             raise ValueError("naive datetime")
-        return value.astimezone(timezone.utc)
+        return value.astimezone(UTC)
 
     def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
         if value is not None and value.tzinfo is None:
-            value = value.replace(tzinfo=timezone.utc)
+            value = value.replace(tzinfo=UTC)
         return value
 
 
@@ -37,7 +37,7 @@ class Base(DeclarativeBase):
     type_annotation_map = {datetime: UTCDateTime(), dict[str, Any]: JSON()}
 
 
-class Status(str, enum.Enum):
+class Status(enum.StrEnum):
     PREPARED = "prepared"
     LIVE = "live"
     CLOSED = "closed"
@@ -70,7 +70,9 @@ class Meeting(Base):
     published_at: Mapped[datetime | None]
 
     steps: Mapped[list[Step]] = relationship(
-        back_populates="meeting", order_by="Step.position", foreign_keys="Step.meeting_id",
+        back_populates="meeting",
+        order_by="Step.position",
+        foreign_keys="Step.meeting_id",
         cascade="all, delete-orphan",
     )
     current_step: Mapped[Step | None] = relationship(foreign_keys=[current_step_id], post_update=True)

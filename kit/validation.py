@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import unicodedata
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from flask_babel import lazy_gettext as _l
 
@@ -28,7 +29,9 @@ def clean_text(value: Any, field: str, max_length: int, *, required: bool = True
         raise InvalidInput(_l("Please write something before sending."), field, code="empty")
     if len(text) > max_length:
         raise InvalidInput(
-            _l("This is too long: %(max)d characters at most (you wrote %(length)d).", max=max_length, length=len(text)),
+            _l(
+                "This is too long: %(max)d characters at most (you wrote %(length)d).", max=max_length, length=len(text)
+            ),
             field,
             code="too_long",
         )
@@ -45,7 +48,9 @@ def require_mapping(payload: Any) -> Mapping[str, Any]:
 def client_id(value: Any) -> str:
     """The phone's own id for a contribution: short, printable, required."""
     if not isinstance(value, str) or not 1 <= len(value) <= 64 or not value.isascii() or not value.isprintable():
-        raise InvalidInput(_l("The message was not understood. Please reload the page."), "client_id", code="bad_request")
+        raise InvalidInput(
+            _l("The message was not understood. Please reload the page."), "client_id", code="bad_request"
+        )
     return value
 
 

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 from flask import Flask
@@ -21,13 +22,15 @@ ROOT = Path(__file__).resolve().parent.parent
 
 @pytest.fixture
 def app(tmp_path: Path) -> Iterator[Flask]:
-    app = create_app({
-        "TESTING": True,
-        "INSTANCE_PATH": str(tmp_path / "instance"),
-        "ASYNC_MODE": "threading",
-        "PUBLIC_URL": "http://kit.test",
-        "COUNTS_INTERVAL": 0.01,
-    })
+    app = create_app(
+        {
+            "TESTING": True,
+            "INSTANCE_PATH": str(tmp_path / "instance"),
+            "ASYNC_MODE": "threading",
+            "PUBLIC_URL": "http://kit.test",
+            "COUNTS_INTERVAL": 0.01,
+        }
+    )
     yield app
 
 
@@ -81,8 +84,9 @@ def live_clients(app: Flask):  # type: ignore[no-untyped-def]
 
     def connect(view: str, auth: dict[str, Any], headers: dict[str, str] | None = None):  # type: ignore[no-untyped-def]
         flask_client = app.test_client()
-        client = socketio.test_client(app, namespace=f"/{view}", auth=auth, flask_test_client=flask_client,
-                                      headers=headers)
+        client = socketio.test_client(
+            app, namespace=f"/{view}", auth=auth, flask_test_client=flask_client, headers=headers
+        )
         made.append((client, f"/{view}"))
         return client
 

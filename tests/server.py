@@ -29,8 +29,12 @@ class KitServer:
         self.instance = instance
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        self.env = {**os.environ, "KIT_INSTANCE_PATH": str(instance), "KIT_ASYNC_MODE": async_mode,
-                    "KIT_PUBLIC_URL": self.url}
+        self.env = {
+            **os.environ,
+            "KIT_INSTANCE_PATH": str(instance),
+            "KIT_ASYNC_MODE": async_mode,
+            "KIT_PUBLIC_URL": self.url,
+        }
         if database_url:
             self.env["KIT_DATABASE_URL"] = database_url
         self.process: subprocess.Popen[bytes] | None = None
@@ -39,8 +43,9 @@ class KitServer:
 
     def kit(self, *args: str) -> str:
         """Run another kit command against the same instance and database; return what it printed."""
-        result = subprocess.run([sys.executable, "-m", "kit", *args], env=self.env, capture_output=True, text=True,
-                                timeout=60)
+        result = subprocess.run(
+            [sys.executable, "-m", "kit", *args], env=self.env, capture_output=True, text=True, timeout=60
+        )
         assert result.returncode == 0, result.stderr
         return result.stdout
 
@@ -48,7 +53,9 @@ class KitServer:
         with self.log.open("ab") as log:
             self.process = subprocess.Popen(
                 [sys.executable, "-m", "kit", "serve", "--host", "127.0.0.1", "--port", str(self.port)],
-                env=self.env, stdout=log, stderr=subprocess.STDOUT,
+                env=self.env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
             )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -88,8 +95,9 @@ class LiveClient:
         self.sio = socketio.Client(reconnection=True, reconnection_delay=0.2, reconnection_delay_max=1)
         for event in ("snapshot", "state", "contribution", "counts"):
             self.sio.on(event, self._recorder(event), namespace=self.namespace)
-        self.sio.connect(url, namespaces=[self.namespace], auth=lambda: self.auth, transports=["websocket"],
-                         wait_timeout=10)
+        self.sio.connect(
+            url, namespaces=[self.namespace], auth=lambda: self.auth, transports=["websocket"], wait_timeout=10
+        )
 
     def _recorder(self, event: str):  # type: ignore[no-untyped-def]
         def record(data: Any) -> None:
@@ -97,6 +105,7 @@ class LiveClient:
                 self.received.append((event, data))
                 if event == "snapshot":
                     self.snapshots.append(data)
+
         return record
 
     def call(self, event: str, data: Any = None, timeout: float = 10) -> Any:
@@ -122,10 +131,14 @@ class Phone(LiveClient):
                 time.sleep(0.05)
                 continue
             try:
-                ack = self.call("contribute", {"client_id": client_id, "step_id": step_id, "data": {"text": text}},
-                                timeout=3)
-            except (socketio.exceptions.TimeoutError, socketio.exceptions.BadNamespaceError,
-                    socketio.exceptions.DisconnectedError):
+                ack = self.call(
+                    "contribute", {"client_id": client_id, "step_id": step_id, "data": {"text": text}}, timeout=3
+                )
+            except (
+                socketio.exceptions.TimeoutError,
+                socketio.exceptions.BadNamespaceError,
+                socketio.exceptions.DisconnectedError,
+            ):
                 time.sleep(0.05)
                 continue
             assert ack["ok"], ack

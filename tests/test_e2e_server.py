@@ -50,8 +50,11 @@ def test_a_meeting_survives_a_killed_server_without_losing_or_doubling_anything(
     server.start()
     clients: list[LiveClient] = []
     try:
-        links = parse_links(server.kit("meeting", "new", str(ROOT / "sessions" / "rencontre-mensuelle.toml"), "--title",
-                                      "Rencontre e2e"))
+        links = parse_links(
+            server.kit(
+                "meeting", "new", str(ROOT / "sessions" / "rencontre-mensuelle.toml"), "--title", "Rencontre e2e"
+            )
+        )
         code = links["code"].replace("-", "")
         console_key = links["console"].split("key=")[1]
         screen_key = links["screen"].split("key=")[1]
@@ -77,7 +80,7 @@ def test_a_meeting_survives_a_killed_server_without_losing_or_doubling_anything(
         for thread in threads:
             thread.start()
         assert sent_enough.wait(30)
-        server.kill()           # mid-meeting, with contributions in flight
+        server.kill()  # mid-meeting, with contributions in flight
         time.sleep(0.5)
         server.start()
         for thread in threads:
@@ -97,7 +100,7 @@ def test_a_meeting_survives_a_killed_server_without_losing_or_doubling_anything(
 
         # each phone resumed as the same person, with its own contributions
         for phone in phones:
-            wait_for(lambda: len(phone.snapshots) >= 2)
+            wait_for(lambda phone=phone: len(phone.snapshots) >= 2)
             mine = phone.call("sync")["snapshot"]["mine"]
             assert sorted(m["client_id"] for m in mine) == sorted(phone.acked)
 

@@ -73,8 +73,12 @@ def test_phones_receive_coalesced_counts_not_every_item(app, room):
     console.emit("start", callback=True, namespace="/console")
     board = console.emit("next", callback=True, namespace="/console")["current_step_id"]
     for n in range(5):
-        ack = awa.emit("contribute", {"client_id": f"a{n}", "step_id": board, "data": {"text": f"idée {n}"}},
-                       callback=True, namespace="/phone")
+        ack = awa.emit(
+            "contribute",
+            {"client_id": f"a{n}", "step_id": board, "data": {"text": f"idée {n}"}},
+            callback=True,
+            namespace="/phone",
+        )
         assert ack["ok"]
     app.extensions["kit.counts"].flush()
     counts = events(bruno, "/phone", "counts")
@@ -89,8 +93,12 @@ def test_a_reconnecting_phone_gets_its_own_contributions_back(db, room, live_cli
     ack = awa.emit("join", {"name": "Awa encore"}, callback=True, namespace="/phone")
     assert ack["error"]["code"] == "already_joined"
     participant = meetings.participants(db, meeting)[0]
-    awa.emit("contribute", {"client_id": "k1", "step_id": board, "data": {"text": "gardé"}}, callback=True,
-             namespace="/phone")
+    awa.emit(
+        "contribute",
+        {"client_id": "k1", "step_id": board, "data": {"text": "gardé"}},
+        callback=True,
+        namespace="/phone",
+    )
     awa.disconnect(namespace="/phone")
     again = live_clients("phone", {"meeting": meeting.code, "token": participant.token})
     [snapshot] = events(again, "/phone", "snapshot")
@@ -145,11 +153,19 @@ def test_one_meeting_never_sees_another_meetings_events(db, live_clients):
     for client, ns in ((screen_one, "/screen"), (phone_one, "/phone")):
         client.get_received(ns)
     board = console_two.emit("next", callback=True, namespace="/console")["current_step_id"]
-    phone_two.emit("contribute", {"client_id": "d1", "step_id": board, "data": {"text": "secret"}}, callback=True,
-                   namespace="/phone")
+    phone_two.emit(
+        "contribute",
+        {"client_id": "d1", "step_id": board, "data": {"text": "secret"}},
+        callback=True,
+        namespace="/phone",
+    )
     # a phone of meeting two cannot write into meeting one's steps either
-    ack = phone_two.emit("contribute", {"client_id": "d2", "step_id": first.steps[0].id, "data": {"name": "Dan"}},
-                         callback=True, namespace="/phone")
+    ack = phone_two.emit(
+        "contribute",
+        {"client_id": "d2", "step_id": first.steps[0].id, "data": {"name": "Dan"}},
+        callback=True,
+        namespace="/phone",
+    )
     assert ack["ok"] is False and ack["error"]["code"] == "not_found"
     assert screen_one.get_received("/screen") == []
     assert [e for e in phone_one.get_received("/phone") if e["name"] != "counts"] == []
@@ -157,10 +173,19 @@ def test_one_meeting_never_sees_another_meetings_events(db, live_clients):
 
 @pytest.mark.parametrize(
     "payload",
-    [None, "text", 42, [], {"client_id": 5, "step_id": 1, "data": {"text": "x"}}, {"step_id": 1, "data": {"text": "x"}},
-     {"client_id": "x" * 65, "step_id": 1, "data": {}}, {"client_id": "ok", "step_id": "1", "data": {"text": "x"}},
-     {"client_id": "ok", "step_id": None, "data": {"text": "x"}}, {"client_id": "ok", "data": {"text": ""}},
-     {"client_id": "ok\n", "step_id": 1, "data": {"text": "x"}}],
+    [
+        None,
+        "text",
+        42,
+        [],
+        {"client_id": 5, "step_id": 1, "data": {"text": "x"}},
+        {"step_id": 1, "data": {"text": "x"}},
+        {"client_id": "x" * 65, "step_id": 1, "data": {}},
+        {"client_id": "ok", "step_id": "1", "data": {"text": "x"}},
+        {"client_id": "ok", "step_id": None, "data": {"text": "x"}},
+        {"client_id": "ok", "data": {"text": ""}},
+        {"client_id": "ok\n", "step_id": 1, "data": {"text": "x"}},
+    ],
 )
 def test_a_malformed_contribution_gets_a_clear_error_and_changes_nothing(db, room, payload):
     meeting, screen, console, (awa, _) = room
@@ -179,8 +204,12 @@ def test_a_malformed_contribution_gets_a_clear_error_and_changes_nothing(db, roo
 def test_a_phone_that_has_not_joined_cannot_contribute(db, live_clients):
     meeting = gen_meeting(db, live=True)
     guest = live_clients("phone", {"meeting": meeting.code})
-    ack = guest.emit("contribute", {"client_id": "g", "step_id": meeting.steps[0].id, "data": {"name": "G"}},
-                     callback=True, namespace="/phone")
+    ack = guest.emit(
+        "contribute",
+        {"client_id": "g", "step_id": meeting.steps[0].id, "data": {"name": "G"}},
+        callback=True,
+        namespace="/phone",
+    )
     assert ack["error"]["code"] == "not_joined"
 
 
@@ -202,8 +231,9 @@ def test_a_participant_is_slowed_down_not_the_whole_room(app, room):
     board = console.emit("next", callback=True, namespace="/console")["current_step_id"]
 
     def send(phone, cid):
-        return phone.emit("contribute", {"client_id": cid, "step_id": board, "data": {"text": cid}}, callback=True,
-                          namespace="/phone")
+        return phone.emit(
+            "contribute", {"client_id": cid, "step_id": board, "data": {"text": cid}}, callback=True, namespace="/phone"
+        )
 
     assert all(send(awa, f"a{n}")["ok"] for n in range(3))
     slowed = send(awa, "a3")
@@ -223,8 +253,12 @@ def test_close_and_publish_reach_every_view(db, room):
     assert console.emit("publish", callback=True, namespace="/console")["status"] == "published"
     [*_, last] = events(awa, "/phone", "state")
     assert meeting.share_token in last["html"]
-    ack = awa.emit("contribute", {"client_id": "z", "step_id": meeting.steps[0].id, "data": {"name": "Awa"}},
-                   callback=True, namespace="/phone")
+    ack = awa.emit(
+        "contribute",
+        {"client_id": "z", "step_id": meeting.steps[0].id, "data": {"name": "Awa"}},
+        callback=True,
+        namespace="/phone",
+    )
     assert ack["error"]["code"] == "closed"
 
 

@@ -84,8 +84,9 @@ def test_a_check_in_sent_again_replaces_the_first_and_updates_the_person(db):
     awa = gen_participant(db, meeting)
     step = meeting.steps[0]
     meetings.contribute(db, meeting, awa, step.id, "one", {"name": "Awa", "structure": "", "territory": ""})
-    second = meetings.contribute(db, meeting, awa, step.id, "two", {"name": "Awa D.", "structure": "CCAS",
-                                                                     "territory": "Vitré"})
+    second = meetings.contribute(
+        db, meeting, awa, step.id, "two", {"name": "Awa D.", "structure": "CCAS", "territory": "Vitré"}
+    )
     assert second.changed
     assert count(db) == 1
     assert (awa.display_name, awa.structure, awa.territory) == ("Awa D.", "CCAS", "Vitré")

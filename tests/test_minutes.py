@@ -13,8 +13,9 @@ def run_short_meeting(db):
     meeting = gen_meeting(db, live=True, meeting_date=date(2026, 3, 12), place="Médiathèque de Vitré")
     awa = gen_participant(db, meeting, "Awa", structure="CCAS", territory="Vitré")
     bruno = gen_participant(db, meeting, "Bruno", structure="", territory="")
-    meetings.contribute(db, meeting, awa, meeting.steps[0].id, "c1", {"name": "Awa", "structure": "CCAS",
-                                                                      "territory": "Vitré"})
+    meetings.contribute(
+        db, meeting, awa, meeting.steps[0].id, "c1", {"name": "Awa", "structure": "CCAS", "territory": "Vitré"}
+    )
     board = meetings.move(db, meeting, +1)
     meetings.contribute(db, meeting, awa, board.id, "b1", {"text": "Un guide sur les arnaques"})
     meetings.contribute(db, meeting, bruno, board.id, "b2", {"text": "# pas un titre\n[lien](javascript:alert(1))"})
@@ -44,8 +45,10 @@ def test_what_people_typed_never_becomes_markup(db):
 
 
 def test_safe_html_drops_scripts_images_and_handlers():
-    html = to_safe_html('<script>alert(1)</script>\n\n<img src="http://example.org/x.png" onerror="alert(1)">\n\n'
-                        "[ok](https://example.org) [bad](javascript:alert(1))")
+    html = to_safe_html(
+        '<script>alert(1)</script>\n\n<img src="http://example.org/x.png" onerror="alert(1)">\n\n'
+        "[ok](https://example.org) [bad](javascript:alert(1))"
+    )
     assert "<script" not in html and "<img" not in html and "onerror" not in html
     assert 'href="https://example.org"' in html and 'rel="noopener noreferrer nofollow"' in html
     assert "javascript:" not in html
@@ -54,7 +57,14 @@ def test_safe_html_drops_scripts_images_and_handlers():
 def test_escape_keeps_the_text_as_written():
     tricky = "1. pas une liste\n- pas une puce\n<b>gras?</b> *étoiles* [x](y) | barre & co"
     html = to_safe_html(escape(tricky))
-    for piece in ("1. pas une liste", "- pas une puce", "&lt;b&gt;gras?&lt;/b&gt;", "*étoiles*", "[x](y)", "| barre &amp; co"):
+    for piece in (
+        "1. pas une liste",
+        "- pas une puce",
+        "&lt;b&gt;gras?&lt;/b&gt;",
+        "*étoiles*",
+        "[x](y)",
+        "| barre &amp; co",
+    ):
         assert piece in html, piece
     assert "<ol>" not in html and "<ul>" not in html and "<em>" not in html
 
@@ -67,6 +77,8 @@ def test_json_carries_the_same_content(db):
     assert [p["name"] for p in data["participants"]] == ["Awa", "Bruno"]
     assert [s["title"] for s in data["steps"]] == ["Accueil", "Besoins"]
     board = data["steps"][1]
-    assert [c["data"]["text"] for c in board["contributions"]] == ["Un guide sur les arnaques",
-                                                                   "# pas un titre\n[lien](javascript:alert(1))"]
+    assert [c["data"]["text"] for c in board["contributions"]] == [
+        "Un guide sur les arnaques",
+        "# pas un titre\n[lien](javascript:alert(1))",
+    ]
     assert board["options"]["exemplier"] == ["Un exemple"]

@@ -17,8 +17,9 @@ def test_secrets_are_created_once_and_kept_across_restarts(tmp_path):
 
 
 def test_kit_toml_then_environment_then_code(tmp_path, monkeypatch):
-    (tmp_path / "kit.toml").write_text('MAX_TEXT_LENGTH = 700\nRATE_LIMIT = 5\nDEFAULT_LANGUAGE = "en"\n',
-                                       encoding="utf-8")
+    (tmp_path / "kit.toml").write_text(
+        'MAX_TEXT_LENGTH = 700\nRATE_LIMIT = 5\nDEFAULT_LANGUAGE = "en"\n', encoding="utf-8"
+    )
     monkeypatch.setenv("KIT_RATE_LIMIT", "9")
     app = create_app({"INSTANCE_PATH": str(tmp_path), "ASYNC_MODE": "threading", "DEFAULT_LANGUAGE": "fr"})
     assert app.config["MAX_TEXT_LENGTH"] == 700
@@ -31,8 +32,12 @@ def adapter(name, *ips):  # type: ignore[no-untyped-def]
 
 
 def test_the_join_address_is_the_laptops_address_on_the_room_network(monkeypatch):
-    adapters = [adapter("lo", "127.0.0.1"), adapter("docker0", "172.17.0.1"),
-                adapter("wlp2s0", ("fe80::1", 0, 0), "192.168.1.23"), adapter("eth0", "10.4.0.7")]
+    adapters = [
+        adapter("lo", "127.0.0.1"),
+        adapter("docker0", "172.17.0.1"),
+        adapter("wlp2s0", ("fe80::1", 0, 0), "192.168.1.23"),
+        adapter("eth0", "10.4.0.7"),
+    ]
     monkeypatch.setattr(lan.ifaddr, "get_adapters", lambda: adapters)
     assert lan.public_url("0.0.0.0", 8000) == "http://192.168.1.23:8000"
     assert lan.public_url("127.0.0.1", 8000) == "http://127.0.0.1:8000"

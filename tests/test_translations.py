@@ -17,15 +17,20 @@ def test_every_message_in_the_code_has_a_french_translation():
     with (ROOT / "kit/translations/fr/LC_MESSAGES/messages.po").open("rb") as handle:
         catalogue = read_po(handle)
     translated = {m.id for m in catalogue if m.id and m.string and not m.fuzzy}
-    found = {message for _file, _line, message, _comments, _context in
-             extract_from_dir(str(ROOT), METHODS, keywords=KEYWORDS)}
+    found = {
+        message
+        for _file, _line, message, _comments, _context in extract_from_dir(str(ROOT), METHODS, keywords=KEYWORDS)
+    }
     missing = sorted(m for m in found if m not in translated)
     assert missing == [], "run pybabel extract/update (see docs/architecture.md) and translate: " + repr(missing)
 
 
 def test_no_translated_text_hides_inside_an_f_string():
     """The extractor cannot see _() inside an f-string, so such text would stay in English."""
-    offenders = [f"{path.relative_to(ROOT)}:{n}" for path in (ROOT / "kit").rglob("*.py")
-                 for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
-                 if re.search(r"""f["'].*\{_l?\(""", line)]
+    offenders = [
+        f"{path.relative_to(ROOT)}:{n}"
+        for path in (ROOT / "kit").rglob("*.py")
+        for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+        if re.search(r"""f["'].*\{_l?\(""", line)
+    ]
     assert offenders == []

@@ -29,8 +29,9 @@ def test_joining_by_the_form_then_coming_back_as_the_same_person(client, db):
     meeting = gen_meeting(db)
     page = client.get(f"/j/{meeting.code}")
     assert page.status_code == 200 and 'name="name"' in page.get_data(as_text=True)
-    response = client.post(f"/j/{meeting.code}", data={"name": "Awa", "structure": "CCAS", "territory": ""},
-                           headers=SAME_ORIGIN)
+    response = client.post(
+        f"/j/{meeting.code}", data={"name": "Awa", "structure": "CCAS", "territory": ""}, headers=SAME_ORIGIN
+    )
     assert response.status_code == 303
     phone = client.get(f"/j/{meeting.code}").get_data(as_text=True)
     [participant] = meetings.participants(db, meeting)
@@ -81,8 +82,11 @@ def test_admin_needs_the_token_and_then_remembers_it(client, app):
 
 def test_admin_prepares_a_meeting_from_a_template(client, app, db):
     client.get("/admin", query_string={"token": app.config["ADMIN_TOKEN"]})
-    response = client.post("/admin/meetings", data={"template": "rencontre-mensuelle", "title": "Rencontre de mars",
-                                                    "date": "2026-03-12", "place": "Vitré"}, headers=SAME_ORIGIN)
+    response = client.post(
+        "/admin/meetings",
+        data={"template": "rencontre-mensuelle", "title": "Rencontre de mars", "date": "2026-03-12", "place": "Vitré"},
+        headers=SAME_ORIGIN,
+    )
     assert response.status_code == 303
     code = re.search(r"/m/(\w+)/console", response.headers["Location"]).group(1)
     meeting = meetings.get_meeting(db, code)
@@ -97,6 +101,7 @@ def test_admin_refuses_a_bad_date_or_template_and_creates_nothing(client, app, d
         assert response.status_code == 400 and 'role="alert"' in response.get_data(as_text=True)
     assert "meeting-list" in client.get("/admin").get_data(as_text=True)
     from kit.models import Meeting
+
     assert db.query(Meeting).count() == 0
 
 
@@ -121,7 +126,9 @@ def test_console_and_screen_need_their_keys(client, db):
 def test_published_minutes_are_served_at_the_share_link_only(client, db):
     meeting = gen_meeting(db, live=True)
     awa = gen_participant(db, meeting, "Awa <b>")
-    meetings.contribute(db, meeting, awa, meeting.steps[0].id, "c", {"name": "Awa <b>", "structure": "", "territory": ""})
+    meetings.contribute(
+        db, meeting, awa, meeting.steps[0].id, "c", {"name": "Awa <b>", "structure": "", "territory": ""}
+    )
     base = f"/minutes/{meeting.share_token}"
     meetings.close(db, meeting)
     assert client.get(base).status_code == 404, "closed but not yet published"

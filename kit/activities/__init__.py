@@ -7,7 +7,8 @@ An activity is one module in this package, its templates under
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar, Mapping
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from flask_babel import LazyString
 from flask_babel import lazy_gettext as _l

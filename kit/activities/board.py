@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Mapping
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
 from flask import current_app
 from flask_babel import gettext as _
@@ -61,8 +62,7 @@ class Board(Activity):
             lines.append("*" + _("Contributions (%(count)d)", count=len(contributions)) + "*")
             lines.append("")
             lines.extend(
-                f"- {escape_block(c.data['text'])} — {escape_block(c.participant.display_name)}"
-                for c in contributions
+                f"- {escape_block(c.data['text'])} — {escape_block(c.participant.display_name)}" for c in contributions
             )
         else:
             lines.append(_("No contribution."))

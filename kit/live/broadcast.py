@@ -23,8 +23,12 @@ def contribution_stored(meeting: Meeting, contribution: Contribution) -> None:
     """A new or changed contribution goes whole to the screen and console, as a count to phones."""
     for view in ("screen", "console"):
         for lang in LANGUAGES:
-            socketio.emit("contribution", item_event(meeting, contribution, view, lang), namespace=f"/{view}",
-                          to=room(meeting.id, lang))
+            socketio.emit(
+                "contribution",
+                item_event(meeting, contribution, view, lang),
+                namespace=f"/{view}",
+                to=room(meeting.id, lang),
+            )
     counts_changed(meeting)
 
 

@@ -58,6 +58,10 @@ class CountBroadcaster:
                 meeting = db.get(Meeting, meeting_id)
                 if meeting is None:
                     continue
-                payload = {"version": meeting.version, "step_id": meeting.current_step_id, **meetings.counts(db, meeting)}
+                payload = {
+                    "version": meeting.version,
+                    "step_id": meeting.current_step_id,
+                    **meetings.counts(db, meeting),
+                }
                 for view in VIEWS:
                     socketio.emit("counts", payload, namespace=f"/{view}", to=room(meeting_id))

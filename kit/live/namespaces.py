@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import functools
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable, ClassVar
+from typing import Any, ClassVar
 
 from flask import current_app, request
 from flask_babel import get_locale
@@ -29,6 +30,11 @@ from kit.models import Meeting, Participant
 from kit.validation import client_id, require_mapping
 
 log = logging.getLogger(__name__)
+
+
+def current_sid() -> str:
+    """The Socket.IO session id Flask-SocketIO sets on the request of each event."""
+    return str(request.sid)  # type: ignore[attr-defined]
 
 
 @dataclass
@@ -51,8 +57,10 @@ def answers(handler: Callable[..., dict[str, Any]]) -> Callable[..., dict[str, A
         except Exception:
             get_session().rollback()
             log.exception("live event %s failed", handler.__name__)
-            return {"ok": False, "error": {"code": "internal",
-                                           "message": _("Something went wrong on the server. Please try again.")}}
+            return {
+                "ok": False,
+                "error": {"code": "internal", "message": _("Something went wrong on the server. Please try again.")},
+            }
 
     return wrapper
 
@@ -74,7 +82,7 @@ class LiveNamespace(Namespace):
 
     # -- connecting ------------------------------------------------------------------------------
     def on_connect(self, auth: Any = None) -> None:
-        if request.sid in self.viewers:
+        if current_sid() in self.viewers:
             raise ConnectionRefusedError({"code": "already_connected", "message": _("Already connected.")})
         db = get_session()
         try:
@@ -86,13 +94,13 @@ class LiveNamespace(Namespace):
             viewer = self.authenticate(meeting, auth)
         except KitError as error:
             raise ConnectionRefusedError(error.as_ack()["error"]) from None
-        self.viewers[request.sid] = viewer
+        self.viewers[current_sid()] = viewer
         join_room(room(meeting.id))
         join_room(room(meeting.id, viewer.lang))
         emit("snapshot", self.snapshot(meeting, viewer))
 
     def on_disconnect(self, reason: Any = None) -> None:
-        self.viewers.pop(request.sid, None)
+        self.viewers.pop(current_sid(), None)
 
     def authenticate(self, meeting: Meeting, auth: Any) -> Viewer:
         """Check the credentials in `auth` for this view; raise KitError to refuse."""
@@ -102,7 +110,7 @@ class LiveNamespace(Namespace):
         return state(get_session(), meeting, self.view, viewer.lang)
 
     def viewer(self) -> Viewer:
-        viewer = self.viewers.get(request.sid)
+        viewer = self.viewers.get(current_sid())
         if viewer is None:
             raise KitError("not_connected", _l("The connection was lost. Please reload the page."))
         return viewer
@@ -158,8 +166,12 @@ class ConsoleNamespace(LiveNamespace):
 
     def _changed(self, meeting: Meeting) -> dict[str, Any]:
         broadcast.meeting_changed(get_session(), meeting)
-        return {"ok": True, "version": meeting.version, "status": meeting.status,
-                "current_step_id": meeting.current_step_id}
+        return {
+            "ok": True,
+            "version": meeting.version,
+            "status": meeting.status,
+            "current_step_id": meeting.current_step_id,
+        }
 
     @answers
     def on_start(self, *_args: Any) -> dict[str, Any]:
@@ -241,8 +253,14 @@ class PhoneNamespace(LiveNamespace):
         meeting = self.meeting()
         config = current_app.config
         participant = meetings.join(
-            get_session(), meeting, payload.get("name"), payload.get("structure"), payload.get("territory"),
-            viewer.lang, max_name=config["MAX_NAME_LENGTH"], max_field=config["MAX_FIELD_LENGTH"],
+            get_session(),
+            meeting,
+            payload.get("name"),
+            payload.get("structure"),
+            payload.get("territory"),
+            viewer.lang,
+            max_name=config["MAX_NAME_LENGTH"],
+            max_field=config["MAX_FIELD_LENGTH"],
         )
         viewer.participant_id = participant.id
         broadcast.counts_changed(meeting)

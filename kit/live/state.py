@@ -30,15 +30,22 @@ def meeting_info(meeting: Meeting) -> dict[str, Any]:
         "title": meeting.title,
         "status": meeting.status,
         "current_step_id": meeting.current_step_id,
-        "steps": [{"id": s.id, "position": s.position, "title": s.title, "activity": s.activity} for s in meeting.steps],
+        "steps": [
+            {"id": s.id, "position": s.position, "title": s.title, "activity": s.activity} for s in meeting.steps
+        ],
     }
 
 
 def step_info(step: Step | None) -> dict[str, Any] | None:
     if step is None:
         return None
-    return {"id": step.id, "position": step.position, "title": step.title, "prompt": step.prompt,
-            "activity": step.activity}
+    return {
+        "id": step.id,
+        "position": step.position,
+        "title": step.title,
+        "prompt": step.prompt,
+        "activity": step.activity,
+    }
 
 
 def state(db: Session, meeting: Meeting, view: str, lang: str) -> dict[str, Any]:
@@ -48,8 +55,13 @@ def state(db: Session, meeting: Meeting, view: str, lang: str) -> dict[str, Any]
     items = meetings.contributions(db, step) if step and view != "phone" else []
     with force_locale(lang):
         html = render_template(
-            f"live/{view}.html", meeting=meeting, step=step, activity=activity, items=items,
-            counts=meetings.counts(db, meeting), links=links,
+            f"live/{view}.html",
+            meeting=meeting,
+            step=step,
+            activity=activity,
+            items=items,
+            counts=meetings.counts(db, meeting),
+            links=links,
         )
     payload: dict[str, Any] = {
         "version": meeting.version,
@@ -70,8 +82,11 @@ def phone_snapshot(db: Session, meeting: Meeting, participant: Participant | Non
         payload["me"] = None
         payload["mine"] = []
         return payload
-    payload["me"] = {"name": participant.display_name, "structure": participant.structure,
-                     "territory": participant.territory}
+    payload["me"] = {
+        "name": participant.display_name,
+        "structure": participant.structure,
+        "territory": participant.territory,
+    }
     payload["mine"] = [own_item(c) for c in meetings.own_contributions(db, participant)]
     return payload
 
@@ -93,5 +108,10 @@ def item_event(meeting: Meeting, contribution: Contribution, view: str, lang: st
     activity = activity_for(contribution.step)
     with force_locale(lang):
         html = render_template(activity.template("_item"), item=contribution, activity=activity, view=view)
-    return {"version": meeting.version, "step_id": contribution.step_id, "key": activity.item_key(contribution),
-            "item": activity.item_data(contribution), "html": html}
+    return {
+        "version": meeting.version,
+        "step_id": contribution.step_id,
+        "key": activity.item_key(contribution),
+        "item": activity.item_data(contribution),
+        "html": html,
+    }

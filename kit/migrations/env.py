@@ -1,7 +1,6 @@
 """Alembic environment: kit runs migrations itself on start-up (kit.db.upgrade).
 
-To write a new migration after changing kit/models.py:
-    KIT_DATABASE_URL=sqlite:////tmp/kit-dev.sqlite3 alembic -c kit/migrations/alembic.ini revision --autogenerate -m "what changed"
+To write a new migration after changing kit/models.py, see docs/architecture.md.
 """
 
 from __future__ import annotations

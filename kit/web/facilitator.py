@@ -8,7 +8,9 @@ the signed session cookie, so it leaves the address bar.
 from __future__ import annotations
 
 from datetime import date
-from flask import Blueprint, Response, abort, current_app, redirect, render_template, request, session, url_for
+
+from flask import Blueprint, abort, current_app, redirect, render_template, request, session, url_for
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from sqlalchemy import select
 
@@ -32,24 +34,33 @@ def _require_admin() -> None:
 
 
 @bp.get("/admin")
-def admin() -> Response | str | tuple[str, int]:
+def admin() -> ResponseReturnValue:
     token = request.args.get("token")
     if token is not None:
         if not same_secret(token, current_app.config["ADMIN_TOKEN"]):
-            return render_template("error.html", message=_("This admin link is not valid. Use the one kit serve printed.")), 403
+            return render_template(
+                "error.html", message=_("This admin link is not valid. Use the one kit serve printed.")
+            ), 403
         session["admin"] = token
         session.permanent = True
         return redirect(url_for("facilitator.admin"))
     if not is_admin():
-        return render_template("error.html", message=_("This page is for the facilitator: open the admin link that kit serve printed.")), 403
+        return render_template(
+            "error.html", message=_("This page is for the facilitator: open the admin link that kit serve printed.")
+        ), 403
     db = get_session()
     all_meetings = db.scalars(select(Meeting).order_by(Meeting.created_at.desc())).all()
-    return render_template("admin.html", meetings=all_meetings, templates=list_templates(current_app.config["SESSIONS_DIRS"]),
-                           links=links, error=request.args.get("error"))
+    return render_template(
+        "admin.html",
+        meetings=all_meetings,
+        templates=list_templates(current_app.config["SESSIONS_DIRS"]),
+        links=links,
+        error=request.args.get("error"),
+    )
 
 
 @bp.post("/admin/meetings")
-def create() -> Response | tuple[str, int]:
+def create() -> ResponseReturnValue:
     _require_admin()
     if not links.same_origin():
         abort(403)
@@ -58,13 +69,20 @@ def create() -> Response | tuple[str, int]:
     try:
         template = find_template(current_app.config["SESSIONS_DIRS"], form.get("template", ""))
         meeting_date = _date(form.get("date", ""))
-        meeting = meetings.create_meeting(db, template, title=form.get("title"), meeting_date=meeting_date,
-                                          place=form.get("place", ""))
+        meeting = meetings.create_meeting(
+            db, template, title=form.get("title"), meeting_date=meeting_date, place=form.get("place", "")
+        )
     except KitError as error:
         db.rollback()
         all_meetings = db.scalars(select(Meeting).order_by(Meeting.created_at.desc())).all()
-        return render_template("admin.html", meetings=all_meetings, links=links, form=form, error=str(error.message),
-                               templates=list_templates(current_app.config["SESSIONS_DIRS"])), 400
+        return render_template(
+            "admin.html",
+            meetings=all_meetings,
+            links=links,
+            form=form,
+            error=str(error.message),
+            templates=list_templates(current_app.config["SESSIONS_DIRS"]),
+        ), 400
     return redirect(url_for("facilitator.console", code=meeting.code, key=meeting.facilitator_key), code=303)
 
 

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from flask import Blueprint, Response, abort, current_app, jsonify, redirect, render_template, request, session, url_for
+from flask.typing import ResponseReturnValue
 from flask_babel import get_locale
-from flask_babel import gettext as _
 from sqlalchemy import select
 
 from kit import links, meetings, qr
@@ -28,7 +28,7 @@ def home() -> str:
 
 
 @bp.get("/go")
-def go() -> Response | tuple[str, int]:
+def go() -> ResponseReturnValue:
     """The home page's code form: on to the join page, or the form again with a clear message."""
     typed = request.args.get("code", "")
     try:
@@ -39,7 +39,7 @@ def go() -> Response | tuple[str, int]:
 
 
 @bp.route("/j/<code>", methods=["GET", "POST"])
-def phone(code: str) -> Response | str | tuple[str, int]:
+def phone(code: str) -> ResponseReturnValue:
     """Where the QR code leads: the join form, then the participant's live page."""
     db = get_session()
     meeting = meetings.get_meeting(db, code)
@@ -57,12 +57,19 @@ def phone(code: str) -> Response | str | tuple[str, int]:
     config = current_app.config
     try:
         participant = meetings.join(
-            db, meeting, request.form.get("name"), request.form.get("structure"), request.form.get("territory"),
-            str(get_locale()), max_name=config["MAX_NAME_LENGTH"], max_field=config["MAX_FIELD_LENGTH"],
+            db,
+            meeting,
+            request.form.get("name"),
+            request.form.get("structure"),
+            request.form.get("territory"),
+            str(get_locale()),
+            max_name=config["MAX_NAME_LENGTH"],
+            max_field=config["MAX_FIELD_LENGTH"],
         )
     except InvalidInput as error:
-        return render_template("join.html", meeting=meeting, form=request.form, error=str(error.message),
-                               field=error.field), 400
+        return render_template(
+            "join.html", meeting=meeting, form=request.form, error=str(error.message), field=error.field
+        ), 400
     except KitError as error:
         return render_template("join.html", meeting=meeting, form=request.form, error=str(error.message)), 400
     current_app.extensions["kit.counts"].mark(meeting.id)
