@@ -9,17 +9,57 @@ import subprocess
 import sys
 import threading
 import time
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import requests
 import socketio
+from sqlalchemy import create_engine, text
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
+
+
+@contextmanager
+def postgres_database(base_url: str) -> Iterator[str]:
+    """A throw-away PostgreSQL database on the server of `base_url`, dropped afterwards."""
+    name = f"kit_test_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(base_url.replace("postgresql://", "postgresql+psycopg://", 1), isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield base_url.rsplit("/", 1)[0] + "/" + name
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@dataclass(frozen=True)
+class MeetingLinks:
+    """What `kit meeting new` printed: the code and the console's and screen's keys."""
+
+    code: str
+    console_key: str
+    screen_key: str
+
+
+def wait_for(condition: Callable[[], object], timeout: float = 15, what: str = "a condition") -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"timed out waiting for {what}")
 
 
 class KitServer:
@@ -48,6 +88,17 @@ class KitServer:
         )
         assert result.returncode == 0, result.stderr
         return result.stdout
+
+    def new_meeting(self, title: str = "Rencontre de test") -> MeetingLinks:
+        """Prepare a meeting from the monthly template with `kit meeting new`."""
+        printed = self.kit("meeting", "new", str(ROOT / "sessions" / "rencontre-mensuelle.toml"), "--title", title)
+        pairs = (line.split(":", 1) for line in printed.strip().splitlines())
+        links = {key.strip(): value.strip() for key, value in pairs}
+        return MeetingLinks(
+            code=links["code"].replace("-", ""),
+            console_key=links["console"].split("key=")[1],
+            screen_key=links["screen"].split("key=")[1],
+        )
 
     def start(self, timeout: float = 30) -> None:
         with self.log.open("ab") as log:
