@@ -277,9 +277,22 @@ def find_sent(db: Session, participant: Participant, client_id: str) -> Contribu
 
 
 # -- reading ---------------------------------------------------------------------------------
-def contributions(db: Session, step: Step) -> list[Contribution]:
-    """A step's contributions in the order they arrived."""
-    return list(db.scalars(select(Contribution).where(Contribution.step_id == step.id).order_by(Contribution.id)))
+def contributions(db: Session, step: Step, *, visible_only: bool = True) -> list[Contribution]:
+    """A step's contributions in the order they arrived; hidden and merged ones only when asked."""
+    query = select(Contribution).where(Contribution.step_id == step.id)
+    if visible_only:
+        query = query.where(Contribution.hidden_at.is_(None), Contribution.merged_into_id.is_(None))
+    return list(db.scalars(query.order_by(Contribution.id)))
+
+
+def get_contribution(db: Session, meeting: Meeting, contribution_id: object) -> Contribution:
+    """A contribution of this meeting, or a clear refusal (never one of another meeting)."""
+    found = None
+    if isinstance(contribution_id, int) and not isinstance(contribution_id, bool):
+        found = db.get(Contribution, contribution_id)
+    if found is None or found.meeting_id != meeting.id:
+        raise NotFound(_l("This contribution does not exist in this meeting."))
+    return found
 
 
 def participants(db: Session, meeting: Meeting) -> list[Participant]:
@@ -298,6 +311,13 @@ def counts(db: Session, meeting: Meeting) -> dict[str, int]:
     in_step = 0
     if meeting.current_step_id is not None:
         in_step = (
-            db.scalar(select(func.count(Contribution.id)).where(Contribution.step_id == meeting.current_step_id)) or 0
+            db.scalar(
+                select(func.count(Contribution.id)).where(
+                    Contribution.step_id == meeting.current_step_id,
+                    Contribution.hidden_at.is_(None),
+                    Contribution.merged_into_id.is_(None),
+                )
+            )
+            or 0
         )
     return {"participants": joined, "contributions": in_step}

@@ -12,7 +12,7 @@ from flask_babel import force_locale, format_date, format_datetime
 from flask_babel import gettext as _
 from sqlalchemy.orm import Session
 
-from kit import meetings
+from kit import meetings, votes
 from kit.activities import activity_for
 from kit.markdown_text import escape
 from kit.models import Meeting, Participant
@@ -52,7 +52,8 @@ def _markdown(db: Session, meeting: Meeting) -> str:
         lines += [f"## {escape(step.title)}", ""]
         if step.prompt:
             lines += [f"> {escape(step.prompt)}".replace("\n", "\n> "), ""]
-        lines += [activity_for(step).minutes_section(meetings.contributions(db, step)), ""]
+        section = activity_for(step).minutes_section(meetings.contributions(db, step), votes.tallies(db, step.id))
+        lines += [section, ""]
 
     skipped = [step for step in meeting.steps if step.opened_at is None]
     if skipped:

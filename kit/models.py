@@ -100,6 +100,8 @@ class Step(Base):
     options: Mapped[dict[str, Any]] = mapped_column(default=dict)
     # set the first time the facilitator opens the step; contributions are accepted from then on
     opened_at: Mapped[datetime | None]
+    # what the activity keeps while the step runs (e.g. which need is being answered, a timer)
+    state: Mapped[dict[str, Any]] = mapped_column(default=dict, server_default="{}")
 
     meeting: Mapped[Meeting] = relationship(back_populates="steps", foreign_keys=[meeting_id])
 
@@ -131,6 +133,39 @@ class Contribution(Base):
     data: Mapped[dict[str, Any]] = mapped_column(default=dict)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # where the facilitator took it: the activity's own words ("open", "answered", "deferred", …)
+    status: Mapped[str] = mapped_column(String(20), default="open", server_default="open")
+    # what the facilitator recorded about it (an answer, a channel, …), as the activity defines
+    outcome: Mapped[dict[str, Any]] = mapped_column(default=dict, server_default="{}")
+    # moderation: nothing a participant sent disappears without a trace
+    hidden_at: Mapped[datetime | None]
+    hidden_by: Mapped[str | None] = mapped_column(String(120))
+    merged_into_id: Mapped[int | None] = mapped_column(
+        ForeignKey("contribution.id", ondelete="SET NULL", name="fk_contribution_merged_into_id_contribution")
+    )
+    # the participant's own words, kept when the facilitator edits them
+    original: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    edited_at: Mapped[datetime | None]
 
     participant: Mapped[Participant] = relationship()
     step: Mapped[Step] = relationship()
+    votes: Mapped[list[Vote]] = relationship(back_populates="contribution", cascade="all, delete-orphan")
+
+    @property
+    def visible(self) -> bool:
+        """Shown on the screen and in the minutes: neither hidden nor merged into another."""
+        return self.hidden_at is None and self.merged_into_id is None
+
+
+class Vote(Base):
+    """One person's support for one contribution (a need, a question): at most one each."""
+
+    __tablename__ = "vote"
+    __table_args__ = (UniqueConstraint("contribution_id", "participant_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    contribution_id: Mapped[int] = mapped_column(ForeignKey("contribution.id", ondelete="CASCADE"), index=True)
+    participant_id: Mapped[int] = mapped_column(ForeignKey("participant.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    contribution: Mapped[Contribution] = relationship(back_populates="votes")

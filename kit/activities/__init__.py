@@ -35,8 +35,17 @@ class Activity:
     #: True when a participant has one contribution per step that a new one replaces (a check-in);
     #: False when each contribution is a new item (a board card)
     one_per_participant: ClassVar[bool] = False
-    #: the facilitator actions :meth:`perform` accepts, beyond moving between steps
+    #: the facilitator actions :meth:`perform` accepts, beyond moving between steps and moderating
     facilitator_actions: ClassVar[frozenset[str]] = frozenset()
+    #: True when participants may vote for the step's contributions (needs, questions)
+    votable: ClassVar[bool] = False
+    #: True when phones show everyone's contributions (to vote for them), not only their own
+    phone_sees_items: ClassVar[bool] = False
+    #: True when the screen shows results computed from all answers (a poll) rather than a list:
+    #: the live layer then sends the screen a fresh rendering, coalesced, instead of each item
+    live_results: ClassVar[bool] = False
+    #: the field of ``data`` the facilitator may rewrite when moderating, or None
+    editable_field: ClassVar[str | None] = "text"
 
     def __init__(self, step: Step) -> None:
         self.step = step
@@ -59,13 +68,21 @@ class Activity:
     def after_submission(self, db: Session, participant: Participant, data: Mapping[str, Any]) -> None:
         """Called in the same transaction once a submission is stored (e.g. to update a profile)."""
 
+    def max_text_length(self) -> int:
+        """The longest text this step accepts: its own ``max_length`` option, within the server's limit."""
+        from flask import current_app
+
+        limit = int(current_app.config["MAX_TEXT_LENGTH"])
+        return min(int(self.options.get("max_length", limit)), limit)
+
     def summary(self, data: Mapping[str, Any]) -> str:
         """One line that reminds a participant what they sent, shown on their phone."""
         return str(data.get("text", ""))
 
     # -- facilitator -------------------------------------------------------------------------
-    def perform(self, db: Session, action: str, payload: Mapping[str, Any]) -> None:
-        """Carry out one of :attr:`facilitator_actions`; raise KitError when it cannot be done."""
+    def perform(self, db: Session, action: str, payload: Mapping[str, Any]) -> list[Contribution]:
+        """Carry out one of :attr:`facilitator_actions` (not committed yet); return the contributions it
+        changed, or raise KitError when it cannot be done. ``self.step.state`` may change too."""
         raise KitError("unknown_action", _l("This action does not exist for this step."))
 
     # -- showing -----------------------------------------------------------------------------
@@ -89,22 +106,30 @@ class Activity:
             "step_id": contribution.step_id,
             "author": contribution.participant.display_name,
             "data": dict(contribution.data),
+            "status": contribution.status,
+            "outcome": dict(contribution.outcome),
+            "visible": contribution.visible,
             "created_at": contribution.created_at.isoformat(),
         }
 
     # -- minutes -----------------------------------------------------------------------------
-    def minutes_section(self, contributions: list[Contribution]) -> str:
-        """The Markdown body of this step in the minutes (the step's heading is added around it)."""
+    def minutes_section(self, contributions: list[Contribution], votes: Mapping[int, int]) -> str:
+        """The Markdown body of this step in the minutes (the step's heading is added around it).
+
+        ``contributions`` are the visible ones, oldest first; ``votes`` counts votes per contribution id.
+        """
         raise NotImplementedError
 
 
 from kit.activities.board import Board  # noqa: E402
 from kit.activities.checkin import CheckIn  # noqa: E402
+from kit.activities.needs import Needs  # noqa: E402
 
 #: type name → activity class; adding an activity is one line here
 ACTIVITIES: dict[str, type[Activity]] = {
     CheckIn.name: CheckIn,
     Board.name: Board,
+    Needs.name: Needs,
 }
 
 

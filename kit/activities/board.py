@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
@@ -42,15 +41,11 @@ class Board(Activity):
             raise OptionError("max_length", _l("Expected a whole number between 10 and 2000."))
         return {"exemplier": [e.strip() for e in examples], "max_length": max_length}
 
-    @property
-    def max_length(self) -> int:
-        return min(int(self.options.get("max_length", 500)), current_app.config["MAX_TEXT_LENGTH"])
-
     def validate_submission(self, data: Any, participant: Participant) -> dict[str, Any]:
         data = require_mapping(data)
-        return {"text": clean_text(data.get("text"), "text", self.max_length)}
+        return {"text": clean_text(data.get("text"), "text", self.max_text_length())}
 
-    def minutes_section(self, contributions: list[Contribution]) -> str:
+    def minutes_section(self, contributions: list[Contribution], votes: Mapping[int, int]) -> str:
         lines: list[str] = []
         examples = self.options.get("exemplier", [])
         if examples:

@@ -27,6 +27,7 @@ class CheckIn(Activity):
     name = "checkin"
     label = _l("Check-in (who is here)")
     one_per_participant = True
+    editable_field = None
 
     @classmethod
     def validate_options(cls, options: Mapping[str, Any]) -> dict[str, Any]:
@@ -63,7 +64,7 @@ class CheckIn(Activity):
     def item_key(self, contribution: Contribution) -> str:
         return f"p{contribution.participant_id}"
 
-    def minutes_section(self, contributions: list[Contribution]) -> str:
+    def minutes_section(self, contributions: list[Contribution], votes: Mapping[int, int]) -> str:
         host = self.options.get("host")
         lines = [_("Host: %(host)s", host=escape(host)), ""] if host else []
         if not contributions:

@@ -5,30 +5,35 @@ from __future__ import annotations
 from flask import current_app
 from sqlalchemy.orm import Session
 
+from kit.activities import activity_for
 from kit.extensions import socketio
 from kit.i18n import LANGUAGES
-from kit.live.state import VIEWS, item_event, room, state
+from kit.live.state import VIEWS, item_event, room, shows_items, state
 from kit.models import Contribution, Meeting
 
 
 def meeting_changed(db: Session, meeting: Meeting) -> None:
-    """The step or the status changed: every view gets its new state, in each language."""
+    """The step, the status or the facilitator's work on the step changed: every view gets its new
+    state, in each language. Rare (a click in the console), so the whole view is sent again."""
     for view in VIEWS:
         for lang in LANGUAGES:
             socketio.emit("state", state(db, meeting, view, lang), namespace=f"/{view}", to=room(meeting.id, lang))
     counts_changed(meeting)
 
 
-def contribution_stored(meeting: Meeting, contribution: Contribution) -> None:
-    """A new or changed contribution goes whole to the screen and console, as a count to phones."""
-    for view in ("screen", "console"):
+def contribution_stored(db: Session, meeting: Meeting, contribution: Contribution) -> None:
+    """A new or changed contribution goes whole to the views that list it; phones get a count."""
+    activity = activity_for(contribution.step)
+    if activity.live_results:
+        # results drawn from every answer: redrawn at most once per interval, however many arrive
+        current_app.extensions["kit.counts"].mark(meeting.id, results=True)
+        return
+    for view in VIEWS:
+        if not shows_items(activity, view):
+            continue
         for lang in LANGUAGES:
-            socketio.emit(
-                "contribution",
-                item_event(meeting, contribution, view, lang),
-                namespace=f"/{view}",
-                to=room(meeting.id, lang),
-            )
+            event = item_event(db, meeting, contribution, view, lang)
+            socketio.emit("contribution", event, namespace=f"/{view}", to=room(meeting.id, lang))
     counts_changed(meeting)
 
 

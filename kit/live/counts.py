@@ -1,4 +1,5 @@
-"""Counts for every view, coalesced: at most one message per meeting per interval, however busy."""
+"""Counts, votes and live results for every view, coalesced: at most one message of each kind per
+meeting per interval, however busy the room."""
 
 from __future__ import annotations
 
@@ -20,12 +21,16 @@ class CountBroadcaster:
     def __init__(self, app: Flask) -> None:
         self.app = app
         self.dirty: set[int] = set()
+        self.results: set[int] = set()
         self.running = False
         self.lock = threading.Lock()
 
-    def mark(self, meeting_id: int) -> None:
+    def mark(self, meeting_id: int, results: bool = False) -> None:
+        """Send this meeting's counts (and, with `results`, its screen and console again) soon."""
         with self.lock:
             self.dirty.add(meeting_id)
+            if results:
+                self.results.add(meeting_id)
             if self.running:
                 return
             self.running = True
@@ -44,24 +49,38 @@ class CountBroadcaster:
                     return
 
     def flush(self) -> None:
-        """Send the counts of every meeting marked since the last flush."""
-        from kit import meetings
-        from kit.live.state import VIEWS, room
+        """Send the counts (and results) of every meeting marked since the last flush."""
+        from kit import meetings, votes
+        from kit.activities import activity_for
+        from kit.i18n import LANGUAGES
+        from kit.live.state import VIEWS, room, state
 
         with self.lock:
             ids, self.dirty = self.dirty, set()
+            redraw, self.results = self.results, set()
         if not ids:
             return
-        with self.app.app_context():
+        base = self.app.config.get("PUBLIC_URL") or "http://localhost"
+        # rendering needs a request context for url_for; this one is the server's own
+        with self.app.test_request_context(base_url=base):
             db = get_session()
             for meeting_id in sorted(ids):
                 meeting = db.get(Meeting, meeting_id)
                 if meeting is None:
                     continue
-                payload = {
+                payload: dict[str, object] = {
                     "version": meeting.version,
                     "step_id": meeting.current_step_id,
                     **meetings.counts(db, meeting),
                 }
+                step = meeting.current_step
+                if step is not None and activity_for(step).votable:
+                    payload["votes"] = {str(k): v for k, v in votes.tallies(db, step.id).items()}
                 for view in VIEWS:
                     socketio.emit("counts", payload, namespace=f"/{view}", to=room(meeting_id))
+                if meeting_id in redraw:
+                    for view in ("screen", "console"):
+                        for lang in LANGUAGES:
+                            socketio.emit(
+                                "state", state(db, meeting, view, lang), namespace=f"/{view}", to=room(meeting_id, lang)
+                            )

@@ -19,7 +19,7 @@ from flask_babel import lazy_gettext as _l
 from flask_socketio import Namespace, emit, join_room
 from sqlalchemy.orm import Session
 
-from kit import meetings
+from kit import meetings, moderation, votes
 from kit.access import same_secret
 from kit.activities import activity_for
 from kit.db import get_session
@@ -215,6 +215,22 @@ class ConsoleNamespace(LiveNamespace):
         db.commit()
         return self._changed(meeting)
 
+    @answers
+    def on_moderate(self, payload: Any = None, *_args: Any) -> dict[str, Any]:
+        """Hide, show again, edit or merge a contribution of this meeting."""
+        payload = require_mapping(payload)
+        action = payload.get("action")
+        target = payload.get("id")
+        changes: dict[str, Callable[[Session, Meeting], object]] = {
+            "hide": lambda db, meeting: moderation.hide(db, meeting, target),
+            "show": lambda db, meeting: moderation.show(db, meeting, target),
+            "edit": lambda db, meeting: moderation.edit(db, meeting, target, payload.get("text")),
+            "merge": lambda db, meeting: moderation.merge(db, meeting, target, payload.get("into")),
+        }
+        if action not in changes:
+            raise KitError("unknown_action", _l("This action does not exist for this step."))
+        return self._drive(changes[action])
+
 
 class PhoneNamespace(LiveNamespace):
     """A participant's phone: joins, sends contributions, follows the steps."""
@@ -279,5 +295,17 @@ class PhoneNamespace(LiveNamespace):
             raise KitError("rate_limited", _l("You are sending a lot very quickly. Please wait a few seconds."))
         outcome = meetings.contribute(db, meeting, participant, payload.get("step_id"), cid, payload.get("data"))
         if outcome.changed:
-            broadcast.contribution_stored(meeting, outcome.contribution)
+            broadcast.contribution_stored(db, meeting, outcome.contribution)
         return {"ok": True, **own_item(outcome.contribution)}
+
+    @answers
+    def on_vote(self, payload: Any = None, *_args: Any) -> dict[str, Any]:
+        """Support a contribution (`"vote": true`) or take the support back (`false`); safe to resend."""
+        payload = require_mapping(payload)
+        participant = self.participant()
+        meeting = self.meeting()
+        target = payload.get("contribution_id")
+        changed = votes.set_vote(get_session(), meeting, participant, target, payload.get("vote"))
+        if changed:
+            broadcast.counts_changed(meeting)
+        return {"ok": True, "contribution_id": target, "vote": payload.get("vote"), "changed": changed}

@@ -13,9 +13,9 @@ from flask import render_template
 from flask_babel import force_locale
 from sqlalchemy.orm import Session
 
-from kit import links, meetings
-from kit.activities import activity_for
-from kit.models import Contribution, Meeting, Participant, Step
+from kit import links, meetings, votes
+from kit.activities import Activity, activity_for
+from kit.models import Contribution, Meeting, Participant, Step, utcnow
 
 VIEWS = ("screen", "console", "phone")
 
@@ -48,11 +48,23 @@ def step_info(step: Step | None) -> dict[str, Any] | None:
     }
 
 
+def shows_items(activity: Activity | None, view: str) -> bool:
+    """Whether `view` lists the step's contributions (phones only where they vote for them)."""
+    return activity is not None and (view != "phone" or activity.phone_sees_items)
+
+
 def state(db: Session, meeting: Meeting, view: str, lang: str) -> dict[str, Any]:
     """The whole of what `view` shows now, in `lang`."""
     step = meeting.current_step
     activity = activity_for(step) if step else None
-    items = meetings.contributions(db, step) if step and view != "phone" else []
+    items: list[Contribution] = []
+    tallies: dict[int, int] = {}
+    if step is not None and shows_items(activity, view):
+        # the console also lists hidden and merged contributions, to undo a moderation
+        items = meetings.contributions(db, step, visible_only=view != "console")
+    if step is not None and activity is not None and activity.votable:
+        tallies = votes.tallies(db, step.id)
+    now = utcnow()
     with force_locale(lang):
         html = render_template(
             f"live/{view}.html",
@@ -60,17 +72,22 @@ def state(db: Session, meeting: Meeting, view: str, lang: str) -> dict[str, Any]
             step=step,
             activity=activity,
             items=items,
+            votes=tallies,
+            view=view,
+            now=now,
             counts=meetings.counts(db, meeting),
             links=links,
         )
     payload: dict[str, Any] = {
         "version": meeting.version,
+        "server_time": now.isoformat(),
         "meeting": meeting_info(meeting),
         "step": step_info(step),
         "html": html,
     }
-    if view != "phone" and activity is not None:
+    if activity is not None and shows_items(activity, view):
         payload["items"] = [activity.item_data(c) for c in items]
+        payload["votes"] = {str(k): v for k, v in tallies.items()}
     return payload
 
 
@@ -81,6 +98,7 @@ def phone_snapshot(db: Session, meeting: Meeting, participant: Participant | Non
     if participant is None:
         payload["me"] = None
         payload["mine"] = []
+        payload["my_votes"] = []
         return payload
     payload["me"] = {
         "name": participant.display_name,
@@ -88,6 +106,7 @@ def phone_snapshot(db: Session, meeting: Meeting, participant: Participant | Non
         "territory": participant.territory,
     }
     payload["mine"] = [own_item(c) for c in meetings.own_contributions(db, participant)]
+    payload["my_votes"] = votes.my_votes(db, participant)
     return payload
 
 
@@ -103,11 +122,14 @@ def own_item(contribution: Contribution) -> dict[str, Any]:
     }
 
 
-def item_event(meeting: Meeting, contribution: Contribution, view: str, lang: str) -> dict[str, Any]:
-    """A new or changed contribution, for the screen and the console."""
+def item_event(db: Session, meeting: Meeting, contribution: Contribution, view: str, lang: str) -> dict[str, Any]:
+    """A new or changed contribution, as one item of a view's list."""
     activity = activity_for(contribution.step)
+    tallies = votes.tallies(db, contribution.step_id) if activity.votable else {}
     with force_locale(lang):
-        html = render_template(activity.template("_item"), item=contribution, activity=activity, view=view)
+        html = render_template(
+            activity.template("_item"), item=contribution, activity=activity, view=view, votes=tallies
+        )
     return {
         "version": meeting.version,
         "step_id": contribution.step_id,

@@ -16,6 +16,8 @@
   var step = null;        // the step on screen now
   var me = null;          // the phone's own name, structure, territory
   var mine = [];          // the phone's acknowledged contributions
+  var myVotes = {};       // contribution id → true, for what this phone supports
+  var clockOffset = 0;    // server time minus this device's time, for countdowns
   var DRAFTS = 'kit-drafts-' + code;
   var OUTBOX = 'kit-outbox-' + code;
 
@@ -63,12 +65,17 @@
     var previousStep = step && step.id;
     version = state.version;
     step = state.step;
+    if (state.server_time) clockOffset = Date.parse(state.server_time) - Date.now();
     stage.innerHTML = state.html;
     if (isSnapshot && view === 'phone') {
       me = state.me;
       mine = state.mine || [];
+      myVotes = {};
+      (state.my_votes || []).forEach(function (id) { myVotes[id] = true; });
     }
     fillIn();
+    showVotes();
+    tick();
     restoreDrafts();
     renderMine();
     if (state.counts) showCounts(state.counts);
@@ -86,14 +93,77 @@
     if (existing) list.replaceChild(item, existing); else list.appendChild(item);
     var empty = stage.querySelector('.empty');
     if (empty) empty.remove();
+    showVotes();
   }
 
   function showCounts(counts) {
     Object.keys(counts).forEach(function (name) {
+      if (typeof counts[name] === 'object') return;
       var nodes = stage.querySelectorAll('[data-count="' + name + '"]');
       for (var i = 0; i < nodes.length; i++) nodes[i].textContent = counts[name];
     });
+    if (counts.votes && step && counts.step_id === step.id) showTallies(counts.votes);
   }
+
+  // -- votes: counts from the server, this phone's own choices, lists kept in order ---------------
+  function showTallies(tallies) {
+    var nodes = stage.querySelectorAll('[data-votes-for]');
+    for (var i = 0; i < nodes.length; i++) {
+      if (nodes[i].tagName === 'BUTTON') continue;
+      var id = nodes[i].getAttribute('data-votes-for');
+      var count = tallies[id] || 0;
+      nodes[i].textContent = count;
+      var holder = nodes[i].closest('[data-votes]');
+      if (holder) holder.setAttribute('data-votes', count);
+    }
+    var lists = stage.querySelectorAll('[data-sort="votes"]');
+    for (var j = 0; j < lists.length; j++) sortByVotes(lists[j]);
+  }
+  function sortByVotes(list) {
+    var items = Array.prototype.slice.call(list.children);
+    items.sort(function (a, b) {
+      var diff = parseInt(b.getAttribute('data-votes') || '0', 10) - parseInt(a.getAttribute('data-votes') || '0', 10);
+      return diff || (parseInt(a.getAttribute('data-key').slice(1), 10) - parseInt(b.getAttribute('data-key').slice(1), 10));
+    });
+    items.forEach(function (item) { list.appendChild(item); });
+  }
+  function showVotes() {
+    var buttons = stage.querySelectorAll('button[data-vote-for]');
+    for (var i = 0; i < buttons.length; i++) {
+      buttons[i].setAttribute('aria-pressed', myVotes[buttons[i].getAttribute('data-vote-for')] ? 'true' : 'false');
+    }
+  }
+  stage.addEventListener('click', function (event) {
+    var button = event.target.closest('button[data-vote-for]');
+    if (!button || view !== 'phone') return;
+    var id = parseInt(button.getAttribute('data-vote-for'), 10);
+    var wanted = button.getAttribute('aria-pressed') !== 'true';
+    button.setAttribute('aria-pressed', wanted ? 'true' : 'false');
+    socket.timeout(10000).emit('vote', { contribution_id: id, vote: wanted }, function (timedOut, ack) {
+      if (!timedOut && ack.ok) {
+        if (wanted) myVotes[id] = true; else delete myVotes[id];
+        return;
+      }
+      button.setAttribute('aria-pressed', wanted ? 'false' : 'true');
+      setStatus('lost', timedOut ? texts.noAnswer : ack.error.message);
+    });
+  });
+
+  // -- countdowns, on the server's clock -----------------------------------------------------------
+  function tick() {
+    var timers = stage.querySelectorAll('[data-countdown]');
+    for (var i = 0; i < timers.length; i++) {
+      var left = Math.round((Date.parse(timers[i].getAttribute('data-countdown')) - (Date.now() + clockOffset)) / 1000);
+      if (left <= 0) {
+        timers[i].textContent = texts.timeUp;
+        timers[i].classList.add('over');
+      } else {
+        var seconds = left % 60;
+        timers[i].textContent = Math.floor(left / 60) + ':' + (seconds < 10 ? '0' : '') + seconds;
+      }
+    }
+  }
+  setInterval(tick, 1000);
 
   function fillIn() {
     if (!me) return;
@@ -107,19 +177,19 @@
 
   // what someone typed survives a change of step, a reload and a redraw
   function keepDrafts() {
-    var forms = stage.querySelectorAll('form[data-step]');
+    var forms = stage.querySelectorAll('form[data-draft]');
     for (var i = 0; i < forms.length; i++) {
       var values = {};
       var fields = forms[i].querySelectorAll('textarea[name], input[name]');
       for (var j = 0; j < fields.length; j++) if (!fields[j].hasAttribute('data-prefill')) values[fields[j].name] = fields[j].value;
-      drafts[forms[i].getAttribute('data-step')] = values;
+      drafts[forms[i].getAttribute('data-draft')] = values;
     }
     save(window.sessionStorage, DRAFTS, drafts);
   }
   function restoreDrafts() {
-    var forms = stage.querySelectorAll('form[data-step]');
+    var forms = stage.querySelectorAll('form[data-draft]');
     for (var i = 0; i < forms.length; i++) {
-      var values = drafts[forms[i].getAttribute('data-step')] || {};
+      var values = drafts[forms[i].getAttribute('data-draft')] || {};
       Object.keys(values).forEach(function (name) {
         var field = forms[i].querySelector('[name="' + name + '"]');
         if (field && !field.value) field.value = values[name];
@@ -245,20 +315,45 @@
     outbox.forEach(function (entry) { entry.inFlight = false; send(entry); });
   }
 
-  // -- the console's buttons ----------------------------------------------------------------------
-  document.addEventListener('click', function (event) {
-    var button = event.target.closest('[data-action]');
-    if (!button || view !== 'console') return;
-    var question = button.getAttribute('data-confirm');
+  // -- the console's buttons and forms ------------------------------------------------------------
+  // data-action="next" sends `next`; data-act="defer" sends `act` with action "defer";
+  // data-moderate="hide" sends `moderate` with action "hide"; data-id and a form's fields go along.
+  function consoleCommand(element) {
+    if (element.hasAttribute('data-action')) return { event: element.getAttribute('data-action'), payload: {} };
+    if (element.hasAttribute('data-act')) return { event: 'act', payload: { action: element.getAttribute('data-act') } };
+    return { event: 'moderate', payload: { action: element.getAttribute('data-moderate') } };
+  }
+  function runCommand(element, fields, done) {
+    var question = element.getAttribute('data-confirm');
     if (question && !window.confirm(question)) return;
-    var payload = {};
-    if (button.hasAttribute('data-step-id')) payload.step_id = parseInt(button.getAttribute('data-step-id'), 10);
-    button.disabled = true;
+    var command = consoleCommand(element);
+    if (element.hasAttribute('data-step-id')) command.payload.step_id = parseInt(element.getAttribute('data-step-id'), 10);
+    if (element.hasAttribute('data-id')) command.payload.id = parseInt(element.getAttribute('data-id'), 10);
+    Object.keys(fields).forEach(function (name) { command.payload[name] = fields[name]; });
     var message = document.getElementById('console-message');
-    socket.timeout(10000).emit(button.getAttribute('data-action'), payload, function (timedOut, ack) {
-      button.disabled = false;
+    socket.timeout(10000).emit(command.event, command.payload, function (timedOut, ack) {
       var problem = timedOut ? texts.noAnswer : (ack.ok ? '' : ack.error.message);
       if (message) { message.textContent = problem; message.hidden = !problem; }
+      done(!problem);
+    });
+  }
+  document.addEventListener('click', function (event) {
+    var button = event.target.closest('button[data-action], button[data-act], button[data-moderate]');
+    if (!button || view !== 'console') return;
+    button.disabled = true;
+    runCommand(button, {}, function () { button.disabled = false; });
+  });
+  document.addEventListener('submit', function (event) {
+    var form = event.target.closest('form[data-act], form[data-moderate]');
+    if (!form || view !== 'console') return;
+    event.preventDefault();
+    var fields = {};
+    var inputs = form.querySelectorAll('[name]');
+    for (var i = 0; i < inputs.length; i++) {
+      fields[inputs[i].name] = inputs[i].type === 'number' ? parseInt(inputs[i].value, 10) : inputs[i].value;
+    }
+    runCommand(form, fields, function (ok) {
+      if (ok && form.hasAttribute('data-draft')) { delete drafts[form.getAttribute('data-draft')]; save(window.sessionStorage, DRAFTS, drafts); }
     });
   });
 })();

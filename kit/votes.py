@@ -1,0 +1,61 @@
+"""Votes: one person supports a need or a question once, and may take it back."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from kit.activities import activity_for
+from kit.errors import KitError
+from kit.meetings import bump_version, get_contribution, require_live
+from kit.models import Contribution, Meeting, Participant, Vote
+
+
+def set_vote(db: Session, meeting: Meeting, participant: Participant, contribution_id: object, wanted: object) -> bool:
+    """Make this person's vote for a contribution be `wanted`; return True when that changed something.
+
+    Saying the same thing twice (a resend) changes nothing, so it is safe to repeat.
+    """
+    if not isinstance(wanted, bool):
+        raise KitError("bad_request", _l("The message was not understood. Please reload the page."))
+    require_live(meeting)
+    contribution = get_contribution(db, meeting, contribution_id)
+    if not activity_for(contribution.step).votable:
+        raise KitError("not_votable", _l("There is nothing to vote for in this step."))
+    if not contribution.visible:
+        raise KitError("not_found", _l("This contribution is no longer shown."))
+    existing = db.scalar(
+        select(Vote).where(Vote.contribution_id == contribution.id, Vote.participant_id == participant.id)
+    )
+    if (existing is not None) == wanted:
+        return False
+    if wanted:
+        db.add(Vote(contribution_id=contribution.id, participant_id=participant.id))
+    else:
+        db.delete(existing)
+    bump_version(db, meeting)
+    try:
+        db.commit()
+    except IntegrityError:
+        # the same vote raced in on another connection: it is there, which is what was asked
+        db.rollback()
+        return False
+    return True
+
+
+def tallies(db: Session, step_id: int) -> dict[int, int]:
+    """Votes per visible contribution of a step (only those with at least one)."""
+    query = (
+        select(Vote.contribution_id, func.count(Vote.id))
+        .join(Contribution, Contribution.id == Vote.contribution_id)
+        .where(Contribution.step_id == step_id)
+        .group_by(Vote.contribution_id)
+    )
+    return {contribution_id: count for contribution_id, count in db.execute(query)}
+
+
+def my_votes(db: Session, participant: Participant) -> list[int]:
+    """The contributions this person supports, in every step."""
+    return list(db.scalars(select(Vote.contribution_id).where(Vote.participant_id == participant.id)))

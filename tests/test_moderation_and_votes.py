@@ -1,0 +1,129 @@
+"""Moderation and votes, called directly: nothing a participant sent disappears without a trace."""
+
+from __future__ import annotations
+
+import pytest
+
+from kit import meetings, minutes, moderation, votes
+from kit.errors import InvalidInput, KitError, NotFound
+from kit.meeting_templates import StepTemplate
+from tests.conftest import gen_participant, gen_template
+
+
+def needs_meeting(db):  # type: ignore[no-untyped-def]
+    template = gen_template(
+        StepTemplate("needs", "Besoins", "De quoi avez-vous besoin ?", {}),
+        StepTemplate("board", "Idées", "", {}),
+    )
+    meeting = meetings.create_meeting(db, template)
+    meetings.start(db, meeting)
+    return meeting
+
+
+def post(db, meeting, who, cid, text, step=0):  # type: ignore[no-untyped-def]
+    return meetings.contribute(db, meeting, who, meeting.steps[step].id, cid, {"text": text}).contribution
+
+
+def test_a_hidden_contribution_leaves_the_screen_and_the_minutes_but_stays_stored(db):
+    meeting = needs_meeting(db)
+    awa = gen_participant(db, meeting)
+    kept, rude = post(db, meeting, awa, "1", "Un besoin"), post(db, meeting, awa, "2", "Un propos déplacé")
+    moderation.hide(db, meeting, rude.id)
+    step = meeting.steps[0]
+    assert [c.id for c in meetings.contributions(db, step)] == [kept.id]
+    assert [c.id for c in meetings.contributions(db, step, visible_only=False)] == [kept.id, rude.id]
+    assert rude.hidden_by == "facilitator" and rude.hidden_at is not None
+    meetings.close(db, meeting)
+    assert "déplacé" not in meeting.minutes_md
+    assert "déplacé" not in str(minutes.as_data(db, meeting))
+
+
+def test_hiding_can_be_undone(db):
+    meeting = needs_meeting(db)
+    awa = gen_participant(db, meeting)
+    need = post(db, meeting, awa, "1", "Un besoin")
+    moderation.hide(db, meeting, need.id)
+    moderation.show(db, meeting, need.id)
+    assert need.visible and need.hidden_by is None
+
+
+def test_an_edit_keeps_the_participants_own_words(db):
+    meeting = needs_meeting(db)
+    awa = gen_participant(db, meeting)
+    need = post(db, meeting, awa, "1", "besoin d'un tuto pronote")
+    moderation.edit(db, meeting, need.id, "Besoin d'un tutoriel Pronote")
+    moderation.edit(db, meeting, need.id, "Un tutoriel Pronote pour les familles")
+    assert need.data["text"] == "Un tutoriel Pronote pour les familles"
+    assert need.original == {"text": "besoin d'un tuto pronote"}
+    with pytest.raises(InvalidInput):
+        moderation.edit(db, meeting, need.id, "   ")
+
+
+def test_a_merged_duplicate_brings_its_votes_without_counting_anyone_twice(db):
+    meeting = needs_meeting(db)
+    awa, bruno, chloe = (gen_participant(db, meeting, name) for name in ("Awa", "Bruno", "Chloé"))
+    first = post(db, meeting, awa, "1", "Former aux arnaques")
+    duplicate = post(db, meeting, bruno, "2", "Formation arnaques en ligne")
+    votes.set_vote(db, meeting, bruno, first.id, True)
+    votes.set_vote(db, meeting, bruno, duplicate.id, True)
+    votes.set_vote(db, meeting, chloe, duplicate.id, True)
+    moderation.merge(db, meeting, duplicate.id, first.id)
+    assert votes.tallies(db, meeting.steps[0].id) == {first.id: 2}
+    assert duplicate.merged_into_id == first.id and not duplicate.visible
+    assert [c.id for c in moderation.merged_into(db, first)] == [duplicate.id]
+
+
+@pytest.mark.parametrize("into", ["self", "other step", "missing", "hidden"])
+def test_merging_needs_another_visible_contribution_of_the_same_step(db, into):
+    meeting = needs_meeting(db)
+    awa = gen_participant(db, meeting)
+    need = post(db, meeting, awa, "1", "A")
+    hidden = post(db, meeting, awa, "2", "B")
+    moderation.hide(db, meeting, hidden.id)
+    meetings.move(db, meeting, +1)
+    elsewhere = post(db, meeting, awa, "3", "C", step=1)
+    target = {"self": need.id, "other step": elsewhere.id, "missing": 999, "hidden": hidden.id}[into]
+    with pytest.raises((InvalidInput, NotFound)):
+        moderation.merge(db, meeting, need.id, target)
+    db.rollback()
+    assert need.merged_into_id is None
+
+
+def test_one_vote_per_person_per_need_and_it_can_be_taken_back(db):
+    meeting = needs_meeting(db)
+    awa, bruno = gen_participant(db, meeting, "Awa"), gen_participant(db, meeting, "Bruno")
+    need = post(db, meeting, awa, "1", "Un besoin")
+    assert votes.set_vote(db, meeting, bruno, need.id, True) is True
+    assert votes.set_vote(db, meeting, bruno, need.id, True) is False, "a resend counts once"
+    votes.set_vote(db, meeting, awa, need.id, True)
+    assert votes.tallies(db, meeting.steps[0].id) == {need.id: 2}
+    assert votes.set_vote(db, meeting, bruno, need.id, False) is True
+    assert votes.set_vote(db, meeting, bruno, need.id, False) is False
+    assert votes.tallies(db, meeting.steps[0].id) == {need.id: 1}
+    assert votes.my_votes(db, awa) == [need.id] and votes.my_votes(db, bruno) == []
+
+
+@pytest.mark.parametrize("wanted", ["yes", 1, None])
+def test_a_vote_must_say_yes_or_no(db, wanted):
+    meeting = needs_meeting(db)
+    awa = gen_participant(db, meeting)
+    need = post(db, meeting, awa, "1", "Un besoin")
+    with pytest.raises(KitError):
+        votes.set_vote(db, meeting, awa, need.id, wanted)
+
+
+def test_no_votes_on_a_board_nor_on_a_hidden_need_nor_across_meetings(db):
+    meeting, other = needs_meeting(db), needs_meeting(db)
+    awa = gen_participant(db, meeting)
+    stranger_need = post(db, other, gen_participant(db, other), "x", "ailleurs")
+    meetings.move(db, meeting, +1)
+    card = post(db, meeting, awa, "c", "une idée", step=1)
+    with pytest.raises(KitError) as caught:
+        votes.set_vote(db, meeting, awa, card.id, True)
+    assert caught.value.code == "not_votable"
+    with pytest.raises(NotFound):
+        votes.set_vote(db, meeting, awa, stranger_need.id, True)
+    need = post(db, meeting, awa, "n", "besoin", step=0)
+    moderation.hide(db, meeting, need.id)
+    with pytest.raises(KitError):
+        votes.set_vote(db, meeting, awa, need.id, True)
