@@ -90,8 +90,8 @@ class KitServer:
         return result.stdout
 
     def new_meeting(self, title: str = "Rencontre de test") -> MeetingLinks:
-        """Prepare a meeting from the monthly template with `kit meeting new`."""
-        printed = self.kit("meeting", "new", str(ROOT / "sessions" / "rencontre-mensuelle.toml"), "--title", title)
+        """Prepare a meeting from the fixed test template (tests/fixtures) with `kit meeting new`."""
+        printed = self.kit("meeting", "new", str(ROOT / "tests" / "fixtures" / "board-meeting.toml"), "--title", title)
         pairs = (line.split(":", 1) for line in printed.strip().splitlines())
         links = {key.strip(): value.strip() for key, value in pairs}
         return MeetingLinks(

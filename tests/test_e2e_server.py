@@ -52,7 +52,7 @@ def test_a_meeting_survives_a_killed_server_without_losing_or_doubling_anything(
     try:
         links = parse_links(
             server.kit(
-                "meeting", "new", str(ROOT / "sessions" / "rencontre-mensuelle.toml"), "--title", "Rencontre e2e"
+                "meeting", "new", str(ROOT / "tests" / "fixtures" / "board-meeting.toml"), "--title", "Rencontre e2e"
             )
         )
         code = links["code"].replace("-", "")

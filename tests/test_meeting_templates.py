@@ -23,8 +23,8 @@ def test_monthly_meeting_has_the_steps_of_a_network_meeting():
     template = load_template(ROOT / "sessions" / "rencontre-mensuelle.toml")
     titles = [step.title for step in template.steps]
     assert titles == ["Accueil", "Point d'actualité", "Recensement des besoins", "Animation thématique", "Évaluation"]
-    assert template.steps[0].activity == "checkin"
-    assert template.steps[1].options["exemplier"]
+    assert [step.activity for step in template.steps] == ["checkin", "news", "needs", "board", "poll"]
+    assert template.steps[1].options["items"], "the news step comes with examples to replace"
 
 
 GOOD_STEP = '[[steps]]\nactivity = "board"\ntitle = "Besoins"\n'

@@ -124,12 +124,16 @@ class Activity:
 from kit.activities.board import Board  # noqa: E402
 from kit.activities.checkin import CheckIn  # noqa: E402
 from kit.activities.needs import Needs  # noqa: E402
+from kit.activities.news import News  # noqa: E402
+from kit.activities.poll import Poll  # noqa: E402
 
 #: type name → activity class; adding an activity is one line here
 ACTIVITIES: dict[str, type[Activity]] = {
     CheckIn.name: CheckIn,
     Board.name: Board,
+    News.name: News,
     Needs.name: Needs,
+    Poll.name: Poll,
 }
 
 

@@ -179,9 +179,9 @@
   function keepDrafts() {
     var forms = stage.querySelectorAll('form[data-draft]');
     for (var i = 0; i < forms.length; i++) {
-      var values = {};
-      var fields = forms[i].querySelectorAll('textarea[name], input[name]');
-      for (var j = 0; j < fields.length; j++) if (!fields[j].hasAttribute('data-prefill')) values[fields[j].name] = fields[j].value;
+      var values = formData(forms[i]);
+      var prefilled = forms[i].querySelectorAll('[data-prefill]');
+      for (var j = 0; j < prefilled.length; j++) delete values[prefilled[j].name];
       drafts[forms[i].getAttribute('data-draft')] = values;
     }
     save(window.sessionStorage, DRAFTS, drafts);
@@ -189,14 +189,12 @@
   function restoreDrafts() {
     var forms = stage.querySelectorAll('form[data-draft]');
     for (var i = 0; i < forms.length; i++) {
-      var values = drafts[forms[i].getAttribute('data-draft')] || {};
-      Object.keys(values).forEach(function (name) {
-        var field = forms[i].querySelector('[name="' + name + '"]');
-        if (field && !field.value) field.value = values[name];
-      });
+      var values = drafts[forms[i].getAttribute('data-draft')];
+      if (values) restoreForm(forms[i], values);
     }
   }
   stage.addEventListener('input', function () { keepDrafts(); });
+  stage.addEventListener('change', function () { keepDrafts(); });
 
   // -- the phone's outbox: nothing typed is lost ------------------------------------------------
   function newClientId() {
@@ -248,25 +246,42 @@
     var form = event.target.closest('form[data-contribute]');
     if (!form) return;
     event.preventDefault();
-    var data = {};
-    var fields = form.querySelectorAll('[name]');
+    var data = formData(form);
     var summary = [];
-    for (var i = 0; i < fields.length; i++) {
-      data[fields[i].name] = fields[i].value;
-      if (fields[i].value.trim()) summary.push(fields[i].value.trim());
-    }
+    Object.keys(data).forEach(function (name) {
+      var value = data[name];
+      if (typeof value === 'string' && value.trim() && form.querySelector('[name="' + name + '"]').type !== 'radio') {
+        summary.push(value.trim());
+      }
+    });
     var entry = { client_id: newClientId(), step_id: parseInt(form.getAttribute('data-step'), 10), data: data,
                   summary: summary.join(' · ') };
     outbox.push(entry);
     save(window.localStorage, OUTBOX, outbox);
-    var fieldsToClear = form.querySelectorAll('textarea');
-    for (var j = 0; j < fieldsToClear.length; j++) fieldsToClear[j].value = '';
+    form.reset();
+    fillIn();
     delete drafts[entry.step_id];
     save(window.sessionStorage, DRAFTS, drafts);
     formStatus(form, socket.connected ? texts.sending : texts.waiting, false);
     renderMine();
     send(entry);
   });
+
+  // a form's fields as the server reads them: one value per name, a list for checkboxes
+  function formData(form) {
+    var data = {};
+    var fields = form.querySelectorAll('[name]');
+    for (var i = 0; i < fields.length; i++) {
+      var field = fields[i];
+      if (field.type === 'checkbox') {
+        if (!data[field.name]) data[field.name] = [];
+        if (field.checked) data[field.name].push(field.value);
+      } else if (field.type !== 'radio' || field.checked) {
+        data[field.name] = field.value;
+      }
+    }
+    return data;
+  }
 
   function dropFromOutbox(entry) {
     outbox = outbox.filter(function (e) { return e.client_id !== entry.client_id; });
@@ -301,13 +316,19 @@
       // refused for good: give the text back so the person can fix it
       dropFromOutbox(entry);
       renderMine();
-      if (form) {
-        Object.keys(entry.data).forEach(function (name) {
-          var field = form.querySelector('[name="' + name + '"]');
-          if (field) field.value = entry.data[name];
-        });
-      }
+      if (form) restoreForm(form, entry.data);
       formStatus(form, texts.refused + ' ' + ack.error.message, true);
+    });
+  }
+
+  function restoreForm(form, data) {
+    Object.keys(data).forEach(function (name) {
+      var fields = form.querySelectorAll('[name="' + name + '"]');
+      var values = [].concat(data[name]);
+      for (var i = 0; i < fields.length; i++) {
+        if (fields[i].type === 'radio' || fields[i].type === 'checkbox') fields[i].checked = values.indexOf(fields[i].value) !== -1;
+        else fields[i].value = data[name];
+      }
     });
   }
 

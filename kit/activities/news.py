@@ -1,0 +1,187 @@
+"""News (*point d'actualité*): studies, funding calls with their deadline, events, national schemes.
+
+The facilitator prepares items in the template; participants propose more, which the facilitator
+accepts or declines. Deadlines and dates are listed in date order on the screen and in the minutes.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import TYPE_CHECKING, Any, Mapping
+from urllib.parse import urlsplit
+
+from flask_babel import format_date
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+
+from kit.activities import Activity
+from kit.errors import InvalidInput, KitError, OptionError
+from kit.markdown_text import escape, escape_block
+from kit.validation import clean_text, require_mapping
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from kit.models import Contribution, Participant
+
+#: kinds of news, as stored → as read
+KINDS: dict[str, Any] = {
+    "funding_call": _l("Funding call (AAP, AMI)"),
+    "event": _l("Event"),
+    "study": _l("Study or report"),
+    "scheme": _l("National scheme"),
+    "other": _l("Other news"),
+}
+ITEM_KEYS = {"type", "title", "date", "deadline", "link", "description"}
+MAX_ITEMS = 30
+
+
+def _date(value: Any) -> str | None:
+    """An ISO date from TOML (a real date) or from a form ("2026-04-15"); None when empty."""
+    if value in (None, ""):
+        return None
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, str):
+        try:
+            return date.fromisoformat(value.strip()).isoformat()
+        except ValueError:
+            pass
+    raise ValueError(value)
+
+
+def _link(value: Any) -> str:
+    if value in (None, ""):
+        return ""
+    if not isinstance(value, str):
+        raise ValueError(value)
+    link = value.strip()
+    parts = urlsplit(link)
+    if parts.scheme not in ("http", "https") or not parts.netloc or len(link) > 500 or " " in link:
+        raise ValueError(value)
+    return link
+
+
+def clean_item(raw: Mapping[str, Any], *, max_length: int = 1000) -> dict[str, Any]:
+    """Check one news item (prepared or proposed); raise InvalidInput naming the field at fault."""
+    kind = raw.get("type", "other")
+    if kind not in KINDS:
+        raise InvalidInput(_l("Choose the kind of news."), "type")
+    item: dict[str, Any] = {
+        "type": kind,
+        "title": clean_text(raw.get("title"), "title", 200, multiline=False),
+        "description": clean_text(raw.get("description"), "description", max_length, required=False),
+    }
+    for field in ("date", "deadline"):
+        try:
+            item[field] = _date(raw.get(field))
+        except ValueError:
+            raise InvalidInput(
+                _l("This is not a real date: use the calendar, or write it as 2026-04-15."), field
+            ) from None
+    try:
+        item["link"] = _link(raw.get("link"))
+    except ValueError:
+        raise InvalidInput(_l("The link must be a web address starting with https:// or http://."), "link") from None
+    return item
+
+
+class News(Activity):
+    """Prepared news and the room's proposals; deadlines in date order."""
+
+    name = "news"
+    label = _l("News and deadlines")
+    kinds = KINDS
+    facilitator_actions = frozenset({"accept", "decline"})
+    editable_field = "title"
+
+    @classmethod
+    def validate_options(cls, options: Mapping[str, Any]) -> dict[str, Any]:
+        unknown = set(options) - {"items"}
+        if unknown:
+            raise OptionError(sorted(unknown)[0], _l("Unknown option (this activity knows: items)."))
+        raw_items = options.get("items", [])
+        if not isinstance(raw_items, list) or len(raw_items) > MAX_ITEMS:
+            raise OptionError("items", _l("Expected a list of at most %(max)d news items.", max=MAX_ITEMS))
+        items = []
+        for number, raw in enumerate(raw_items, start=1):
+            if not isinstance(raw, dict) or set(raw) - ITEM_KEYS:
+                raise OptionError(
+                    f"items[{number}]", _l("Each item has: type, title, date, deadline, link, description.")
+                )
+            try:
+                items.append(clean_item(raw))
+            except InvalidInput as error:
+                raise OptionError(f"items[{number}].{error.field}", error.message) from None
+        return {"items": items}
+
+    def validate_submission(self, data: Any, participant: Participant) -> dict[str, Any]:
+        return clean_item(require_mapping(data), max_length=self.max_text_length())
+
+    def summary(self, data: Mapping[str, Any]) -> str:
+        return str(data.get("title", ""))
+
+    def perform(self, db: Session, action: str, payload: Mapping[str, Any]) -> list[Contribution]:
+        from kit.meetings import get_contribution
+
+        proposal = get_contribution(db, self.step.meeting, payload.get("id"))
+        if proposal.step_id != self.step.id:
+            raise KitError("not_found", _l("This contribution does not exist in this meeting."))
+        proposal.status = "accepted" if action == "accept" else "declined"
+        return [proposal]
+
+    # -- showing -----------------------------------------------------------------------------
+    def shown_items(self, contributions: list[Contribution]) -> list[dict[str, Any]]:
+        """What the room reads: the prepared items, then accepted proposals with who proposed them."""
+        items = [dict(item, author="") for item in self.options.get("items", [])]
+        items += [dict(c.data, author=c.participant.display_name) for c in contributions if c.status == "accepted"]
+        return items
+
+    def dated(self, contributions: list[Contribution]) -> list[dict[str, Any]]:
+        """Items with a deadline or a date, soonest first (a deadline before a date on the same day)."""
+        entries = []
+        for item in self.shown_items(contributions):
+            for field in ("deadline", "date"):
+                if item.get(field):
+                    entries.append({**item, "when": item[field], "is_deadline": field == "deadline"})
+        return sorted(entries, key=lambda e: (e["when"], not e["is_deadline"]))
+
+    @staticmethod
+    def when(iso: str) -> str:
+        return str(format_date(date.fromisoformat(iso), "long"))
+
+    # -- minutes -----------------------------------------------------------------------------
+    def minutes_section(self, contributions: list[Contribution], votes: Mapping[int, int]) -> str:
+        items = self.shown_items(contributions)
+        if not items:
+            return _("No news was shared.")
+        lines: list[str] = []
+        dated = self.dated(contributions)
+        if dated:
+            lines += ["**" + _("Dates and deadlines") + "**", ""]
+            for entry in dated:
+                what = _("deadline") if entry["is_deadline"] else _("date")
+                line = _(
+                    "%(when)s — %(what)s: %(title)s",
+                    when=self.when(entry["when"]),
+                    what=what,
+                    title=escape(entry["title"]),
+                )
+                lines.append(f"- {line}")
+            lines.append("")
+        for kind, kind_label in KINDS.items():
+            of_kind = [item for item in items if item["type"] == kind]
+            if not of_kind:
+                continue
+            lines += [f"**{kind_label}**", ""]
+            for item in of_kind:
+                line = f"- {escape(item['title'])}"
+                if item.get("link"):
+                    line += f" — <{item['link']}>"
+                if item.get("author"):
+                    line += " (" + _("proposed by %(name)s", name=escape(item["author"])) + ")"
+                if item.get("description"):
+                    line += "  \n  " + escape_block(item["description"], "  ")
+                lines.append(line)
+            lines.append("")
+        return "\n".join(lines).rstrip()

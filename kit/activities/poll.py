@@ -1,0 +1,212 @@
+"""Evaluation and polls: a few questions — a rating, one or several choices, a short open answer,
+a few words for a word cloud — answered once per person (an answer can be changed), with the
+results drawn on the screen as they come."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from typing import TYPE_CHECKING, Any, Mapping
+
+from flask_babel import format_decimal, ngettext
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+
+from markupsafe import Markup
+
+from kit import charts
+from kit.activities import Activity
+from kit.errors import InvalidInput, OptionError
+from kit.markdown_text import escape, escape_block
+from kit.validation import clean_text, require_mapping
+
+if TYPE_CHECKING:
+    from kit.models import Contribution, Participant
+
+KINDS = ("rating", "single", "multiple", "open", "words")
+QUESTION_KEYS = {"type", "text", "choices", "scale"}
+MAX_QUESTIONS = 10
+MAX_CHOICES = 12
+MAX_WORDS = 3
+WORD_LENGTH = 40
+
+
+def _whole(value: Any) -> int | None:
+    """A whole number from a form ("4") or JSON (4); None otherwise."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str) and value.strip().isdigit():
+        return int(value.strip())
+    return None
+
+
+class Poll(Activity):
+    """Questions answered once per person; aggregated results on the screen, names never shown."""
+
+    name = "poll"
+    label = _l("Evaluation or poll")
+    one_per_participant = True
+    live_results = True
+    editable_field = None
+
+    @classmethod
+    def validate_options(cls, options: Mapping[str, Any]) -> dict[str, Any]:
+        unknown = set(options) - {"questions", "max_length"}
+        if unknown:
+            raise OptionError(sorted(unknown)[0], _l("Unknown option (this activity knows: questions, max_length)."))
+        raw = options.get("questions")
+        if not isinstance(raw, list) or not 1 <= len(raw) <= MAX_QUESTIONS:
+            raise OptionError("questions", _l("Expected a list of 1 to %(max)d questions.", max=MAX_QUESTIONS))
+        questions = [cls._question(number, question) for number, question in enumerate(raw, start=1)]
+        max_length = options.get("max_length", 300)
+        if isinstance(max_length, bool) or not isinstance(max_length, int) or not 10 <= max_length <= 2000:
+            raise OptionError("max_length", _l("Expected a whole number between 10 and 2000."))
+        return {"questions": questions, "max_length": max_length}
+
+    @staticmethod
+    def _question(number: int, raw: Any) -> dict[str, Any]:
+        where = f"questions[{number}]"
+        if not isinstance(raw, dict) or set(raw) - QUESTION_KEYS:
+            raise OptionError(where, _l("Each question has: type, text, and choices or scale as needed."))
+        kind = raw.get("type")
+        if kind not in KINDS:
+            raise OptionError(f"{where}.type", _l("Expected one of: rating, single, multiple, open, words."))
+        text = raw.get("text")
+        if not isinstance(text, str) or not text.strip():
+            raise OptionError(f"{where}.text", _l("Expected a non-empty text."))
+        question: dict[str, Any] = {"type": kind, "text": text.strip()}
+        if kind in ("single", "multiple"):
+            choices = raw.get("choices")
+            valid = isinstance(choices, list) and all(isinstance(c, str) and c.strip() for c in choices)
+            if not valid or not 2 <= len(choices) <= MAX_CHOICES:
+                raise OptionError(f"{where}.choices", _l("Expected a list of 2 to %(max)d choices.", max=MAX_CHOICES))
+            question["choices"] = [c.strip() for c in choices]
+        if kind == "rating":
+            scale = raw.get("scale", 5)
+            if isinstance(scale, bool) or not isinstance(scale, int) or not 3 <= scale <= 10:
+                raise OptionError(f"{where}.scale", _l("Expected a whole number between 3 and 10."))
+            question["scale"] = scale
+        return question
+
+    @property
+    def questions(self) -> list[dict[str, Any]]:
+        return list(self.options.get("questions", []))
+
+    def validate_submission(self, data: Any, participant: Participant) -> dict[str, Any]:
+        data = require_mapping(data)
+        answers: dict[str, Any] = {}
+        for index, question in enumerate(self.questions):
+            field = f"q{index}"
+            value = self._answer(question, data.get(field), field)
+            if value not in (None, "", []):
+                answers[field] = value
+        if not answers:
+            raise InvalidInput(_l("Please answer at least one question."), "q0", code="empty")
+        return {"answers": answers}
+
+    def _answer(self, question: Mapping[str, Any], value: Any, field: str) -> Any:
+        kind = question["type"]
+        if value in (None, "", []):
+            return None
+        if kind == "rating":
+            number = _whole(value)
+            if number is None or not 1 <= number <= question["scale"]:
+                raise InvalidInput(_l("Choose a mark from 1 to %(max)d.", max=question["scale"]), field)
+            return number
+        if kind == "single":
+            number = _whole(value)
+            if number is None or not 0 <= number < len(question["choices"]):
+                raise InvalidInput(_l("Choose one of the answers offered."), field)
+            return number
+        if kind == "multiple":
+            picked = value if isinstance(value, list) else [value]
+            numbers = [_whole(v) for v in picked]
+            if any(n is None or not 0 <= n < len(question["choices"]) for n in numbers):
+                raise InvalidInput(_l("Choose among the answers offered."), field)
+            return sorted(set(n for n in numbers if n is not None))
+        if kind == "open":
+            return clean_text(value, field, self.max_text_length(), required=False) or None
+        words = [w.strip() for w in re.split(r"[,;\n]", clean_text(value, field, 200, required=False)) if w.strip()]
+        if len(words) > MAX_WORDS or any(len(w) > WORD_LENGTH for w in words):
+            raise InvalidInput(_l("Up to 3 words or short expressions, separated by commas."), field)
+        return words
+
+    def summary(self, data: Mapping[str, Any]) -> str:
+        return _("Your answers are recorded.")
+
+    def item_data(self, contribution: Contribution) -> dict[str, Any]:
+        # answers are shown together, never with a name
+        data = super().item_data(contribution)
+        data["author"] = ""
+        return data
+
+    # -- results -----------------------------------------------------------------------------
+    def results(self, contributions: list[Contribution]) -> list[dict[str, Any]]:
+        """Per question: how many answered, and the tallies, mean, texts or words."""
+        out = []
+        for index, question in enumerate(self.questions):
+            values = [c.data.get("answers", {}).get(f"q{index}") for c in contributions]
+            values = [v for v in values if v not in (None, "", [])]
+            result: dict[str, Any] = {**question, "count": len(values)}
+            kind = question["type"]
+            if kind == "rating":
+                result["rows"] = [(str(mark), values.count(mark)) for mark in range(1, question["scale"] + 1)]
+                result["mean"] = sum(values) / len(values) if values else None
+            elif kind in ("single", "multiple"):
+                picked = Counter(v for value in values for v in (value if isinstance(value, list) else [value]))
+                result["rows"] = [(choice, picked.get(n, 0)) for n, choice in enumerate(question["choices"])]
+            elif kind == "open":
+                result["texts"] = values
+            else:
+                result["words"] = self._cloud(values)
+            out.append(result)
+        return out
+
+    @staticmethod
+    def _cloud(values: list[list[str]]) -> list[tuple[str, int, int]]:
+        """(word, count, size 1–5), the most given first; the first spelling seen is kept."""
+        spelling: dict[str, str] = {}
+        counts: Counter[str] = Counter()
+        for words in values:
+            for word in words:
+                key = word.casefold()
+                spelling.setdefault(key, word)
+                counts[key] += 1
+        if not counts:
+            return []
+        top = max(counts.values())
+        return [(spelling[key], n, 1 + round(4 * (n - 1) / max(top - 1, 1))) for key, n in counts.most_common(40)]
+
+    @staticmethod
+    def bars(rows: list[tuple[str, int]], title: str) -> Markup:
+        return charts.bars(rows, title)
+
+    @staticmethod
+    def mean(value: float | None) -> str:
+        return str(format_decimal(round(value, 1))) if value is not None else "–"
+
+    # -- minutes -----------------------------------------------------------------------------
+    def minutes_section(self, contributions: list[Contribution], votes: Mapping[int, int]) -> str:
+        n = len(contributions)
+        lines = [ngettext("%(num)d person answered.", "%(num)d people answered.", n), ""]
+        for result in self.results(contributions):
+            lines += [f"**{escape(result['text'])}**", ""]
+            if result["count"] == 0:
+                lines += [_("No answer."), ""]
+                continue
+            if result["type"] == "rating":
+                lines.append(
+                    _("Average: %(mean)s out of %(scale)d", mean=self.mean(result["mean"]), scale=result["scale"])
+                )
+                lines.append("")
+            if "rows" in result:
+                lines += ["| " + _("Answer") + " | " + _("People") + " |", "|---|---|"]
+                lines += [f"| {escape(label)} | {count} |" for label, count in result["rows"]]
+            elif "texts" in result:
+                lines += [f"- {escape_block(text)}" for text in result["texts"]]
+            else:
+                lines += [f"- {escape(word)} ({count})" for word, count, _size in result["words"]]
+            lines.append("")
+        return "\n".join(lines).rstrip()
