@@ -84,6 +84,9 @@ def test_a_prepared_item_with_a_bad_date_is_refused_with_its_place():
 
 
 def test_toml_dates_are_read_as_dates():
-    source = 'title = "T"\n[[steps]]\nactivity = "news"\ntitle = "Actu"\n[[steps.options.items]]\ntitle = "AAP"\ndeadline = 2026-04-15\n'
+    source = (
+        'title = "T"\n[[steps]]\nactivity = "news"\ntitle = "Actu"\n'
+        '[[steps.options.items]]\ntitle = "AAP"\ndeadline = 2026-04-15\n'
+    )
     template = parse_template(Path("actu.toml"), source)
     assert template.steps[0].options["items"][0]["deadline"] == "2026-04-15"

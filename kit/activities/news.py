@@ -6,8 +6,9 @@ accepts or declines. Deadlines and dates are listed in date order on the screen 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date
-from typing import TYPE_CHECKING, Any, Mapping
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from flask_babel import format_date

@@ -6,12 +6,12 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from typing import TYPE_CHECKING, Any, Mapping
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
 from flask_babel import format_decimal, ngettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-
 from markupsafe import Markup
 
 from kit import charts
@@ -79,8 +79,11 @@ class Poll(Activity):
         question: dict[str, Any] = {"type": kind, "text": text.strip()}
         if kind in ("single", "multiple"):
             choices = raw.get("choices")
-            valid = isinstance(choices, list) and all(isinstance(c, str) and c.strip() for c in choices)
-            if not valid or not 2 <= len(choices) <= MAX_CHOICES:
+            if (
+                not isinstance(choices, list)
+                or not all(isinstance(c, str) and c.strip() for c in choices)
+                or not 2 <= len(choices) <= MAX_CHOICES
+            ):
                 raise OptionError(f"{where}.choices", _l("Expected a list of 2 to %(max)d choices.", max=MAX_CHOICES))
             question["choices"] = [c.strip() for c in choices]
         if kind == "rating":
