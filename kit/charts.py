@@ -4,18 +4,21 @@ from __future__ import annotations
 
 from markupsafe import Markup, escape
 
-ROW = 56
-LABEL_WIDTH = 380
+ROW = 64
 BAR_WIDTH = 520
-COUNT_WIDTH = 140
+COUNT_WIDTH = 190
+# an average character of the label font, in viewBox units: the label column fits its longest label
+CHAR = 19
 
 
 def bars(rows: list[tuple[str, int]], title: str) -> Markup:
     """A horizontal bar per row (label, count); bars share one scale, the longest is full width."""
     biggest = max((count for _label, count in rows), default=0) or 1
     total = sum(count for _label, count in rows)
+    longest = max((min(len(label), 32) for label, _count in rows), default=1)
+    label_width = 24 + CHAR * longest
     height = ROW * max(len(rows), 1)
-    width = LABEL_WIDTH + BAR_WIDTH + COUNT_WIDTH
+    width = label_width + BAR_WIDTH + COUNT_WIDTH
     parts = [
         f'<svg class="chart" viewBox="0 0 {width} {height}" role="img" aria-label="{escape(title)}" '
         f'xmlns="http://www.w3.org/2000/svg">'
@@ -26,10 +29,10 @@ def bars(rows: list[tuple[str, int]], title: str) -> Markup:
         share = f" ({round(100 * count / total)} %)" if total else ""
         short = label if len(label) <= 32 else label[:31] + "…"
         parts.append(
-            f'<text class="chart-label" x="{LABEL_WIDTH - 12}" y="{y + ROW * 0.62:.0f}" text-anchor="end">'
+            f'<text class="chart-label" x="{label_width - 12}" y="{y + ROW * 0.62:.0f}" text-anchor="end">'
             f"<title>{escape(label)}</title>{escape(short)}</text>"
-            f'<rect class="chart-bar" x="{LABEL_WIDTH}" y="{y + 8}" width="{max(bar, 2)}" height="{ROW - 16}" rx="6"/>'
-            f'<text class="chart-count" x="{LABEL_WIDTH + max(bar, 2) + 12}" y="{y + ROW * 0.62:.0f}">'
+            f'<rect class="chart-bar" x="{label_width}" y="{y + 8}" width="{max(bar, 2)}" height="{ROW - 16}" rx="6"/>'
+            f'<text class="chart-count" x="{label_width + max(bar, 2) + 12}" y="{y + ROW * 0.62:.0f}">'
             f"{count}{share}</text>"
         )
     parts.append("</svg>")
