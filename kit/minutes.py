@@ -15,13 +15,7 @@ from sqlalchemy.orm import Session
 from kit import meetings, votes
 from kit.activities import activity_for
 from kit.markdown_text import escape
-from kit.models import Meeting, Participant
-
-
-def _who(participant: Participant) -> str:
-    details = ", ".join(escape(part) for part in (participant.structure, participant.territory) if part)
-    name = escape(participant.display_name)
-    return f"{name} ({details})" if details else name
+from kit.models import Meeting
 
 
 def build_markdown(db: Session, meeting: Meeting) -> str:
@@ -41,9 +35,16 @@ def _markdown(db: Session, meeting: Meeting) -> str:
     if facts:
         lines += ["  \n".join(facts), ""]
 
-    people = meetings.participants(db, meeting)
+    people = sorted(meetings.participants(db, meeting), key=lambda p: p.display_name.casefold())
     lines += ["## " + _("Who came (%(count)d)", count=len(people)), ""]
-    lines += [f"- {_who(p)}" for p in sorted(people, key=lambda p: p.display_name.casefold())] or [_("Nobody joined.")]
+    if not people:
+        lines.append(_("Nobody joined."))
+    elif any(p.structure or p.territory for p in people):
+        header = (_("Name"), _("Structure"), _("Territory"))
+        lines += ["| " + " | ".join(header) + " |", "|---|---|---|"]
+        lines += [f"| {escape(p.display_name)} | {escape(p.structure)} | {escape(p.territory)} |" for p in people]
+    else:
+        lines += [f"- {escape(p.display_name)}" for p in people]
     lines.append("")
 
     for step in meeting.steps:

@@ -10,8 +10,10 @@ from flask_babel import lazy_gettext as _l
 
 from kit.errors import InvalidInput
 
-# control characters other than newline and tab have no place in what people type
+# control characters other than newline and tab have no place in what people type, and lone
+# surrogates (Cs) cannot even be stored as UTF-8
 _ALLOWED_CONTROLS = {"\n", "\t"}
+_DROPPED = {"Cc", "Cs"}
 
 
 def clean_text(value: Any, field: str, max_length: int, *, required: bool = True, multiline: bool = True) -> str:
@@ -21,7 +23,7 @@ def clean_text(value: Any, field: str, max_length: int, *, required: bool = True
     if not isinstance(value, str):
         raise InvalidInput(_l("This field must be text."), field)
     text = unicodedata.normalize("NFC", value.replace("\r\n", "\n").replace("\r", "\n"))
-    text = "".join(ch for ch in text if ch in _ALLOWED_CONTROLS or unicodedata.category(ch) != "Cc")
+    text = "".join(ch for ch in text if ch in _ALLOWED_CONTROLS or unicodedata.category(ch) not in _DROPPED)
     if not multiline:
         text = " ".join(text.split())
     text = text.strip()

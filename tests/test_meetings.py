@@ -197,3 +197,10 @@ def test_counts_follow_the_current_step(db):
     assert meetings.counts(db, meeting) == {"participants": 2, "contributions": 1}
     meetings.move(db, meeting, +1)
     assert meetings.counts(db, meeting) == {"participants": 2, "contributions": 0}
+
+
+def test_a_lone_surrogate_is_dropped_not_stored(db):
+    """Found by fuzzing: '\\ud800' cannot be encoded, and must not crash the join."""
+    meeting = gen_meeting(db)
+    eve = meetings.join(db, meeting, "Eve\ud800", "", "\udfff Rennes")
+    assert (eve.display_name, eve.territory) == ("Eve", "Rennes")

@@ -28,9 +28,9 @@ def test_minutes_say_who_came_and_what_each_reached_step_produced(db):
     text = meeting.minutes_md
     assert text.startswith("# Rencontre test\n")
     assert "12 mars 2026" in text and "Médiathèque de Vitré" in text
-    assert "Awa (CCAS, Vitré)" in text and "- Bruno" in text
-    assert text.index("## Accueil") < text.index("## Besoins")
-    assert "| Awa | CCAS | Vitré |" in text
+    assert "| Awa | CCAS | Vitré |" in text and "| Bruno |  |  |" in text
+    assert text.index("## Présents (2)") < text.index("## Accueil") < text.index("## Besoins")
+    assert "1 personne a indiqué sa présence" in text
     assert "Un guide sur les arnaques — Awa" in text
     assert "Un exemple" in text  # the exemplier given to the room
     # a step never opened is named, not shown as empty

@@ -94,6 +94,10 @@ class Activity:
         """
         return f"activities/{self.name}/{view}.html"
 
+    def item_list(self, contribution: Contribution) -> str:
+        """Which list of a view receives this contribution: the element ``[data-items="…"]``."""
+        return str(contribution.step_id)
+
     def item_key(self, contribution: Contribution) -> str:
         """The key a view uses to find this contribution again: a newer one with the same key replaces it."""
         return f"c{contribution.id}"
@@ -121,19 +125,34 @@ class Activity:
         raise NotImplementedError
 
 
+from kit.activities.animation import AnimationTest  # noqa: E402
 from kit.activities.board import Board  # noqa: E402
 from kit.activities.checkin import CheckIn  # noqa: E402
 from kit.activities.needs import Needs  # noqa: E402
 from kit.activities.news import News  # noqa: E402
 from kit.activities.poll import Poll  # noqa: E402
+from kit.activities.practice import PracticeSharing  # noqa: E402
+from kit.activities.roadmap import Roadmap  # noqa: E402
+from kit.activities.speaker import SpeakerQuestions  # noqa: E402
+from kit.activities.tools import ToolShowcase  # noqa: E402
+from kit.activities.topics import TopicCards  # noqa: E402
 
 #: type name → activity class; adding an activity is one line here
 ACTIVITIES: dict[str, type[Activity]] = {
-    CheckIn.name: CheckIn,
-    Board.name: Board,
-    News.name: News,
-    Needs.name: Needs,
-    Poll.name: Poll,
+    activity.name: activity
+    for activity in (
+        CheckIn,
+        News,
+        Needs,
+        PracticeSharing,
+        ToolShowcase,
+        AnimationTest,
+        SpeakerQuestions,
+        TopicCards,
+        Roadmap,
+        Poll,
+        Board,
+    )
 }
 
 

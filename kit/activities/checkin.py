@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 
 from kit.activities import Activity
 from kit.errors import OptionError
@@ -65,14 +66,8 @@ class CheckIn(Activity):
         return f"p{contribution.participant_id}"
 
     def minutes_section(self, contributions: list[Contribution], votes: Mapping[int, int]) -> str:
+        # who they are is in the minutes' list of who came, which check-ins keep up to date
         host = self.options.get("host")
         lines = [_("Host: %(host)s", host=escape(host)), ""] if host else []
-        if not contributions:
-            lines.append(_("Nobody checked in."))
-            return "\n".join(lines)
-        header = (_("Name"), _("Structure"), _("Territory"))
-        lines += ["| " + " | ".join(header) + " |", "|---|---|---|"]
-        for c in sorted(contributions, key=lambda c: c.data["name"].casefold()):
-            cells = (escape(c.data[k]) for k in ("name", "structure", "territory"))
-            lines.append("| " + " | ".join(cells) + " |")
+        lines.append(ngettext("%(num)d person checked in.", "%(num)d people checked in.", len(contributions)))
         return "\n".join(lines)

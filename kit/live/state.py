@@ -133,6 +133,7 @@ def item_event(db: Session, meeting: Meeting, contribution: Contribution, view: 
     return {
         "version": meeting.version,
         "step_id": contribution.step_id,
+        "list": activity.item_list(contribution),
         "key": activity.item_key(contribution),
         "item": activity.item_data(contribution),
         "html": html,

@@ -56,7 +56,7 @@
 
   socket.on('snapshot', function (snapshot) { apply(snapshot, true); });
   socket.on('state', function (state) { if (state.version >= version) apply(state, false); });
-  socket.on('contribution', function (event) { placeItem(event.step_id, event.key, event.html); });
+  socket.on('contribution', function (event) { placeItem(event.list || event.step_id, event.key, event.html); });
   socket.on('counts', function (counts) { showCounts(counts); });
 
   // -- drawing the server's state -------------------------------------------------------------
@@ -83,8 +83,8 @@
     if (view === 'phone' && isSnapshot) flushOutbox();
   }
 
-  function placeItem(stepId, key, html) {
-    var list = stage.querySelector('[data-items="' + stepId + '"]');
+  function placeItem(listName, key, html) {
+    var list = stage.querySelector('[data-items="' + listName + '"]');
     if (!list) return;
     var holder = document.createElement('template');
     holder.innerHTML = html.trim();
