@@ -1,0 +1,408 @@
+"""Benchmark kit against bare references on the same clients, in the same run.
+
+    python -m benchmarks.run --phones 100,500,1000 --rates 50,500
+
+For each target and room size: a server process starts, one screen and one console connect
+(in this process), phones in worker processes join during a window (join storm), send
+contributions at each rate (contribution flow), then the console changes step several times
+(fan-out). Then the minutes of a 1,000-contribution meeting are timed. Results go to
+benchmarks/results/ as JSON, a Markdown table and PNG plots. See docs/performance.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import multiprocessing
+import os
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import socketio
+
+from benchmarks.load import worker_main
+from benchmarks.servers import LABELS, ROOT, Server, Usage, available
+
+RESULTS = ROOT / "benchmarks" / "results"
+DEFAULT_TARGETS = "kit-eventlet,kit-gevent,kit-threading,bare,bare-sqlite,node"
+# no votes exist in kit yet: when they do, a `vote` flow goes here (see docs/performance.md)
+VOTE_FLOW = None
+
+
+@dataclass
+class Options:
+    phones: list[int] = field(default_factory=lambda: [100, 500, 1000])
+    rates: list[int] = field(default_factory=lambda: [50, 500])
+    duration: float = 10.0
+    join_window: float = 5.0
+    workers: int = 2
+    fanouts: int = 3
+    targets: list[str] = field(default_factory=lambda: DEFAULT_TARGETS.split(","))
+    minutes: bool = True
+    measure_usage: bool = True
+    profile: Path | None = None
+    kit_env: dict[str, str] = field(default_factory=dict)
+
+
+def percentile(values: list[float], p: float) -> float | None:
+    if not values:
+        return None
+    ordered = sorted(values)
+    index = min(len(ordered) - 1, max(0, round(p / 100 * len(ordered) + 0.5) - 1))
+    return ordered[index]
+
+
+def ms(value: float | None) -> float | None:
+    return None if value is None else round(value * 1000, 2)
+
+
+class Screen:
+    """The projected screen: records when each benchmark contribution arrives."""
+
+    def __init__(self) -> None:
+        self.sio = socketio.AsyncClient(reconnection=False)
+        self.seen: dict[str, list[float]] = {}
+        self.latency: dict[str, float] = {}
+        self.sio.on("contribution", self._on_contribution, namespace="/screen")
+
+    async def _on_contribution(self, data: Any) -> None:
+        now = time.time()
+        try:
+            _, client_id, sent = data["item"]["data"]["text"].split(" ")
+        except (KeyError, TypeError, ValueError):
+            return
+        self.seen.setdefault(client_id, []).append(now)
+        self.latency.setdefault(client_id, now - float(sent))
+
+
+class Workers:
+    """Worker processes holding the phones; commands go to all of them and their answers come back."""
+
+    def __init__(self, phones: int, count: int) -> None:
+        context = multiprocessing.get_context("spawn")
+        self.count = max(1, min(count, phones))
+        self.pipes = []
+        self.processes = []
+        for worker in range(self.count):
+            parent, child = context.Pipe()
+            process = context.Process(
+                target=worker_main, args=(child, list(range(worker, phones, self.count))), daemon=True
+            )
+            process.start()
+            self.pipes.append(parent)
+            self.processes.append(process)
+
+    async def ask(self, command: str, args: dict[str, Any] | None = None, timeout: float = 180) -> list[Any]:
+        loop = asyncio.get_running_loop()
+        for worker, pipe in enumerate(self.pipes):
+            pipe.send((command, {**(args or {}), "worker": worker, "workers": self.count}))
+
+        async def answer(pipe: Any) -> Any:
+            if not await loop.run_in_executor(None, pipe.poll, timeout):
+                raise TimeoutError(f"a worker did not answer {command!r} in {timeout} s")
+            return pipe.recv()
+
+        return list(await asyncio.gather(*(answer(pipe) for pipe in self.pipes)))
+
+    async def close(self) -> None:
+        try:
+            await self.ask("close", timeout=30)
+        finally:
+            for process in self.processes:
+                process.join(timeout=5)
+                if process.is_alive():
+                    process.kill()
+
+
+async def measure(server: Server, phones: int, options: Options) -> dict[str, Any]:
+    """One target, one room size: join storm, memory, contribution flows, fan-out."""
+    usage = Usage(server.process.pid) if server.process and options.measure_usage else None
+    result: dict[str, Any] = {"target": server.target, "phones": phones}
+    screen = Screen()
+    console = socketio.AsyncClient(reconnection=False)
+    await screen.sio.connect(server.url, namespaces=["/screen"], auth=server.screen_auth(), transports=["websocket"])
+    await console.connect(server.url, namespaces=["/console"], auth=server.console_auth(), transports=["websocket"])
+    step_id = 1
+    if server.is_kit:
+        assert (await console.call("start", namespace="/console", timeout=30))["ok"]
+        step_id = (await console.call("next", namespace="/console", timeout=30))["current_step_id"]
+    workers = Workers(phones, options.workers)
+    try:
+        await asyncio.sleep(1.0)
+        rss_before = usage.rss() if usage else None
+
+        # 1. join storm
+        cpu_before = usage.cpu() if usage else None
+        start_at = time.time() + 1.0
+        answers = await workers.ask(
+            "join",
+            {
+                "url": server.url,
+                "code": server.code,
+                "start_at": start_at,
+                "window": options.join_window,
+                "total": phones,
+            },
+            timeout=options.join_window + 60,
+        )
+        joins = [entry for answer in answers for entry in answer]
+        latencies = [entry["latency"] for entry in joins if entry["ok"]]
+        result["join"] = {
+            "ok": len(latencies),
+            "failed": len(joins) - len(latencies),
+            "errors": dict(Counter(entry["error"] for entry in joins if not entry["ok"]).most_common(3)),
+            "p50_ms": ms(percentile(latencies, 50)),
+            "p95_ms": ms(percentile(latencies, 95)),
+            "p99_ms": ms(percentile(latencies, 99)),
+        }
+        cpu_after = usage.cpu() if usage else None
+        if cpu_before is not None and cpu_after is not None:
+            result["join"]["cpu_ms_per_join"] = round((cpu_after - cpu_before) * 1000 / max(1, len(joins)), 2)
+
+        # 2. memory per connected phone
+        await asyncio.sleep(1.5)
+        rss_after = usage.rss() if usage else None
+        if rss_before is not None and rss_after is not None:
+            result["rss_mb"] = round(rss_after / 2**20, 1)
+            result["rss_per_phone_kb"] = round((rss_after - rss_before) / 1024 / max(1, len(latencies)), 1)
+
+        # 3. contribution flows
+        result["flows"] = []
+        for rate in options.rates:
+            result["flows"].append(await flow(server, screen, workers, usage, rate, step_id, options))
+        stored = await screen.sio.call("sync", namespace="/screen", timeout=60)
+        stored_ids = Counter(
+            item["data"]["text"].split(" ")[1]
+            for item in stored["snapshot"]["items"]
+            if str(item.get("data", {}).get("text", "")).startswith("bench ")
+        )
+        for entry in result["flows"]:
+            acked = entry.pop("_acked")
+            entry["stored"] = sum(1 for client_id in acked if stored_ids.get(client_id, 0) >= 1)
+            entry["stored_twice"] = sum(1 for client_id in acked if stored_ids.get(client_id, 0) > 1)
+            entry["consistent"] = entry["acked"] == entry["stored"] == entry["shown"] and not (
+                entry["shown_twice"] or entry["stored_twice"] or entry["lost"]
+            )
+        result["votes"] = "not measured: kit has no votes yet"
+
+        # 4. fan-out of a step change
+        fanouts = []
+        for _ in range(options.fanouts):
+            began = time.time()
+            ack = await console.call("next", namespace="/console", timeout=30)
+            if not ack.get("ok"):
+                break
+            version = ack["version"]
+            deadline = time.monotonic() + 15
+            while True:
+                received = [t for answer in await workers.ask("states", {"version": version}) for t in answer]
+                got = [t for t in received if t is not None]
+                if len(got) >= len(latencies) or time.monotonic() > deadline:
+                    break
+                await asyncio.sleep(0.25)
+            fanouts.append({"last_ms": ms(max(got) - began) if got else None, "received": len(got)})
+            await asyncio.sleep(0.5)
+        lasts = [entry["last_ms"] for entry in fanouts if entry["last_ms"] is not None]
+        result["fanout"] = {
+            "median_last_ms": round(statistics.median(lasts), 1) if lasts else None,
+            "received_min": min((entry["received"] for entry in fanouts), default=0),
+            "runs": fanouts,
+        }
+    finally:
+        await workers.close()
+        await screen.sio.disconnect()
+        await console.disconnect()
+    return result
+
+
+async def flow(
+    server: Server, screen: Screen, workers: Workers, usage: Usage | None, rate: int, step_id: int, options: Options
+) -> dict[str, Any]:
+    prefix = f"r{rate}"
+    cpu_before = usage.cpu() if usage else None
+    answers = await workers.ask(
+        "flow",
+        {
+            "rate": rate,
+            "duration": options.duration,
+            "start_at": time.time() + 0.5,
+            "step_id": step_id,
+            "prefix": prefix,
+        },
+        timeout=options.duration + 120,
+    )
+    cpu_after = usage.cpu() if usage else None
+    records = [record for answer in answers for record in answer["records"]]
+    lags = [lag for answer in answers for lag in answer["lags"]]
+    acked = {record["client_id"] for record in records if record["ok"]}
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline and not acked <= screen.seen.keys():
+        await asyncio.sleep(0.1)
+    await asyncio.sleep(0.3)  # a late duplicate would show now
+    mine = {client_id: times for client_id, times in screen.seen.items() if client_id.startswith(prefix + "-")}
+    latencies = [screen.latency[client_id] for client_id in mine]
+    ack_latencies = [record["acked"] - record["sent"] for record in records if record["ok"]]
+    return {
+        "rate": rate,
+        "sent": len(records),
+        "acked": len(acked),
+        "refused": dict(Counter(record["error"] for record in records if not record["ok"]).most_common(3)),
+        "shown": len(mine.keys() & acked),
+        "shown_unacked": len(mine.keys() - acked),
+        "shown_twice": sum(1 for times in mine.values() if len(times) > 1),
+        "lost": len(acked - mine.keys()),
+        "p50_ms": ms(percentile(latencies, 50)),
+        "p95_ms": ms(percentile(latencies, 95)),
+        "p99_ms": ms(percentile(latencies, 99)),
+        "ack_p50_ms": ms(percentile(ack_latencies, 50)),
+        "client_lag_p99_ms": ms(percentile(lags, 99)),
+        "cpu_ms_per_message": (
+            round((cpu_after - cpu_before) * 1000 / max(1, len(records)), 3)
+            if cpu_before is not None and cpu_after is not None
+            else None
+        ),
+        "_acked": acked,
+    }
+
+
+def run_case(target: str, phones: int, options: Options, workdir: Path) -> dict[str, Any]:
+    server = Server(
+        target, workdir / f"{target}-{phones}", env=dict(options.kit_env) if target.startswith("kit-") else {}
+    )
+    server.start()
+    profiler = None
+    py_spy = shutil.which("py-spy") or shutil.which("py-spy", path=str(Path(sys.executable).parent))
+    if options.profile and server.process and py_spy and target != "node":
+        # sampled stacks of the server for the whole case, folded (flamegraph.pl or speedscope read them)
+        options.profile.mkdir(parents=True, exist_ok=True)
+        output = options.profile / f"{target}-{phones}.folded"
+        profiler = subprocess.Popen(
+            [
+                py_spy,
+                "record",
+                "--pid",
+                str(server.process.pid),
+                "--format",
+                "raw",
+                "--rate",
+                "100",
+                "--nonblocking",
+                "--output",
+                str(output),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+    try:
+        return asyncio.run(asyncio.wait_for(measure(server, phones, options), 900))
+    except Exception as error:
+        return {
+            "target": target,
+            "phones": phones,
+            "error": f"{type(error).__name__}: {error}"[:500],
+            "server_log": server.log_tail()[-800:],
+        }
+    finally:
+        if profiler is not None:
+            profiler.send_signal(signal.SIGINT)
+            try:
+                profiler.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                profiler.kill()
+        server.stop()
+
+
+def minutes_timing(workdir: Path) -> dict[str, Any]:
+    """Time the minutes of a meeting with 1,000 contributions, in a process of its own."""
+    env = {**os.environ, "KIT_INSTANCE_PATH": str(workdir / "minutes-instance"), "KIT_RATE_LIMIT": "1000000"}
+    done = subprocess.run(
+        [sys.executable, "-m", "benchmarks.minutes"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300
+    )
+    if done.returncode != 0:
+        return {"error": done.stderr[-800:]}
+    return dict(json.loads(done.stdout.strip().splitlines()[-1]))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.run", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--phones", default="100,500,1000", help="room sizes, comma-separated")
+    parser.add_argument("--rates", default="50,500", help="contributions per second, comma-separated")
+    parser.add_argument("--duration", type=float, default=10, help="seconds of each contribution flow")
+    parser.add_argument("--join-window", type=float, default=5, help="the phones of a room join within this many s")
+    parser.add_argument("--workers", type=int, default=2, help="client processes holding the phones")
+    parser.add_argument("--fanouts", type=int, default=3, help="step changes timed per room")
+    parser.add_argument("--targets", default=DEFAULT_TARGETS, help=f"comma-separated, from {DEFAULT_TARGETS}")
+    parser.add_argument("--no-minutes", action="store_true", help="skip timing the minutes")
+    parser.add_argument("--out", type=Path, default=RESULTS, help="where the table, JSON and plots go")
+    parser.add_argument("--name", help="file name stem (default: DATE-NcoresCPU)")
+    parser.add_argument(
+        "--kit-env",
+        action="append",
+        default=[],
+        metavar="KIT_NAME=VALUE",
+        help="a setting for the kit servers, e.g. KIT_COUNTS_INTERVAL=5 (repeatable)",
+    )
+    parser.add_argument("--profile", type=Path, help="record each Python server with py-spy into this folder")
+    args = parser.parse_args(argv)
+    options = Options(
+        phones=[int(n) for n in args.phones.split(",")],
+        rates=[int(n) for n in args.rates.split(",")],
+        duration=args.duration,
+        join_window=args.join_window,
+        workers=args.workers,
+        fanouts=args.fanouts,
+        targets=args.targets.split(","),
+        minutes=not args.no_minutes,
+        profile=args.profile,
+        kit_env=dict(pair.split("=", 1) for pair in args.kit_env),
+    )
+    started = time.time()
+    workdir = Path(tempfile.mkdtemp(prefix="kit-bench-"))
+    cases: list[dict[str, Any]] = []
+    skipped: dict[str, str] = {}
+    try:
+        for target in options.targets:
+            reason = available(target)
+            if reason:
+                skipped[target] = reason
+                print(f"skip {target}: {reason}", flush=True)
+                continue
+            for phones in options.phones:
+                print(f"{LABELS[target]}, {phones} phones …", flush=True)
+                case = run_case(target, phones, options, workdir)
+                print(json.dumps(case), flush=True)
+                cases.append(case)
+        minutes = minutes_timing(workdir) if options.minutes else None
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+    from benchmarks.report import write_report
+
+    report = {
+        "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(started)),
+        "cores": os.cpu_count(),
+        "python": sys.version.split()[0],
+        "options": {**asdict(options), "profile": str(options.profile) if options.profile else None},
+        "wall_seconds": round(time.time() - started, 1),
+        "skipped": skipped,
+        "cases": cases,
+        "minutes": minutes,
+    }
+    name = args.name or f"{time.strftime('%Y-%m-%d', time.gmtime(started))}-{os.cpu_count()}cores"
+    paths = write_report(report, args.out, name)
+    for path in paths:
+        print(path)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

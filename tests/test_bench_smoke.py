@@ -1,0 +1,30 @@
+"""A small run of the benchmark harness (benchmarks/): 50 phones against a real `kit serve`.
+
+Correctness only — every acknowledged contribution is stored and reaches the screen exactly
+once, every phone joins and gets the step change. Timings are printed by the harness, never
+asserted here. Needs neither Node nor gevent.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from benchmarks.run import Options, run_case
+
+pytestmark = pytest.mark.e2e
+
+
+def test_fifty_phones_lose_and_double_nothing(tmp_path):
+    options = Options(
+        phones=[50], rates=[40], duration=3, join_window=1, workers=2, fanouts=1, minutes=False, measure_usage=False
+    )
+    case = run_case("kit-eventlet", 50, options, tmp_path)
+    assert "error" not in case, case
+    assert case["join"]["ok"] == 50, case["join"]
+    (flow,) = case["flows"]
+    assert flow["sent"] == 120
+    assert flow["acked"] == flow["sent"], flow["refused"]
+    assert flow["lost"] == 0 and flow["shown_twice"] == 0 and flow["shown_unacked"] == 0, flow
+    assert flow["stored"] == flow["acked"] and flow["stored_twice"] == 0, flow
+    assert flow["consistent"]
+    assert case["fanout"]["received_min"] == 50, case["fanout"]

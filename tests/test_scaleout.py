@@ -1,0 +1,140 @@
+"""Two `kit serve` processes serving one meeting: PostgreSQL holds the data, Redis carries broadcasts.
+
+The screen is on one process, phones on both (websocket transport, as behind a proxy with sticky
+sessions); every contribution must reach the screen exactly once, and a step change made on the
+other process must reach the screen and every phone. Needs KIT_TEST_POSTGRES_URL and
+KIT_TEST_REDIS_URL (CI sets both).
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+import uuid
+from collections import Counter
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from tests.conftest import ROOT, postgres_url
+from tests.server import KitServer, LiveClient, Phone
+
+pytestmark = [pytest.mark.e2e, pytest.mark.postgres]
+
+PHONES_PER_PROCESS = 3
+PER_PHONE = 8
+
+
+def redis_url() -> str | None:
+    return os.environ.get("KIT_TEST_REDIS_URL")
+
+
+@pytest.fixture
+def postgres_database():
+    base = postgres_url()
+    if not base or not redis_url():
+        pytest.skip("set KIT_TEST_POSTGRES_URL and KIT_TEST_REDIS_URL to run two kit processes on PostgreSQL and Redis")
+    name = f"kit_scaleout_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(base.replace("postgresql://", "postgresql+psycopg://", 1), isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    yield base.rsplit("/", 1)[0] + "/" + name
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+def wait_for(condition, timeout: float = 20) -> None:  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        time.sleep(0.05)
+    raise AssertionError("timed out waiting")
+
+
+def test_two_processes_show_every_contribution_once(tmp_path, postgres_database):
+    import redis  # the `redis` extra: Flask-SocketIO's message queue needs it
+
+    queue = redis_url()
+    assert queue is not None
+    redis.Redis.from_url(queue).ping()
+    instance = tmp_path / "instance"  # shared: the same secrets in both processes
+    servers = [KitServer(instance, postgres_database) for _ in range(2)]
+    for server in servers:
+        server.env["KIT_MESSAGE_QUEUE"] = queue
+    clients: list[LiveClient] = []
+    try:
+        for server in servers:
+            server.start()
+        first, second = servers
+        template = str(ROOT / "tests" / "fixtures" / "board-meeting.toml")
+        printed = first.kit("meeting", "new", template, "--title", "Deux")
+        links = dict(line.split(":", 1) for line in printed.strip().splitlines())
+        code = links["code"].strip().replace("-", "")
+        console_key = links["console"].split("key=")[1].strip()
+        screen_key = links["screen"].split("key=")[1].strip()
+
+        screen = LiveClient(first.url, "screen", {"meeting": code, "key": screen_key})
+        console = LiveClient(second.url, "console", {"meeting": code, "key": console_key})
+        phones = [
+            Phone(server.url, code, f"Personne {n} sur {p}")
+            for p, server in enumerate(servers)
+            for n in range(PHONES_PER_PROCESS)
+        ]
+        clients += [screen, console, *phones]
+
+        # a step change made on the second process reaches the screen and the phones of both
+        assert console.call("start")["ok"]
+        moved = console.call("next")
+        assert moved["ok"]
+        board, version = moved["current_step_id"], moved["version"]
+
+        def has_state(client: LiveClient) -> bool:
+            with client.lock:
+                return any(event == "state" and data["version"] >= version for event, data in client.received)
+
+        wait_for(lambda: all(has_state(client) for client in [screen, *phones]))
+
+        # phones on both processes send at once; texts carry this run's mark (Redis channels are shared)
+        mark = uuid.uuid4().hex[:8]
+        deadline = time.monotonic() + 60
+
+        def talk(n: int, phone: Phone) -> None:
+            for i in range(PER_PHONE):
+                phone.send_until_acked(f"{mark}-{n}-{i}", board, f"{mark} idée {i} de {n}", deadline)
+
+        threads = [threading.Thread(target=talk, args=(n, phone)) for n, phone in enumerate(phones)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=70)
+        acked = sorted(i for phone in phones for i in phone.acked.values())
+        assert len(acked) == len(set(acked)) == len(phones) * PER_PHONE
+
+        def shown() -> Counter[int]:
+            with screen.lock:
+                return Counter(
+                    data["item"]["id"]
+                    for event, data in screen.received
+                    if event == "contribution" and data["item"]["data"]["text"].startswith(mark)
+                )
+
+        wait_for(lambda: set(shown()) >= set(acked))
+        time.sleep(1.0)  # a duplicate delivered through the queue would have arrived by now
+        seen = shown()
+        assert sorted(seen) == acked, "the screen shows exactly the acknowledged contributions"
+        assert max(seen.values()) == 1, f"shown more than once: {[i for i, n in seen.items() if n > 1]}"
+
+        # and what is stored agrees: a fresh screen on the other process gets the same items
+        fresh = LiveClient(second.url, "screen", {"meeting": code, "key": screen_key})
+        clients.append(fresh)
+        wait_for(lambda: fresh.snapshots)
+        stored = sorted(item["id"] for item in fresh.snapshots[-1]["items"])
+        assert stored == acked
+    finally:
+        for client in clients:
+            client.close()
+        for server in servers:
+            server.stop()
