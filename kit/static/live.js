@@ -255,7 +255,7 @@
       }
     });
     var entry = { client_id: newClientId(), step_id: parseInt(form.getAttribute('data-step'), 10), data: data,
-                  summary: summary.join(' · ') };
+                  summary: summary.join(' · '), form: contributeForms().indexOf(form) };
     outbox.push(entry);
     save(window.localStorage, OUTBOX, outbox);
     form.reset();
@@ -283,6 +283,16 @@
     return data;
   }
 
+  // the form an entry was sent from, found again after the stage was redrawn
+  function contributeForms() {
+    return Array.prototype.slice.call(stage.querySelectorAll('form[data-contribute]'));
+  }
+  function formOf(entry) {
+    var form = contributeForms()[entry.form];
+    if (form && parseInt(form.getAttribute('data-step'), 10) === entry.step_id) return form;
+    return stage.querySelector('form[data-step="' + entry.step_id + '"]');
+  }
+
   function dropFromOutbox(entry) {
     outbox = outbox.filter(function (e) { return e.client_id !== entry.client_id; });
     save(window.localStorage, OUTBOX, outbox);
@@ -294,7 +304,7 @@
     var payload = { client_id: entry.client_id, step_id: entry.step_id, data: entry.data };
     socket.timeout(10000).emit('contribute', payload, function (timedOut, ack) {
       entry.inFlight = false;
-      var form = stage.querySelector('form[data-step="' + entry.step_id + '"]');
+      var form = formOf(entry);
       if (timedOut) {               // no answer: keep it, send it again when the link is back
         formStatus(form, texts.waiting, false);
         setTimeout(function () { send(entry); }, 3000);
