@@ -207,6 +207,12 @@ EVENTS: dict[str, Event] = {
         lambda w: {"client_id": "matrix-1", "step_id": w.steps[1], "data": {"text": "Une idée"}},
         {"/phone": frozenset({"participant of this meeting"})},
     ),
+    # adding a step while the meeting runs (the preparation work): allowed means "not refused for who you are"
+    "add_step": Event(
+        lambda w: {"activity": "board", "title": "Une étape de plus", "prompt": ""},
+        {"/console": FACILITATORS},
+        loose=True,
+    ),
     # moderation and votes: whether they succeed depends on the card and the step (see their own tests)
     "moderate": Event(lambda w: {"action": "hide", "id": w.card_id}, {"/console": FACILITATORS}, loose=True),
     "vote": Event(
@@ -215,6 +221,10 @@ EVENTS: dict[str, Event] = {
         loose=True,
     ),
 }
+
+
+# rows written while the code they describe is being written elsewhere: skipped while absent
+COMING_EVENTS = {"add_step"}
 
 
 def declared_events() -> dict[str, set[str]]:
@@ -286,13 +296,17 @@ def test_the_table_names_every_event_of_every_namespace(app):
     # an event a namespace answers must say who may send it there (an empty set is a decision too)
     unsaid = {(ns, e) for ns, events in declared.items() for e in events if e in EVENTS and ns not in EVENTS[e].allowed}
     assert not unsaid, f"events whose rows do not say who may send them on their namespace: {sorted(unsaid)}"
-    stale = {(ns, e) for e, row in EVENTS.items() for ns in row.allowed if e not in declared[ns]}
+    stale = {
+        (ns, e) for e, row in EVENTS.items() for ns in row.allowed if e not in declared[ns] and e not in COMING_EVENTS
+    }
     assert not stale, f"EVENTS names events that no longer exist: {sorted(stale)}"
 
 
 @pytest.mark.parametrize("cell", CELLS, ids=str)
 def test_live_event(app: Flask, connect, cell: Cell) -> None:
     row = EVENTS[cell.event]
+    if cell.allowed and cell.event not in declared_events()[cell.namespace]:
+        pytest.skip(f"{cell.event} is not in this version yet")
     world = make_world(app, row.status)
     before = dump(app)
     client = connect(cell.namespace, live_auth(cell.role, cell.namespace, world))
@@ -365,6 +379,8 @@ def test_nobody_reaches_into_this_meeting_from_their_own(app: Flask, connect, re
         if reach.namespace == "/phone"
         else {"meeting": world.other_code, "key": world.other_facilitator_key}
     )
+    if reach.event not in declared_events()[reach.namespace]:
+        pytest.skip(f"{reach.event} is not in this version yet")
     client = connect(reach.namespace, auth)
     assert client.is_connected(reach.namespace)
     before = dump(app)
@@ -457,8 +473,40 @@ ROUTES = [
         data={"template": "rencontre-mensuelle", "title": "Intrusion"},
     ),
     Route("facilitator.console", "GET", "the console", lambda w, k: f"/m/{w.code}/console{_key(k)}", FACILITATORS),
+    Route(
+        "facilitator.prepare",
+        "GET",
+        "the preparation page",
+        lambda w, k: f"/m/{w.code}/prepare{_key(k)}",
+        FACILITATORS,
+        "prepared",
+    ),
+    Route(
+        "facilitator.prepare",
+        "POST",
+        "adding a step before the meeting",
+        lambda w, k: f"/m/{w.code}/prepare{_key(k)}",
+        FACILITATORS,
+        "prepared",
+        data={"action": "add", "activity": "board", "title": "Une étape de plus", "prompt": ""},
+    ),
+    Route(
+        "facilitator.download_template",
+        "GET",
+        "the meeting as a template file",
+        lambda w, k: f"/m/{w.code}/template.toml{_key(k)}",
+        FACILITATORS,
+    ),
     Route("facilitator.screen", "GET", "the screen", lambda w, k: f"/m/{w.code}/screen{_key(k)}", FACILITATORS),
 ]
+
+
+# routes being written elsewhere: skipped while absent
+COMING_ROUTES = {
+    ("facilitator.prepare", "GET"),
+    ("facilitator.prepare", "POST"),
+    ("facilitator.download_template", "GET"),
+}
 
 
 def page_client(app: Flask, role: str, world: World) -> tuple[FlaskClient, str | None]:
@@ -495,7 +543,7 @@ def test_the_table_names_every_route_of_the_app(app):
         for rule in app.url_map.iter_rules()
         for method in (rule.methods or set()) - {"HEAD", "OPTIONS"}
     }
-    listed = {(route.endpoint, route.method) for route in ROUTES}
+    listed = {(route.endpoint, route.method) for route in ROUTES} - (COMING_ROUTES - served)
     assert not served - listed, f"routes nobody told the matrix about (add them to ROUTES): {sorted(served - listed)}"
     assert not listed - served, f"ROUTES names routes that no longer exist: {sorted(listed - served)}"
 
@@ -509,6 +557,8 @@ PAGE_CELLS = [(role, route) for route in ROUTES for role in ROLES]
     ids=[f"{role} {'may' if role in route.allowed else 'may not'} open {route.story}" for role, route in PAGE_CELLS],
 )
 def test_page(app: Flask, role: str, route: Route) -> None:
+    if route.endpoint not in app.view_functions:
+        pytest.skip(f"{route.endpoint} is not in this version yet")
     world = make_world(app, route.status)
     client, key = page_client(app, role, world)
     before = dump(app)
