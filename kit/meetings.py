@@ -63,6 +63,7 @@ def create_meeting(
     title: str | None = None,
     meeting_date: date | None = None,
     place: str = "",
+    host: str = "",
 ) -> Meeting:
     """A prepared meeting with the template's steps, its secrets and its join code."""
     meeting = Meeting(
@@ -70,6 +71,7 @@ def create_meeting(
         title=clean_text(title, "title", 200, required=False, multiline=False) or template.title,
         meeting_date=meeting_date,
         place=clean_text(place, "place", 200, required=False, multiline=False),
+        host=clean_text(host, "host", 200, required=False, multiline=False),
         language=template.language,
         template_name=template.name,
         status=Status.PREPARED.value,

@@ -32,6 +32,8 @@ def _markdown(db: Session, meeting: Meeting) -> str:
         facts.append(_("**Date**: %(date)s", date=format_date(when, "long")))
     if meeting.place:
         facts.append(_("**Place**: %(place)s", place=escape(meeting.place)))
+    if meeting.host:
+        facts.append(_("**Hosted by**: %(host)s", host=escape(meeting.host)))
     if facts:
         lines += ["  \n".join(facts), ""]
 

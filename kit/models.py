@@ -52,6 +52,8 @@ class Meeting(Base):
     title: Mapped[str] = mapped_column(String(200))
     meeting_date: Mapped[date | None]
     place: Mapped[str] = mapped_column(String(200), default="")
+    # the structure that hosts this meeting (hosts rotate among members)
+    host: Mapped[str] = mapped_column(String(200), default="", server_default="")
     language: Mapped[str] = mapped_column(String(5), default="fr")
     template_name: Mapped[str] = mapped_column(String(200), default="")
     status: Mapped[str] = mapped_column(String(16), default=Status.PREPARED.value)

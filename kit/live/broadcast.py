@@ -17,7 +17,7 @@ def meeting_changed(db: Session, meeting: Meeting) -> None:
     state, in each language. Rare (a click in the console), so the whole view is sent again."""
     for view in VIEWS:
         for lang in LANGUAGES:
-            socketio.emit("state", state(db, meeting, view, lang), namespace=f"/{view}", to=room(meeting.id, lang))
+            socketio.emit("state", state(db, meeting, view, lang), namespace=f"/{view}", to=room(meeting, lang))
     counts_changed(meeting)
 
 
@@ -33,7 +33,7 @@ def contribution_stored(db: Session, meeting: Meeting, contribution: Contributio
             continue
         for lang in LANGUAGES:
             event = item_event(db, meeting, contribution, view, lang)
-            socketio.emit("contribution", event, namespace=f"/{view}", to=room(meeting.id, lang))
+            socketio.emit("contribution", event, namespace=f"/{view}", to=room(meeting, lang))
     counts_changed(meeting)
 
 

@@ -77,10 +77,10 @@ class CountBroadcaster:
                 if step is not None and activity_for(step).votable:
                     payload["votes"] = {str(k): v for k, v in votes.tallies(db, step.id).items()}
                 for view in VIEWS:
-                    socketio.emit("counts", payload, namespace=f"/{view}", to=room(meeting_id))
+                    socketio.emit("counts", payload, namespace=f"/{view}", to=room(meeting))
                 if meeting_id in redraw:
                     for view in ("screen", "console"):
                         for lang in LANGUAGES:
                             socketio.emit(
-                                "state", state(db, meeting, view, lang), namespace=f"/{view}", to=room(meeting_id, lang)
+                                "state", state(db, meeting, view, lang), namespace=f"/{view}", to=room(meeting, lang)
                             )

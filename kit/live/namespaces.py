@@ -19,7 +19,7 @@ from flask_babel import lazy_gettext as _l
 from flask_socketio import Namespace, emit, join_room
 from sqlalchemy.orm import Session
 
-from kit import meetings, moderation, votes
+from kit import meetings, moderation, preparation, votes
 from kit.access import same_secret
 from kit.activities import activity_for
 from kit.db import get_session
@@ -95,8 +95,8 @@ class LiveNamespace(Namespace):
         except KitError as error:
             raise ConnectionRefusedError(error.as_ack()["error"]) from None
         self.viewers[current_sid()] = viewer
-        join_room(room(meeting.id))
-        join_room(room(meeting.id, viewer.lang))
+        join_room(room(meeting))
+        join_room(room(meeting, viewer.lang))
         emit("snapshot", self.snapshot(meeting, viewer))
 
     def on_disconnect(self, reason: Any = None) -> None:
@@ -214,6 +214,16 @@ class ConsoleNamespace(LiveNamespace):
         meetings.bump_version(db, meeting)
         db.commit()
         return self._changed(meeting)
+
+    @answers
+    def on_add_step(self, payload: Any = None, *_args: Any) -> dict[str, Any]:
+        """A new step at the end of the meeting, even while it runs."""
+        payload = require_mapping(payload)
+        return self._drive(
+            lambda db, meeting: preparation.add_step(
+                db, meeting, payload.get("activity"), payload.get("title"), payload.get("prompt")
+            )
+        )
 
     @answers
     def on_moderate(self, payload: Any = None, *_args: Any) -> dict[str, Any]:

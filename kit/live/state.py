@@ -14,14 +14,18 @@ from flask_babel import force_locale
 from sqlalchemy.orm import Session
 
 from kit import links, meetings, votes
-from kit.activities import Activity, activity_for
+from kit.activities import ACTIVITIES, Activity, activity_for
 from kit.models import Contribution, Meeting, Participant, Step, utcnow
 
 VIEWS = ("screen", "console", "phone")
 
 
-def room(meeting_id: int, lang: str | None = None) -> str:
-    return f"meeting:{meeting_id}" if lang is None else f"meeting:{meeting_id}:{lang}"
+def room(meeting: Meeting, lang: str | None = None) -> str:
+    """A meeting's room (all its viewers of a namespace), or those reading `lang`.
+
+    Named by the meeting's code, unique across databases, so two servers sharing a message
+    queue — or two apps in one test run — never mix their rooms."""
+    return f"meeting:{meeting.code}" if lang is None else f"meeting:{meeting.code}:{lang}"
 
 
 def meeting_info(meeting: Meeting) -> dict[str, Any]:
@@ -77,6 +81,7 @@ def state(db: Session, meeting: Meeting, view: str, lang: str) -> dict[str, Any]
             now=now,
             counts=meetings.counts(db, meeting),
             links=links,
+            activities=ACTIVITIES,
         )
     payload: dict[str, Any] = {
         "version": meeting.version,

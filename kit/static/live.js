@@ -375,7 +375,7 @@
     runCommand(button, {}, function () { button.disabled = false; });
   });
   document.addEventListener('submit', function (event) {
-    var form = event.target.closest('form[data-act], form[data-moderate]');
+    var form = event.target.closest('form[data-act], form[data-moderate], form[data-action]');
     if (!form || view !== 'console') return;
     event.preventDefault();
     var fields = {};
@@ -385,6 +385,7 @@
     }
     runCommand(form, fields, function (ok) {
       if (ok && form.hasAttribute('data-draft')) { delete drafts[form.getAttribute('data-draft')]; save(window.sessionStorage, DRAFTS, drafts); }
+      if (ok) form.reset();
     });
   });
 })();

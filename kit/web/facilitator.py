@@ -8,14 +8,16 @@ the signed session cookie, so it leaves the address bar.
 from __future__ import annotations
 
 from datetime import date
+from pathlib import Path
 
-from flask import Blueprint, abort, current_app, redirect, render_template, request, session, url_for
+from flask import Blueprint, Response, abort, current_app, redirect, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from kit import links, meetings
+from kit import links, meetings, preparation
 from kit.access import same_secret
+from kit.activities import ACTIVITIES
 from kit.db import get_session
 from kit.errors import KitError
 from kit.meeting_templates import find_template, list_templates
@@ -70,7 +72,12 @@ def create() -> ResponseReturnValue:
         template = find_template(current_app.config["SESSIONS_DIRS"], form.get("template", ""))
         meeting_date = _date(form.get("date", ""))
         meeting = meetings.create_meeting(
-            db, template, title=form.get("title"), meeting_date=meeting_date, place=form.get("place", "")
+            db,
+            template,
+            title=form.get("title"),
+            meeting_date=meeting_date,
+            place=form.get("place", ""),
+            host=form.get("host", ""),
         )
     except KitError as error:
         db.rollback()
@@ -97,7 +104,7 @@ def _date(typed: str) -> date | None:
 
 def _meeting_with_key(code: str, expected: str) -> Meeting:
     meeting = meetings.get_meeting(get_session(), code)
-    key = request.args.get("key")
+    key = request.values.get("key")
     if not (same_secret(key, getattr(meeting, expected)) or (key is None and is_admin())):
         abort(403)
     return meeting
@@ -116,3 +123,69 @@ def screen(code: str) -> str:
     if not (same_secret(key, meeting.screen_key) or same_secret(key, meeting.facilitator_key)):
         abort(403)
     return render_template("screen.html", meeting=meeting, key=key, links=links)
+
+
+@bp.route("/m/<code>/prepare", methods=["GET", "POST"])
+def prepare(code: str) -> ResponseReturnValue:
+    """Edit a meeting's details and steps before it starts; save them as a template."""
+    meeting = _meeting_with_key(code, "facilitator_key")
+    if request.method == "GET":
+        return render_template(
+            "prepare.html", meeting=meeting, links=links, activities=ACTIVITIES, preparation=preparation
+        )
+    if not links.same_origin():
+        abort(403)
+    db = get_session()
+    form = request.form
+    action = form.get("action", "")
+    step = form.get("step", "")
+    step_id = int(step) if step.isdigit() else None
+    notice = None
+    try:
+        if action == "details":
+            preparation.update_details(
+                db, meeting, form.get("title"), _date(form.get("date", "")), form.get("place"), form.get("host")
+            )
+        elif action == "step":
+            preparation.update_step(db, meeting, step_id, form.get("title"), form.get("prompt"), form.get("options"))
+        elif action == "add":
+            added = preparation.add_step(db, meeting, form.get("activity"), form.get("title"), form.get("prompt"))
+            step_id = added.id
+        elif action == "remove":
+            preparation.remove_step(db, meeting, step_id)
+        elif action in ("up", "down"):
+            preparation.move_step(db, meeting, step_id, -1 if action == "up" else +1)
+        elif action == "save_template":
+            path = preparation.save_as_template(meeting, Path(current_app.instance_path) / "sessions", form.get("name"))
+            notice = _("Saved as the template %(name)s: it is now offered in the admin page.", name=path.stem)
+        else:
+            abort(400)
+    except KitError as error:
+        db.rollback()
+        db.expire_all()
+        return render_template(
+            "prepare.html",
+            meeting=meeting,
+            links=links,
+            activities=ACTIVITIES,
+            preparation=preparation,
+            error=str(error.message),
+            error_step=step_id,
+            form=form,
+        ), 400
+    if notice:
+        return render_template(
+            "prepare.html", meeting=meeting, links=links, activities=ACTIVITIES, preparation=preparation, notice=notice
+        )
+    anchor = f"#step-{step_id}" if step_id and action not in ("remove",) else ""
+    return redirect(url_for("facilitator.prepare", code=meeting.code, key=meeting.facilitator_key) + anchor, code=303)
+
+
+@bp.get("/m/<code>/template.toml")
+def download_template(code: str) -> Response:
+    """The meeting's steps as a template file to keep or share."""
+    meeting = _meeting_with_key(code, "facilitator_key")
+    response = Response(preparation.as_template(meeting), mimetype="application/toml")
+    name = preparation.template_name(meeting.title)
+    response.headers["Content-Disposition"] = f'attachment; filename="{name}.toml"'
+    return response

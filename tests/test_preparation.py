@@ -1,0 +1,138 @@
+"""Preparing a meeting in the browser: details, steps edited, added, moved, removed; kept as a template."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from kit import meetings, preparation
+from kit.errors import InvalidInput, KitError
+from kit.meeting_templates import parse_template
+from tests.conftest import gen_meeting
+
+SAME_ORIGIN = {"Origin": "http://localhost"}
+
+
+def test_steps_are_edited_moved_added_and_removed_before_the_start(db):
+    meeting = gen_meeting(db)
+    first, second, third = meeting.steps
+    preparation.update_step(db, meeting, second.id, "Nos besoins", "Un besoin ?", 'exemplier = ["Un guide"]\n')
+    assert second.options == {"exemplier": ["Un guide"], "max_length": 500}
+    preparation.move_step(db, meeting, third.id, -1)
+    db.expire_all()
+    assert [s.title for s in meeting.steps] == ["Accueil", "Évaluation", "Nos besoins"]
+    added = preparation.add_step(db, meeting, "needs", "Besoins", "")
+    assert added.options == {"max_length": 300, "minutes": 5} and meeting.steps[-1].id == added.id
+    preparation.remove_step(db, meeting, first.id)
+    db.expire_all()
+    assert [(s.position, s.title) for s in meeting.steps] == [(0, "Évaluation"), (1, "Nos besoins"), (2, "Besoins")]
+
+
+@pytest.mark.parametrize(
+    ("options", "words"),
+    [("max_length = 5", "max_length"), ("colour = 'red'", "colour"), ("exemplier = [", "TOML")],
+)
+def test_bad_options_are_refused_naming_the_option_and_change_nothing(db, options, words):
+    meeting = gen_meeting(db)
+    step = meeting.steps[1]
+    before = dict(step.options)
+    with pytest.raises(InvalidInput) as caught:
+        preparation.update_step(db, meeting, step.id, "Besoins", "", options)
+    assert words in str(caught.value.message)
+    db.rollback()
+    assert step.options == before
+
+
+def test_once_started_steps_stay_but_one_can_be_added_at_the_end(db):
+    meeting = gen_meeting(db, live=True)
+    with pytest.raises(KitError):
+        preparation.remove_step(db, meeting, meeting.steps[0].id)
+    with pytest.raises(KitError):
+        preparation.update_step(db, meeting, meeting.steps[0].id, "X", "", "")
+    added = preparation.add_step(db, meeting, "poll", "Évaluation express")
+    assert meeting.steps[-1].id == added.id and added.options["questions"]
+    with pytest.raises(InvalidInput):
+        preparation.add_step(db, meeting, "karaoke", "Fête")
+
+
+def test_the_steps_become_a_template_that_reads_back_the_same(db, tmp_path):
+    meeting = gen_meeting(db, title="Rencontre d'avril")
+    preparation.update_step(db, meeting, meeting.steps[1].id, "Besoins", "Un besoin ?", 'exemplier = ["Un « guide »"]')
+    source = preparation.as_template(meeting)
+    template = parse_template(Path("x.toml"), source)
+    assert [(s.activity, s.title, s.options) for s in template.steps] == [
+        (s.activity, s.title, s.options) for s in meeting.steps
+    ]
+    path = preparation.save_as_template(meeting, tmp_path, "Rencontre d'avril")
+    assert path.name == "rencontre-d-avril.toml"
+    with pytest.raises(InvalidInput):
+        preparation.save_as_template(meeting, tmp_path, "Rencontre d'avril")
+
+
+def test_preparing_in_the_browser(client, app, db):
+    meeting = gen_meeting(db)
+    base = f"/m/{meeting.code}/prepare"
+    key = meeting.facilitator_key
+    assert client.get(base).status_code == 403
+    page = client.get(base, query_string={"key": key})
+    assert page.status_code == 200 and "Accueil" in page.get_data(as_text=True)
+    response = client.post(
+        base,
+        data={
+            "key": key,
+            "action": "details",
+            "title": "Rencontre de mai",
+            "date": "2026-05-12",
+            "place": "Fougères",
+            "host": "CCAS de Fougères",
+        },
+        headers=SAME_ORIGIN,
+    )
+    assert response.status_code == 303
+    db.expire_all()
+    assert (meeting.title, meeting.host) == ("Rencontre de mai", "CCAS de Fougères")
+    bad = client.post(
+        base,
+        data={
+            "key": key,
+            "action": "step",
+            "step": str(meeting.steps[1].id),
+            "title": "B",
+            "prompt": "",
+            "options": "max_length = 'long'",
+        },
+        headers=SAME_ORIGIN,
+    )
+    assert bad.status_code == 400 and 'role="alert"' in bad.get_data(as_text=True)
+    saved = client.post(base, data={"key": key, "action": "save_template", "name": "Ma rencontre"}, headers=SAME_ORIGIN)
+    assert saved.status_code == 200
+    assert (Path(app.instance_path) / "sessions" / "ma-rencontre.toml").exists()
+    download = client.get(f"/m/{meeting.code}/template.toml", query_string={"key": key})
+    assert download.status_code == 200 and re.search(r'title = "Rencontre de mai"', download.get_data(as_text=True))
+    assert (
+        client.post(
+            base,
+            data={"key": meeting.screen_key, "action": "remove", "step": str(meeting.steps[0].id)},
+            headers=SAME_ORIGIN,
+        ).status_code
+        == 403
+    )
+    assert len(meetings.get_meeting(db, meeting.code).steps) == 3
+
+
+def test_the_console_adds_a_step_during_the_meeting(db, live_clients):
+    meeting = gen_meeting(db, live=True)
+    console = live_clients("console", {"meeting": meeting.code, "key": meeting.facilitator_key})
+    phone = live_clients("phone", {"meeting": meeting.code})
+    ack = console.emit(
+        "add_step", {"activity": "needs", "title": "Besoins en plus"}, callback=True, namespace="/console"
+    )
+    assert ack["ok"], ack
+    assert (
+        phone.emit("add_step", {"activity": "needs", "title": "X"}, callback=True, namespace="/phone")["error"]["code"]
+        == "forbidden"
+    )
+    db.expire_all()
+    assert [s.title for s in meetings.get_meeting(db, meeting.code).steps][-1] == "Besoins en plus"
