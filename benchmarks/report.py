@@ -119,7 +119,13 @@ def markdown(report: dict[str, Any]) -> str:
             f"| {LABELS[case['target']]} | {case['phones']} | {_fmt(fan['median_last_ms'])} | "
             f"{_ratio(fan['median_last_ms'], ref.get('median_last_ms'))} | {fan['received_min']}/{case['join']['ok']} |"
         )
-    lines += ["", "## Votes", "", "Not measured: kit has no votes yet (hook: `VOTE_FLOW` in benchmarks/run.py).", ""]
+    lines += [
+        "",
+        "## Votes",
+        "",
+        "Not measured yet: the harness predates kit's votes (hook: `VOTE_FLOW` in benchmarks/run.py).",
+        "",
+    ]
     minutes = report.get("minutes")
     if minutes:
         lines += ["## Minutes of 1,000 contributions", ""]
