@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import os
 import signal
 import socket
@@ -196,3 +198,71 @@ class Phone(LiveClient):
             self.acked[client_id] = ack["id"]
             return ack["id"]
         raise AssertionError(f"{client_id} was never acknowledged")
+
+
+class AsyncPhone:
+    """A phone on an asyncio client (hundreds fit in one thread): joins, then sends like the browser.
+
+    Each contribution keeps its client id and is sent again until an ack arrives, through dropped
+    connections and server restarts; the client reconnects by itself with its token.
+    """
+
+    RETRYABLE = ("rate_limited", "internal", "not_connected")
+
+    def __init__(self, url: str, code: str, name: str) -> None:
+        self.url = url
+        self.name = name
+        self.auth: dict[str, Any] = {"meeting": code}
+        self.acked: dict[str, int] = {}
+        self.snapshots: list[dict[str, Any]] = []
+        self.sio = socketio.AsyncClient(
+            reconnection=True, reconnection_delay=0.2, reconnection_delay_max=1.0, randomization_factor=0.5
+        )
+        self.sio.on("snapshot", self.snapshots.append, namespace="/phone")
+
+    async def connect(self) -> None:
+        await self.sio.connect(
+            self.url, namespaces=["/phone"], auth=lambda: self.auth, transports=["websocket"], wait_timeout=10
+        )
+
+    async def join(self) -> None:
+        await self.connect()
+        ack = await self.sio.call("join", {"name": self.name}, namespace="/phone", timeout=10)
+        assert ack["ok"], ack
+        self.auth["token"] = ack["token"]
+
+    @property
+    def connected(self) -> bool:
+        return self.sio.connected and "/phone" in self.sio.namespaces
+
+    async def call(self, event: str, data: Any = None, timeout: float = 3) -> Any:
+        return await self.sio.call(event, data, namespace="/phone", timeout=timeout)
+
+    async def send_until_acked(self, client_id: str, step_id: int, text: str, deadline: float) -> int:
+        loop = asyncio.get_running_loop()
+        while loop.time() < deadline:
+            if not self.connected:
+                await asyncio.sleep(0.05)
+                continue
+            try:
+                ack = await self.call(
+                    "contribute", {"client_id": client_id, "step_id": step_id, "data": {"text": text}}
+                )
+            except (
+                socketio.exceptions.TimeoutError,
+                socketio.exceptions.BadNamespaceError,
+                socketio.exceptions.DisconnectedError,
+            ):
+                await asyncio.sleep(0.05)
+                continue
+            if not ack["ok"] and ack["error"]["code"] in self.RETRYABLE:
+                await asyncio.sleep(0.5)
+                continue
+            assert ack["ok"], ack
+            self.acked[client_id] = ack["id"]
+            return int(ack["id"])
+        raise AssertionError(f"{self.name}: {client_id} was never acknowledged")
+
+    async def close(self) -> None:
+        with contextlib.suppress(Exception):
+            await self.sio.disconnect()
