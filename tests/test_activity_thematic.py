@@ -133,3 +133,34 @@ def test_template_options_of_each_activity_are_checked(activity, options, key):
     with pytest.raises(TemplateError) as caught:
         parse_template(Path("t.toml"), source)
     assert caught.value.key == key
+
+
+def test_check_in_grows_the_room_s_skills_directory(db):
+    meeting, step = live_step(db, "checkin", {"skills": ["Démarches en ligne", "Ateliers"], "host": "CCAS"})
+    awa, bruno = gen_participant(db, meeting, "Awa"), gen_participant(db, meeting, "Bruno")
+    send(
+        db,
+        meeting,
+        step,
+        awa,
+        "1",
+        {
+            "name": "Awa",
+            "role": "Conseillère numérique",
+            "offers": ["Démarches en ligne"],
+            "offers_other": "Pix, pix",
+            "seeks": [],
+            "seeks_other": "Parentalité",
+        },
+    )
+    send(db, meeting, step, bruno, "2", {"name": "Bruno", "seeks": "Démarches en ligne", "offers_other": ""})
+    activity = activity_for(step)
+    contributions = meetings.contributions(db, step)
+    assert activity.known_skills(contributions) == ["Ateliers", "Démarches en ligne", "Parentalité", "Pix"]
+    assert ("Démarches en ligne", ["Awa"], ["Bruno"]) in activity.directory(contributions)
+    with pytest.raises(InvalidInput):
+        send(db, meeting, step, bruno, "3", {"name": "Bruno", "offers_other": ",".join(f"s{n}" for n in range(11))})
+    db.rollback()
+    meetings.close(db, meeting)
+    text = meeting.minutes_md
+    assert "| Démarches en ligne | Awa | Bruno |" in text and "Conseillère numérique" in text

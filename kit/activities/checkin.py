@@ -11,8 +11,8 @@ from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 
 from kit.activities import Activity
-from kit.errors import OptionError
-from kit.markdown_text import escape
+from kit.errors import InvalidInput, OptionError
+from kit.markdown_text import escape, escape_block
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -21,36 +21,80 @@ if TYPE_CHECKING:
 
 from kit.validation import clean_text, require_mapping
 
+MAX_SKILLS = 10
+SKILL_LENGTH = 60
+
+
+def _skills(value: Any, other: Any, field: str) -> list[str]:
+    """Skills ticked in the list plus those typed (comma-separated), cleaned, without repeats."""
+    picked = value if isinstance(value, list) else ([] if value in (None, "") else [value])
+    typed = clean_text(other, f"{field}_other", 300, required=False, multiline=False)
+    found: dict[str, str] = {}
+    for raw in [*picked, *typed.split(",")]:
+        skill = clean_text(raw, field, SKILL_LENGTH, required=False, multiline=False)
+        if skill:
+            found.setdefault(skill.casefold(), skill)
+    if len(found) > MAX_SKILLS:
+        raise InvalidInput(_l("At most %(max)d skills.", max=MAX_SKILLS), field)
+    return list(found.values())
+
 
 class CheckIn(Activity):
-    """Name, structure and territory of each person present: the attendance list."""
+    """Who is here: name, structure, territory and role, skills offered and sought; the host presents
+    the venue. Feeds the list of who came and the room's skills directory."""
 
     name = "checkin"
     label = _l("Check-in (who is here)")
     one_per_participant = True
     editable_field = None
+    # the skills panel is drawn from everyone's answers: redraw the screen rather than add items
+    live_results = True
 
     @classmethod
     def validate_options(cls, options: Mapping[str, Any]) -> dict[str, Any]:
-        unknown = set(options) - {"host"}
+        unknown = set(options) - {"host", "presentation", "skills"}
         if unknown:
-            raise OptionError(sorted(unknown)[0], _l("Unknown option (this activity knows: host)."))
-        host = options.get("host", "")
-        if not isinstance(host, str):
-            raise OptionError("host", _l("Expected a text."))
-        return {"host": host.strip()}
+            raise OptionError(
+                sorted(unknown)[0], _l("Unknown option (this activity knows: host, presentation, skills).")
+            )
+        cleaned: dict[str, Any] = {}
+        for key in ("host", "presentation"):
+            value = options.get(key, "")
+            if not isinstance(value, str):
+                raise OptionError(key, _l("Expected a text."))
+            cleaned[key] = value.strip()
+        skills = options.get("skills", [])
+        if (
+            not isinstance(skills, list)
+            or len(skills) > 40
+            or not all(isinstance(k, str) and k.strip() and len(k) <= SKILL_LENGTH for k in skills)
+        ):
+            raise OptionError("skills", _l("Expected a list of at most 40 short texts."))
+        cleaned["skills"] = list(dict.fromkeys(k.strip() for k in skills))
+        return cleaned
+
+    def known_skills(self, contributions: list[Contribution]) -> list[str]:
+        """The list offered on phones: the template's, grown with what people typed in this step."""
+        known = {k.casefold(): k for k in self.options.get("skills", [])}
+        for c in contributions:
+            for skill in [*c.data.get("offers", []), *c.data.get("seeks", [])]:
+                known.setdefault(skill.casefold(), skill)
+        return sorted(known.values(), key=str.casefold)
 
     def validate_submission(self, data: Any, participant: Participant) -> dict[str, Any]:
         data = require_mapping(data)
         config = current_app.config
+
+        def line(field: str, required: bool = False, limit: int = config["MAX_FIELD_LENGTH"]) -> str:
+            return clean_text(data.get(field), field, limit, required=required, multiline=False)
+
         return {
-            "name": clean_text(data.get("name"), "name", config["MAX_NAME_LENGTH"], multiline=False),
-            "structure": clean_text(
-                data.get("structure"), "structure", config["MAX_FIELD_LENGTH"], required=False, multiline=False
-            ),
-            "territory": clean_text(
-                data.get("territory"), "territory", config["MAX_FIELD_LENGTH"], required=False, multiline=False
-            ),
+            "name": line("name", required=True, limit=config["MAX_NAME_LENGTH"]),
+            "structure": line("structure"),
+            "territory": line("territory"),
+            "role": line("role"),
+            "offers": _skills(data.get("offers"), data.get("offers_other"), "offers"),
+            "seeks": _skills(data.get("seeks"), data.get("seeks_other"), "seeks"),
         }
 
     def after_submission(self, db: Session, participant: Participant, data: Mapping[str, Any]) -> None:
@@ -60,14 +104,38 @@ class CheckIn(Activity):
         participant.territory = data["territory"]
 
     def summary(self, data: Mapping[str, Any]) -> str:
-        return " · ".join(part for part in (data["name"], data["structure"], data["territory"]) if part)
+        parts = (data["name"], data["structure"], data["territory"], data.get("role", ""))
+        return " · ".join(part for part in parts if part)
 
     def item_key(self, contribution: Contribution) -> str:
         return f"p{contribution.participant_id}"
 
+    def directory(self, contributions: list[Contribution]) -> list[tuple[str, list[str], list[str]]]:
+        """Each skill of the room with who offers it and who seeks it."""
+        table: dict[str, tuple[str, list[str], list[str]]] = {}
+        for c in contributions:
+            for skill in c.data.get("offers", []):
+                table.setdefault(skill.casefold(), (skill, [], []))[1].append(c.data["name"])
+            for skill in c.data.get("seeks", []):
+                table.setdefault(skill.casefold(), (skill, [], []))[2].append(c.data["name"])
+        return sorted(table.values(), key=lambda entry: entry[0].casefold())
+
     def minutes_section(self, contributions: list[Contribution], votes: Mapping[int, int]) -> str:
         # who they are is in the minutes' list of who came, which check-ins keep up to date
-        host = self.options.get("host")
-        lines = [_("Host: %(host)s", host=escape(host)), ""] if host else []
+        lines = []
+        if self.options.get("host"):
+            lines += [_("Host: %(host)s", host=escape(self.options["host"])), ""]
+        if self.options.get("presentation"):
+            lines += [escape_block(self.options["presentation"], ""), ""]
         lines.append(ngettext("%(num)d person checked in.", "%(num)d people checked in.", len(contributions)))
+        roles = [c for c in contributions if c.data.get("role")]
+        if roles:
+            lines += ["", "**" + _("Roles") + "**", ""]
+            lines += [f"- {escape(c.data['name'])} : {escape(c.data['role'])}" for c in roles]
+        directory = self.directory(contributions)
+        if directory:
+            header = (_("Skill"), _("Offered by"), _("Sought by"))
+            lines += ["", "**" + _("Skills in the room") + "**", "", "| " + " | ".join(header) + " |", "|---|---|---|"]
+            for skill, offered, sought in directory:
+                lines.append(f"| {escape(skill)} | {escape(', '.join(offered))} | {escape(', '.join(sought))} |")
         return "\n".join(lines)

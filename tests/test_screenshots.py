@@ -1,0 +1,118 @@
+"""Every activity as people see it, in real Chromium: the projected screen (1920×1080), the console
+and a phone (360×640), saved under screenshots/ for a person to look at.
+
+Needs Playwright and Debian's Chromium (/usr/bin/chromium); skipped without them, except where
+KIT_REQUIRE_BROWSER is set (CI sets it), where a missing browser fails the run.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import time
+from pathlib import Path
+
+import pytest
+
+from kit.activities import activity_class
+from kit.meeting_templates import load_template
+from kit.models import Step
+from tests.sample_data import contribution_for
+from tests.server import KitServer, LiveClient, Phone
+
+ROOT = Path(__file__).resolve().parent.parent
+SHOTS = ROOT / "screenshots"
+CHROMIUM = "/usr/bin/chromium"
+LAUNCH_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+def browser_or_skip():  # type: ignore[no-untyped-def]
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        sync_playwright = None
+    if sync_playwright is None or not Path(CHROMIUM).exists():
+        if os.environ.get("KIT_REQUIRE_BROWSER"):
+            pytest.fail("KIT_REQUIRE_BROWSER is set but Playwright or /usr/bin/chromium is missing")
+        pytest.skip("needs Playwright and Debian's Chromium (apt-get install chromium)")
+    return sync_playwright
+
+
+def test_every_activity_on_screen_console_and_phone(tmp_path):
+    sync_playwright = browser_or_skip()
+    SHOTS.mkdir(exist_ok=True)
+    template = load_template(ROOT / "tests" / "fixtures" / "every-activity.toml")
+    steps = [
+        Step(activity=s.activity, title=s.title, options=activity_class(s.activity).validate_options(s.options))
+        for s in template.steps
+    ]
+    server = KitServer(tmp_path / "instance")
+    server.start()
+    clients: list[LiveClient] = []
+    try:
+        printed = server.kit("meeting", "new", str(ROOT / "tests" / "fixtures" / "every-activity.toml"))
+        links = {key.strip(): value.strip() for key, value in (line.split(":", 1) for line in printed.splitlines())}
+        code = links["code"].replace("-", "")
+        console = LiveClient(server.url, "console", {"meeting": code, "key": links["console"].split("key=")[1]})
+        phones = [Phone(server.url, code, name) for name in ("Awa Diallo", "Bruno Martin")]
+        clients += [console, *phones]
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS)
+            screen = browser.new_context(viewport={"width": 1920, "height": 1080}, locale="fr-FR").new_page()
+            screen.goto(links["screen"])
+            desk = browser.new_context(viewport={"width": 1366, "height": 900}, locale="fr-FR").new_page()
+            desk.goto(links["console"])
+            phone = browser.new_context(
+                viewport={"width": 360, "height": 640}, is_mobile=True, has_touch=True, locale="fr-FR"
+            ).new_page()
+            phone.goto(links["join"])
+            phone.get_by_label(re.compile("Votre nom")).fill("Chloé Petit")
+            phone.get_by_role("button", name=re.compile("Rejoindre la réunion")).click()
+            phone.get_by_text(re.compile("Vous avez rejoint la réunion")).wait_for()
+            assert console.call("start")["ok"]
+            ids = [s["id"] for s in console.call("sync")["snapshot"]["meeting"]["steps"]]
+            for number, (step, step_id) in enumerate(zip(steps, ids, strict=True)):
+                if number:
+                    assert console.call("next")["ok"]
+                sent = []
+                for n, sender in enumerate(phones):
+                    data = contribution_for(step, f"{step.title} : exemple {n + 1}", ("Awa Diallo", "Bruno Martin")[n])
+                    ack = sender.call("contribute", {"client_id": f"s{number}p{n}", "step_id": step_id, "data": data})
+                    assert ack["ok"], (step.activity, ack)
+                    sent.append(ack["id"])
+                facilitate(console, phones, step, step_id, sent)
+                phone.get_by_role("heading", name=step.title, exact=True).wait_for()
+                time.sleep(1.3)  # coalesced counts and results
+                stem = f"{number + 1:02d}-{step.activity}"
+                screen.screenshot(path=SHOTS / f"{stem}-screen.png")
+                desk.screenshot(path=SHOTS / f"{stem}-console.png", full_page=True)
+                phone.screenshot(path=SHOTS / f"{stem}-phone.png", full_page=True)
+                # what the phone shows is the step it should: its title, and a way to take part
+                assert phone.get_by_role("button").count() >= 1
+            browser.close()
+    finally:
+        for client in clients:
+            client.close()
+        server.stop()
+    assert len(list(SHOTS.glob("*-screen.png"))) >= len(steps)
+
+
+def facilitate(console: LiveClient, phones: list[Phone], step: Step, step_id: int, sent: list[int]) -> None:
+    """The facilitator's part, so each view shows the activity at work."""
+    if step.activity == "news":
+        console.call("act", {"action": "accept", "id": sent[0]})
+    elif step.activity in ("needs", "speaker"):
+        phones[1].call("vote", {"contribution_id": sent[0], "vote": True})
+        if step.activity == "needs":
+            console.call("act", {"action": "answer_now", "id": sent[0], "minutes": 3})
+    elif step.activity == "roadmap":
+        console.call("act", {"action": "validate", "id": sent[0]})
+        phones[0].call("contribute", {"client_id": "sign", "step_id": step_id, "data": {"kind": "signature"}})
