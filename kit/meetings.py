@@ -103,8 +103,13 @@ def get_meeting(db: Session, code: str) -> Meeting:
     return meeting
 
 
+def is_row_id(value: object) -> bool:
+    """A whole number a database row id can be (JSON allows far bigger ones, and booleans)."""
+    return isinstance(value, int) and not isinstance(value, bool) and 0 < value < 2**63
+
+
 def get_step(db: Session, meeting: Meeting, step_id: object) -> Step:
-    step = db.get(Step, step_id) if isinstance(step_id, int) and not isinstance(step_id, bool) else None
+    step = db.get(Step, step_id) if is_row_id(step_id) else None
     if step is None or step.meeting_id != meeting.id:
         raise NotFound(_l("This step does not exist in this meeting."))
     return step
@@ -289,9 +294,7 @@ def contributions(db: Session, step: Step, *, visible_only: bool = True) -> list
 
 def get_contribution(db: Session, meeting: Meeting, contribution_id: object) -> Contribution:
     """A contribution of this meeting, or a clear refusal (never one of another meeting)."""
-    found = None
-    if isinstance(contribution_id, int) and not isinstance(contribution_id, bool):
-        found = db.get(Contribution, contribution_id)
+    found = db.get(Contribution, contribution_id) if is_row_id(contribution_id) else None
     if found is None or found.meeting_id != meeting.id:
         raise NotFound(_l("This contribution does not exist in this meeting."))
     return found

@@ -81,7 +81,7 @@ class Needs(Activity):
             state = self._unfocus(state, need.id)
         elif action == "defer":
             channel = payload.get("channel")
-            if channel not in CHANNELS:
+            if not isinstance(channel, str) or channel not in CHANNELS:
                 raise InvalidInput(_l("Choose where this need will be taken up."), "channel")
             outcome: dict[str, Any] = {"channel": channel}
             if channel == "person":

@@ -207,7 +207,7 @@ class ConsoleNamespace(LiveNamespace):
         step = meeting.current_step
         activity = activity_for(step) if step else None
         action = payload.get("action")
-        if activity is None or action not in activity.facilitator_actions:
+        if activity is None or not isinstance(action, str) or action not in activity.facilitator_actions:
             raise KitError("unknown_action", _l("This action does not exist for this step."))
         db = get_session()
         activity.perform(db, action, payload)
@@ -237,7 +237,7 @@ class ConsoleNamespace(LiveNamespace):
             "edit": lambda db, meeting: moderation.edit(db, meeting, target, payload.get("text")),
             "merge": lambda db, meeting: moderation.merge(db, meeting, target, payload.get("into")),
         }
-        if action not in changes:
+        if not isinstance(action, str) or action not in changes:
             raise KitError("unknown_action", _l("This action does not exist for this step."))
         return self._drive(changes[action])
 
