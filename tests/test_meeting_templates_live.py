@@ -13,7 +13,8 @@ from kit.meeting_templates import load_template
 from tests.sample_data import contribution_for, marked
 
 ROOT = Path(__file__).resolve().parent.parent
-TEMPLATES = sorted((ROOT / "sessions").glob("*.toml"))
+# the shipped templates, and one step of every activity
+TEMPLATES = [*sorted((ROOT / "sessions").glob("*.toml")), ROOT / "tests" / "fixtures" / "every-activity.toml"]
 
 
 def section_of(minutes: str, title: str) -> str:
