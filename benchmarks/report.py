@@ -40,6 +40,8 @@ def markdown(report: dict[str, Any]) -> str:
     lines = [
         f"# Benchmark run {report['date']} — {report['cores']} cores",
         "",
+        f"`{report.get('command', 'python -m benchmarks.run')}`",
+        "",
         f"Python {report['python']}; {options['workers']} client processes; phones join within "
         f"{options['join_window']} s; each contribution flow lasts {options['duration']} s; "
         f"{options['fanouts']} step changes per room. Whole run: {report['wall_seconds']} s. Clients and server "

@@ -394,6 +394,7 @@ def main(argv: list[str] | None = None) -> int:
     from benchmarks.report import write_report
 
     report = {
+        "command": " ".join(["python -m benchmarks.run", *(argv if argv is not None else sys.argv[1:])]),
         "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(started)),
         "cores": os.cpu_count(),
         "python": sys.version.split()[0],
