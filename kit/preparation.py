@@ -22,6 +22,7 @@ from kit.errors import InvalidInput, KitError
 from kit.meeting_templates import MAX_STEPS, TemplateError, parse_template
 from kit.meetings import bump_version, get_step
 from kit.models import Meeting, Status, Step
+from kit.uploads import save_photo
 from kit.validation import clean_text
 
 
@@ -74,6 +75,20 @@ def parse_options(activity: str, source: object) -> dict[str, Any]:
         return activity_class(activity).validate_options(raw)
     except OptionError as error:
         raise InvalidInput(_l("Option %(key)s: %(problem)s", key=error.key, problem=error.message), "options") from None
+
+
+def set_photo(db: Session, meeting: Meeting, step_id: object, folder: Path, data: bytes | None) -> Step:
+    """Show a photo of the host venue on a check-in step (None takes it away)."""
+    require_prepared(meeting)
+    step = get_step(db, meeting, step_id)
+    if not activity_class(step.activity).takes_photo:
+        raise InvalidInput(_l("This kind of step has no photo."), "photo")
+    options = {k: v for k, v in (step.options or {}).items() if k != "photo"}
+    if data is not None:
+        options["photo"] = save_photo(folder, data)
+    step.options = options
+    _saved(db, meeting)
+    return step
 
 
 def add_step(db: Session, meeting: Meeting, activity: object, title: object, prompt: object = "") -> Step:
@@ -149,7 +164,11 @@ def _saved(db: Session, meeting: Meeting) -> None:
 
 # -- as a template ---------------------------------------------------------------------------
 def as_template(meeting: Meeting) -> str:
-    """The meeting's steps as a template file (TOML) that kit reads back the same."""
+    """The meeting's steps as a template file (TOML) that kit reads back the same.
+
+    Photos stay out: they live in this server's instance folder, a template elsewhere could not
+    show them.
+    """
     document = {
         "title": meeting.title,
         "language": meeting.language,
@@ -158,7 +177,7 @@ def as_template(meeting: Meeting) -> str:
                 "activity": s.activity,
                 "title": s.title,
                 **({"prompt": s.prompt} if s.prompt else {}),
-                **({"options": s.options} if s.options else {}),
+                **({"options": {k: v for k, v in s.options.items() if k != "photo"}} if s.options else {}),
             }
             for s in meeting.steps
         ],

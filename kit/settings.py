@@ -39,7 +39,8 @@ DEFAULTS: dict[str, Any] = {
     "SESSION_COOKIE_HTTPONLY": True,
     "SESSION_COOKIE_SAMESITE": "Lax",
     "PERMANENT_SESSION_LIFETIME": 60 * 60 * 24 * 60,
-    "MAX_CONTENT_LENGTH": 1024 * 1024,
+    # a photo of the host venue is the biggest thing anyone sends (kit.uploads: 5 MB)
+    "MAX_CONTENT_LENGTH": 6 * 1024 * 1024,
 }
 
 

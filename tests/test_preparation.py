@@ -136,3 +136,35 @@ def test_the_console_adds_a_step_during_the_meeting(db, live_clients):
     )
     db.expire_all()
     assert [s.title for s in meetings.get_meeting(db, meeting.code).steps][-1] == "Besoins en plus"
+
+
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+
+
+def test_a_photo_of_the_venue_is_uploaded_checked_and_shown(client, app, db):
+    meeting = gen_meeting(db)
+    checkin = meeting.steps[0]
+    base = f"/m/{meeting.code}/prepare"
+    key = meeting.facilitator_key
+
+    def upload(data: bytes, name: str = "lieu.png"):  # type: ignore[no-untyped-def]
+        from io import BytesIO
+
+        return client.post(
+            base,
+            data={"key": key, "action": "photo", "step": str(checkin.id), "photo": (BytesIO(data), name)},
+            content_type="multipart/form-data",
+            headers=SAME_ORIGIN,
+        )
+
+    refused = upload(b"<script>alert(1)</script>", "lieu.png")
+    assert refused.status_code == 400 and 'role="alert"' in refused.get_data(as_text=True)
+    assert upload(PNG).status_code == 303
+    db.expire_all()
+    photo = checkin.options["photo"]
+    served = client.get(f"/uploads/{photo}")
+    assert served.status_code == 200 and served.mimetype == "image/png" and served.data == PNG
+    assert client.get("/uploads/..%2Fsecret-key").status_code == 404
+    assert "photo" not in preparation.as_template(meeting), "a template does not carry this server's files"
+    with pytest.raises(InvalidInput):
+        preparation.set_photo(db, meeting, meeting.steps[1].id, Path(app.instance_path) / "uploads", PNG)

@@ -46,6 +46,8 @@ class Activity:
     live_results: ClassVar[bool] = False
     #: the field of ``data`` the facilitator may rewrite when moderating, or None
     editable_field: ClassVar[str | None] = "text"
+    #: True when the step can show a photo the facilitator uploads (option ``photo``)
+    takes_photo: ClassVar[bool] = False
 
     def __init__(self, step: Step) -> None:
         self.step = step

@@ -13,6 +13,7 @@ from flask_babel import ngettext
 from kit.activities import Activity
 from kit.errors import InvalidInput, OptionError
 from kit.markdown_text import escape, escape_block
+from kit.uploads import is_photo_name
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -47,15 +48,16 @@ class CheckIn(Activity):
     label = _l("Check-in (who is here)")
     one_per_participant = True
     editable_field = None
+    takes_photo = True
     # the skills panel is drawn from everyone's answers: redraw the screen rather than add items
     live_results = True
 
     @classmethod
     def validate_options(cls, options: Mapping[str, Any]) -> dict[str, Any]:
-        unknown = set(options) - {"host", "presentation", "skills"}
+        unknown = set(options) - {"host", "presentation", "skills", "photo"}
         if unknown:
             raise OptionError(
-                sorted(unknown)[0], _l("Unknown option (this activity knows: host, presentation, skills).")
+                sorted(unknown)[0], _l("Unknown option (this activity knows: host, presentation, skills, photo).")
             )
         cleaned: dict[str, Any] = {}
         for key in ("host", "presentation"):
@@ -71,6 +73,11 @@ class CheckIn(Activity):
         ):
             raise OptionError("skills", _l("Expected a list of at most 40 short texts."))
         cleaned["skills"] = list(dict.fromkeys(k.strip() for k in skills))
+        photo = options.get("photo", "")
+        if photo and not is_photo_name(photo):
+            raise OptionError("photo", _l("Upload the photo from the page that prepares the meeting."))
+        if photo:
+            cleaned["photo"] = photo
         return cleaned
 
     def known_skills(self, contributions: list[Contribution]) -> list[str]:

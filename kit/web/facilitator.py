@@ -15,7 +15,7 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from kit import links, meetings, preparation
+from kit import links, meetings, preparation, uploads
 from kit.access import same_secret
 from kit.activities import ACTIVITIES
 from kit.db import get_session
@@ -155,6 +155,10 @@ def prepare(code: str) -> ResponseReturnValue:
             preparation.remove_step(db, meeting, step_id)
         elif action in ("up", "down"):
             preparation.move_step(db, meeting, step_id, -1 if action == "up" else +1)
+        elif action in ("photo", "remove_photo"):
+            upload = request.files.get("photo") if action == "photo" else None
+            data = upload.read(uploads.MAX_BYTES + 1) if upload else (b"" if action == "photo" else None)
+            preparation.set_photo(db, meeting, step_id, Path(current_app.instance_path) / "uploads", data)
         elif action == "save_template":
             path = preparation.save_as_template(meeting, Path(current_app.instance_path) / "sessions", form.get("name"))
             notice = _("Saved as the template %(name)s: it is now offered in the admin page.", name=path.stem)

@@ -2,12 +2,26 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, current_app, jsonify, redirect, render_template, request, session, url_for
+from pathlib import Path
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    send_from_directory,
+    session,
+    url_for,
+)
 from flask.typing import ResponseReturnValue
 from flask_babel import get_locale
 from sqlalchemy import select
 
-from kit import links, meetings, qr
+from kit import links, meetings, qr, uploads
 from kit import minutes as minutes_content
 from kit.db import get_session
 from kit.errors import InvalidInput, KitError
@@ -115,3 +129,14 @@ def minutes_markdown(token: str) -> Response:
 def minutes_json(token: str) -> Response:
     meeting = _published(token)
     return jsonify(minutes_content.as_data(get_session(), meeting))
+
+
+@bp.get("/uploads/<name>")
+def upload(name: str) -> Response:
+    """A photo the facilitator uploaded (the host venue), by its random name."""
+    if not uploads.is_photo_name(name):
+        abort(404)
+    folder = Path(current_app.instance_path) / "uploads"
+    response = send_from_directory(folder, name, mimetype=uploads.MIMETYPES[name.rsplit(".", 1)[1]])
+    response.cache_control.max_age = 86400
+    return response
