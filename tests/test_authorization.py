@@ -415,7 +415,9 @@ ROUTES = [
     Route("public.phone", "GET", "the join page", lambda w, k: f"/j/{w.code}", EVERYONE),
     Route("public.phone", "POST", "joining", lambda w, k: f"/j/{w.code}", EVERYONE, data={"name": "Eve"}),
     Route("public.join_qr", "GET", "the join QR code", lambda w, k: f"/j/{w.code}/qr.svg", EVERYONE),
-    Route("public.upload", "GET", "a photo that was never uploaded", lambda w, k: f"/uploads/{'A' * 24}.png", frozenset()),
+    Route(
+        "public.upload", "GET", "a photo that was never uploaded", lambda w, k: f"/uploads/{'A' * 24}.png", frozenset()
+    ),
     Route(
         "public.minutes",
         "GET",
