@@ -8,8 +8,10 @@ changed; none of them broadcasts anything.
 from __future__ import annotations
 
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select, update
@@ -156,6 +158,19 @@ def require_live(meeting: Meeting) -> None:
         raise KitError("not_started", _l("The meeting has not started yet. Please wait for the facilitator."))
     if meeting.state is not Status.LIVE:
         raise KitError("closed", _l("This meeting is over: nothing more can be sent."))
+
+
+def act(db: Session, meeting: Meeting, action: object, payload: Mapping[str, Any]) -> list[Contribution]:
+    """Carry out an action of the current step's activity (answer a need, accept a news item…)."""
+    require_live(meeting)
+    step = meeting.current_step
+    activity = activity_for(step) if step else None
+    if activity is None or not isinstance(action, str) or action not in activity.facilitator_actions:
+        raise KitError("unknown_action", _l("This action does not exist for this step."))
+    changed = activity.perform(db, action, payload)
+    bump_version(db, meeting)
+    db.commit()
+    return changed
 
 
 def close(db: Session, meeting: Meeting) -> str:

@@ -21,7 +21,6 @@ from sqlalchemy.orm import Session
 
 from kit import meetings, moderation, preparation, votes
 from kit.access import same_secret
-from kit.activities import activity_for
 from kit.db import get_session
 from kit.errors import Forbidden, InvalidInput, KitError
 from kit.live import broadcast
@@ -202,18 +201,7 @@ class ConsoleNamespace(LiveNamespace):
     def on_act(self, payload: Any = None, *_args: Any) -> dict[str, Any]:
         """An action of the current step's activity (see Activity.facilitator_actions)."""
         payload = require_mapping(payload)
-        meeting = self.meeting()
-        meetings.require_live(meeting)
-        step = meeting.current_step
-        activity = activity_for(step) if step else None
-        action = payload.get("action")
-        if activity is None or not isinstance(action, str) or action not in activity.facilitator_actions:
-            raise KitError("unknown_action", _l("This action does not exist for this step."))
-        db = get_session()
-        activity.perform(db, action, payload)
-        meetings.bump_version(db, meeting)
-        db.commit()
-        return self._changed(meeting)
+        return self._drive(lambda db, meeting: meetings.act(db, meeting, payload.get("action"), payload))
 
     @answers
     def on_add_step(self, payload: Any = None, *_args: Any) -> dict[str, Any]:
