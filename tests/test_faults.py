@@ -141,7 +141,7 @@ def stored_cards(server: KitServer, code: str) -> list[tuple[int, str, str]]:
 
 
 def test_a_full_room_loses_and_doubles_nothing_when_the_server_is_killed_three_times(server: KitServer) -> None:
-    summary = asyncio.run(asyncio.wait_for(crash_under_load(server), timeout=100))
+    summary = asyncio.run(asyncio.wait_for(crash_under_load(server), timeout=170))
     print(f"\ncrash under load: {summary}")
 
 
@@ -151,7 +151,8 @@ async def crash_under_load(server: KitServer) -> dict[str, int]:
     await screen.open()
     phones = await join_all(server, links)
     loop = asyncio.get_running_loop()
-    deadline = loop.time() + 75
+    # generous bounds: a loaded CI machine is slower, a healthy run takes a fraction of this
+    deadline = loop.time() + 140
     total = PHONES * PER_PHONE
     rng = random.Random()
 
@@ -169,7 +170,7 @@ async def crash_under_load(server: KitServer) -> dict[str, int]:
         nonlocal kills
         # each kill lands at a random moment while cards are still arriving
         for share in sorted(rng.uniform(0.1, 0.8) for _ in range(KILLS)):
-            await eventually(lambda share=share: acked() >= share * total, 60, f"{share:.0%} of the cards acked")
+            await eventually(lambda share=share: acked() >= share * total, 120, f"{share:.0%} of the cards acked")
             await asyncio.sleep(rng.uniform(0, 0.2))
             await asyncio.to_thread(server.kill)
             kills += 1
@@ -213,7 +214,7 @@ async def crash_under_load(server: KitServer) -> dict[str, int]:
 
 
 def test_every_phone_dropping_and_reconnecting_at_once_gets_a_correct_snapshot(server: KitServer) -> None:
-    summary = asyncio.run(asyncio.wait_for(reconnect_storm(server), timeout=60))
+    summary = asyncio.run(asyncio.wait_for(reconnect_storm(server), timeout=120))
     print(f"\nreconnect storm: {summary}")
 
 
@@ -226,7 +227,7 @@ async def reconnect_storm(server: KitServer) -> dict[str, int]:
     try:
         await asyncio.gather(
             *(
-                phone.send_until_acked(f"avant-{n}", board, f"avant {n}", loop.time() + 20)
+                phone.send_until_acked(f"avant-{n}", board, f"avant {n}", loop.time() + 45)
                 for n, phone in enumerate(phones)
             )
         )
@@ -251,7 +252,7 @@ async def reconnect_storm(server: KitServer) -> dict[str, int]:
         # and the room carries on: every phone sends once more, the screen has everything once
         await asyncio.gather(
             *(
-                phone.send_until_acked(f"apres-{n}", board, f"après {n}", loop.time() + 20)
+                phone.send_until_acked(f"apres-{n}", board, f"après {n}", loop.time() + 45)
                 for n, phone in enumerate(phones)
             )
         )
