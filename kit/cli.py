@@ -58,6 +58,15 @@ def _parser() -> argparse.ArgumentParser:
     new.add_argument("--port", type=int, default=int(os.environ.get("PORT", DEFAULT_PORT)))
     new.add_argument("--database", help="SQLAlchemy URL (default: a SQLite file in the instance folder)")
     new.set_defaults(handler=meeting_new_command)
+
+    backup = commands.add_parser("backup", help="copy the SQLite database to FILE, even while kit runs")
+    backup.add_argument("file", type=Path)
+    backup.add_argument("--database", help="SQLAlchemy URL (default: the SQLite file in the instance folder)")
+    backup.set_defaults(handler=backup_command)
+    restore = commands.add_parser("restore", help="put a backup FILE in place of the database (stop kit first)")
+    restore.add_argument("file", type=Path)
+    restore.add_argument("--database", help="SQLAlchemy URL (default: the SQLite file in the instance folder)")
+    restore.set_defaults(handler=restore_command)
     return parser
 
 
@@ -223,6 +232,57 @@ def meeting_new_command(args: argparse.Namespace) -> int:
         print(f"console: {links.console_url(meeting)}")
         print(f"screen:  {links.screen_url(meeting)}")
         print(f"join:    {links.join_url(meeting)}")
+    return 0
+
+
+def _cli_app():  # type: ignore[no-untyped-def]
+    """The settings and translations of `kit serve`, without the database or the live layer."""
+    from flask import Flask
+    from flask_babel import Babel
+
+    from kit import settings
+
+    app = Flask("kit", instance_path=settings.instance_path(None), root_path=str(settings.PACKAGE_ROOT))
+    settings.configure(app, None)
+    Babel(app, default_locale=app.config["DEFAULT_LANGUAGE"])
+    return app
+
+
+def backup_command(args: argparse.Namespace) -> int:
+    from flask_babel import force_locale
+    from flask_babel import gettext as _
+
+    from kit import backup
+    from kit.errors import KitError
+
+    app = _cli_app()
+    with app.app_context(), force_locale(app.config["DEFAULT_LANGUAGE"]):
+        try:
+            written = backup.backup(app.config["DATABASE_URL"], args.file)
+        except KitError as error:
+            print(f"kit: {error.message}", file=sys.stderr)
+            return 1
+        print(_("Backup written to %(path)s.", path=str(written)))
+    return 0
+
+
+def restore_command(args: argparse.Namespace) -> int:
+    from flask_babel import force_locale
+    from flask_babel import gettext as _
+
+    from kit import backup
+    from kit.errors import KitError
+
+    app = _cli_app()
+    with app.app_context(), force_locale(app.config["DEFAULT_LANGUAGE"]):
+        try:
+            kept = backup.restore(app.config["DATABASE_URL"], args.file)
+        except KitError as error:
+            print(f"kit: {error.message}", file=sys.stderr)
+            return 1
+        print(_("Restored from %(path)s.", path=str(args.file)))
+        if kept:
+            print(_("The database it replaced is kept at %(path)s.", path=str(kept)))
     return 0
 
 
