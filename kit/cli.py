@@ -67,6 +67,12 @@ def _parser() -> argparse.ArgumentParser:
     restore.add_argument("file", type=Path)
     restore.add_argument("--database", help="SQLAlchemy URL (default: the SQLite file in the instance folder)")
     restore.set_defaults(handler=restore_command)
+    forget = commands.add_parser(
+        "forget", help="erase who came and who said what in meetings closed more than N days ago (safe from cron)"
+    )
+    forget.add_argument("--days", type=int, help="default: KIT_RETENTION_DAYS")
+    forget.add_argument("--database", help="SQLAlchemy URL (default: the SQLite file in the instance folder)")
+    forget.set_defaults(handler=forget_command)
     return parser
 
 
@@ -283,6 +289,29 @@ def restore_command(args: argparse.Namespace) -> int:
         print(_("Restored from %(path)s.", path=str(args.file)))
         if kept:
             print(_("The database it replaced is kept at %(path)s.", path=str(kept)))
+    return 0
+
+
+def forget_command(args: argparse.Namespace) -> int:
+    from flask_babel import ngettext
+
+    from kit import create_app
+    from kit.db import get_session
+    from kit.privacy import forget_old_meetings
+
+    app = create_app({"ASYNC_MODE": "threading"})
+    with app.test_request_context():
+        days = args.days if args.days is not None else app.config["RETENTION_DAYS"]
+        if not isinstance(days, int) or days < 1:
+            from flask_babel import gettext as _
+
+            print(
+                "kit: " + _("Say after how many days: kit forget --days 365, or set KIT_RETENTION_DAYS."),
+                file=sys.stderr,
+            )
+            return 1
+        erased = forget_old_meetings(get_session(), days)
+        print(ngettext("%(num)d meeting made anonymous.", "%(num)d meetings made anonymous.", len(erased)))
     return 0
 
 

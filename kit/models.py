@@ -70,6 +70,8 @@ class Meeting(Base):
     started_at: Mapped[datetime | None]
     closed_at: Mapped[datetime | None]
     published_at: Mapped[datetime | None]
+    # set when the retention period erased who came and who said what (kit.privacy)
+    personal_data_erased_at: Mapped[datetime | None]
 
     steps: Mapped[list[Step]] = relationship(
         back_populates="meeting",
