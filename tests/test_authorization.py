@@ -501,6 +501,7 @@ ROUTES = [
         FACILITATORS,
     ),
     Route("facilitator.screen", "GET", "the screen", lambda w, k: f"/m/{w.code}/screen{_key(k)}", FACILITATORS),
+    Route("facilitator.export", "GET", "the CSV export", lambda w, k: f"/m/{w.code}/export.csv{_key(k)}", FACILITATORS),
 ]
 
 

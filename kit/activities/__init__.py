@@ -118,6 +118,15 @@ class Activity:
             "created_at": contribution.created_at.isoformat(),
         }
 
+    # -- exports -----------------------------------------------------------------------------
+    def export_topic(self, data: Mapping[str, Any]) -> str:
+        """The topic, section or kind a contribution belongs to, for the CSV export ("" if none)."""
+        return ""
+
+    def export_text(self, data: Mapping[str, Any]) -> str:
+        """What a contribution says, as one cell of the CSV export."""
+        return self.summary(data)
+
     # -- minutes -----------------------------------------------------------------------------
     def minutes_section(self, contributions: list[Contribution], votes: Mapping[int, int]) -> str:
         """The Markdown body of this step in the minutes (the step's heading is added around it).

@@ -82,6 +82,13 @@ class CardActivity(Activity):
     def summary(self, data: Mapping[str, Any]) -> str:
         return str(data.get(self.title_field, ""))
 
+    def export_text(self, data: Mapping[str, Any]) -> str:
+        return " — ".join(
+            str(data[field.name]) if field.name == self.title_field else f"{field.label}: {data[field.name]}"
+            for field in self.fields
+            if data.get(field.name)
+        )
+
     def template(self, view: str) -> str:
         return f"activities/cards/{view}.html"
 

@@ -114,6 +114,14 @@ class CheckIn(Activity):
         parts = (data["name"], data["structure"], data["territory"], data.get("role", ""))
         return " · ".join(part for part in parts if part)
 
+    def export_text(self, data: Mapping[str, Any]) -> str:
+        parts = [self.summary(data)]
+        if data.get("offers"):
+            parts.append(_("offers:") + " " + ", ".join(data["offers"]))
+        if data.get("seeks"):
+            parts.append(_("seeks:") + " " + ", ".join(data["seeks"]))
+        return " — ".join(parts)
+
     def item_key(self, contribution: Contribution) -> str:
         return f"p{contribution.participant_id}"
 

@@ -122,6 +122,18 @@ class News(Activity):
     def summary(self, data: Mapping[str, Any]) -> str:
         return str(data.get("title", ""))
 
+    def export_topic(self, data: Mapping[str, Any]) -> str:
+        return str(KINDS.get(data.get("type", ""), ""))
+
+    def export_text(self, data: Mapping[str, Any]) -> str:
+        parts = [str(data.get("title", ""))]
+        if data.get("deadline"):
+            parts.append(_("Deadline:") + " " + str(data["deadline"]))
+        if data.get("date"):
+            parts.append(_("Date:") + " " + str(data["date"]))
+        parts += [str(data[key]) for key in ("link", "description") if data.get(key)]
+        return " — ".join(parts)
+
     def perform(self, db: Session, action: str, payload: Mapping[str, Any]) -> list[Contribution]:
         from kit.meetings import get_contribution
 

@@ -139,6 +139,21 @@ class Poll(Activity):
     def summary(self, data: Mapping[str, Any]) -> str:
         return _("Your answers are recorded.")
 
+    def export_text(self, data: Mapping[str, Any]) -> str:
+        answers = data.get("answers", {})
+        parts = []
+        for index, question in enumerate(self.questions):
+            value = answers.get(f"q{index}")
+            if value in (None, "", []):
+                continue
+            if question["type"] in ("single", "multiple"):
+                picked = value if isinstance(value, list) else [value]
+                value = ", ".join(question["choices"][n] for n in picked if 0 <= n < len(question["choices"]))
+            elif isinstance(value, list):
+                value = ", ".join(value)
+            parts.append(f"{question['text']} {value}")
+        return " — ".join(parts)
+
     def item_data(self, contribution: Contribution) -> dict[str, Any]:
         # answers are shown together, never with a name
         data = super().item_data(contribution)

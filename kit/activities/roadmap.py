@@ -94,6 +94,16 @@ class Roadmap(Activity):
             return _("Signed")
         return f"{SECTIONS.get(data.get('section', ''), '')} · {data.get('text', '')}"
 
+    def export_topic(self, data: Mapping[str, Any]) -> str:
+        if data.get("kind") == "signature":
+            return _("Signatures")
+        return str(SECTIONS.get(data.get("section", ""), ""))
+
+    def export_text(self, data: Mapping[str, Any]) -> str:
+        if data.get("kind") == "signature":
+            return ", ".join(part for part in (data.get("name", ""), data.get("structure", "")) if part)
+        return str(data.get("text", ""))
+
     def item_list(self, contribution: Contribution) -> str:
         if contribution.data.get("kind") == "signature":
             return f"{contribution.step_id}-signatures"

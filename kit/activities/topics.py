@@ -79,6 +79,13 @@ class TopicCards(Activity):
         topic = self.topics[data["topic"]]["title"] if data.get("topic", -1) < len(self.topics) else ""
         return f"{topic} · {data.get('text', '')}"
 
+    def export_topic(self, data: Mapping[str, Any]) -> str:
+        index = data.get("topic", -1)
+        return str(self.topics[index]["title"]) if 0 <= index < len(self.topics) else ""
+
+    def export_text(self, data: Mapping[str, Any]) -> str:
+        return str(data.get("text", ""))
+
     def item_list(self, contribution: Contribution) -> str:
         return f"{contribution.step_id}-{contribution.data.get('topic', 0)}"
 

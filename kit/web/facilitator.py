@@ -15,7 +15,7 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from kit import links, meetings, preparation, uploads
+from kit import exports, links, meetings, preparation, uploads
 from kit.access import same_secret
 from kit.activities import ACTIVITIES
 from kit.db import get_session
@@ -192,4 +192,19 @@ def download_template(code: str) -> Response:
     response = Response(preparation.as_template(meeting), mimetype="application/toml")
     name = preparation.template_name(meeting.title)
     response.headers["Content-Disposition"] = f'attachment; filename="{name}.toml"'
+    return response
+
+
+@bp.get("/m/<code>/export.csv")
+def export(code: str) -> Response:
+    """The meeting's contributions as CSV, at any moment; ?step=ID for one step, ?format=fr for semicolons."""
+    meeting = _meeting_with_key(code, "facilitator_key")
+    db = get_session()
+    step_id = request.args.get("step", "")
+    steps = [meetings.get_step(db, meeting, int(step_id))] if step_id.isdigit() else list(meeting.steps)
+    french = request.args.get("format") == "fr"
+    body = exports.to_csv(db, meeting, steps, french_spreadsheet=french)
+    response = Response(body, content_type="text/csv; charset=utf-8")
+    name = preparation.template_name(meeting.title if not step_id.isdigit() else f"{meeting.title} {steps[0].title}")
+    response.headers["Content-Disposition"] = f'attachment; filename="{name}.csv"'
     return response
