@@ -19,8 +19,8 @@ from sqlalchemy.orm import Session
 
 from kit.activities import ACTIVITIES, activity_class
 from kit.errors import InvalidInput, KitError
-from kit.meeting_templates import MAX_STEPS, TemplateError, parse_template
-from kit.meetings import bump_version, get_step
+from kit.meeting_templates import MAX_STEPS, MeetingTemplate, StepTemplate, TemplateError, parse_template
+from kit.meetings import bump_version, create_meeting, get_step
 from kit.models import Meeting, Status, Step
 from kit.uploads import save_photo
 from kit.validation import clean_text
@@ -160,6 +160,14 @@ def _renumber(db: Session, meeting: Meeting, order: list[Step]) -> None:
 def _saved(db: Session, meeting: Meeting) -> None:
     bump_version(db, meeting)
     db.commit()
+
+
+def duplicate(db: Session, meeting: Meeting) -> Meeting:
+    """A new prepared meeting with the same details and steps (prepared content, no contributions),
+    to start the next meeting from this one."""
+    steps = tuple(StepTemplate(s.activity, s.title, s.prompt, dict(s.options or {})) for s in meeting.steps)
+    template = MeetingTemplate(meeting.template_name, Path(), meeting.title, "", meeting.language, steps)
+    return create_meeting(db, template, title=meeting.title, place=meeting.place)
 
 
 # -- as a template ---------------------------------------------------------------------------

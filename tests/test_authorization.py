@@ -502,6 +502,13 @@ ROUTES = [
     ),
     Route("facilitator.screen", "GET", "the screen", lambda w, k: f"/m/{w.code}/screen{_key(k)}", FACILITATORS),
     Route("facilitator.export", "GET", "the CSV export", lambda w, k: f"/m/{w.code}/export.csv{_key(k)}", FACILITATORS),
+    Route(
+        "facilitator.duplicate",
+        "POST",
+        "preparing the next meeting from this one",
+        lambda w, k: f"/m/{w.code}/duplicate{_key(k)}",
+        FACILITATORS,
+    ),
 ]
 
 

@@ -168,3 +168,19 @@ def test_a_photo_of_the_venue_is_uploaded_checked_and_shown(client, app, db):
     assert "photo" not in preparation.as_template(meeting), "a template does not carry this server's files"
     with pytest.raises(InvalidInput):
         preparation.set_photo(db, meeting, meeting.steps[1].id, Path(app.instance_path) / "uploads", PNG)
+
+
+def test_the_next_meeting_starts_from_this_one_without_its_contributions(client, db):
+    meeting = gen_meeting(db, live=True, place="Vitré")
+    awa = meetings.join(db, meeting, "Awa")
+    meetings.contribute(db, meeting, awa, meeting.steps[0].id, "c", {"name": "Awa"})
+    preparation.add_step(db, meeting, "needs", "Besoins en plus")
+    response = client.post(f"/m/{meeting.code}/duplicate", data={"key": meeting.facilitator_key}, headers=SAME_ORIGIN)
+    assert response.status_code == 303
+    code = re.search(r"/m/(\w+)/prepare", response.headers["Location"]).group(1)
+    copy = meetings.get_meeting(db, code)
+    assert copy.id != meeting.id and copy.status == "prepared" and copy.place == "Vitré"
+    assert [(s.activity, s.title, s.options) for s in copy.steps] == [
+        (s.activity, s.title, s.options) for s in meeting.steps
+    ]
+    assert meetings.participants(db, copy) == [] and copy.facilitator_key != meeting.facilitator_key

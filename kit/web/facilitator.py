@@ -208,3 +208,13 @@ def export(code: str) -> Response:
     name = preparation.template_name(meeting.title if not step_id.isdigit() else f"{meeting.title} {steps[0].title}")
     response.headers["Content-Disposition"] = f'attachment; filename="{name}.csv"'
     return response
+
+
+@bp.post("/m/<code>/duplicate")
+def duplicate(code: str) -> ResponseReturnValue:
+    """A new meeting prepared like this one, to start the next meeting from it."""
+    meeting = _meeting_with_key(code, "facilitator_key")
+    if not links.same_origin():
+        abort(403)
+    copy = preparation.duplicate(get_session(), meeting)
+    return redirect(url_for("facilitator.prepare", code=copy.code, key=copy.facilitator_key), code=303)
