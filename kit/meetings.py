@@ -66,6 +66,7 @@ def create_meeting(
     meeting_date: date | None = None,
     place: str = "",
     host: str = "",
+    network_id: int | None = None,
 ) -> Meeting:
     """A prepared meeting with the template's steps, its secrets and its join code."""
     meeting = Meeting(
@@ -74,6 +75,7 @@ def create_meeting(
         meeting_date=meeting_date,
         place=clean_text(place, "place", 200, required=False, multiline=False),
         host=clean_text(host, "host", 200, required=False, multiline=False),
+        network_id=network_id,
         language=template.language,
         template_name=template.name,
         status=Status.PREPARED.value,
@@ -94,6 +96,11 @@ def create_meeting(
     ]
     db.add(meeting)
     db.commit()
+    if network_id is not None:
+        # the network's memory: needs deferred to this meeting open its needs step
+        from kit.networks import carry_over
+
+        carry_over(db, meeting)
     return meeting
 
 

@@ -44,6 +44,21 @@ class Status(enum.StrEnum):
     PUBLISHED = "published"
 
 
+class Network(Base):
+    """A local network of the field: its meetings follow one another and remember each other."""
+
+    __tablename__ = "network"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    territory: Mapped[str] = mapped_column(String(200), default="")
+    # EPCI, département or région
+    scale: Mapped[str] = mapped_column(String(20), default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    meetings: Mapped[list[Meeting]] = relationship(back_populates="network", order_by="Meeting.created_at")
+
+
 class Meeting(Base):
     __tablename__ = "meeting"
 
@@ -56,6 +71,9 @@ class Meeting(Base):
     host: Mapped[str] = mapped_column(String(200), default="", server_default="")
     language: Mapped[str] = mapped_column(String(5), default="fr")
     template_name: Mapped[str] = mapped_column(String(200), default="")
+    network_id: Mapped[int | None] = mapped_column(
+        ForeignKey("network.id", ondelete="SET NULL", name="fk_meeting_network_id_network"), index=True
+    )
     status: Mapped[str] = mapped_column(String(16), default=Status.PREPARED.value)
     current_step_id: Mapped[int | None] = mapped_column(
         ForeignKey("step.id", use_alter=True, ondelete="SET NULL", name="fk_meeting_current_step_id_step")
@@ -80,6 +98,7 @@ class Meeting(Base):
         cascade="all, delete-orphan",
     )
     current_step: Mapped[Step | None] = relationship(foreign_keys=[current_step_id], post_update=True)
+    network: Mapped[Network | None] = relationship(back_populates="meetings")
 
     @property
     def state(self) -> Status:
@@ -132,7 +151,8 @@ class Contribution(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     meeting_id: Mapped[int] = mapped_column(ForeignKey("meeting.id", ondelete="CASCADE"), index=True)
     step_id: Mapped[int] = mapped_column(ForeignKey("step.id", ondelete="CASCADE"), index=True)
-    participant_id: Mapped[int] = mapped_column(ForeignKey("participant.id", ondelete="CASCADE"), index=True)
+    # None for a need carried over from an earlier meeting of the network: nobody here wrote it
+    participant_id: Mapped[int | None] = mapped_column(ForeignKey("participant.id", ondelete="CASCADE"), index=True)
     client_id: Mapped[str] = mapped_column(String(64))
     data: Mapped[dict[str, Any]] = mapped_column(default=dict)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -150,10 +170,19 @@ class Contribution(Base):
     # the participant's own words, kept when the facilitator edits them
     original: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     edited_at: Mapped[datetime | None]
+    # the contribution of an earlier meeting this one carries over (a need deferred to this meeting)
+    origin_id: Mapped[int | None] = mapped_column(
+        ForeignKey("contribution.id", ondelete="SET NULL", name="fk_contribution_origin_id_contribution"), index=True
+    )
 
-    participant: Mapped[Participant] = relationship()
+    participant: Mapped[Participant | None] = relationship()
     step: Mapped[Step] = relationship()
     votes: Mapped[list[Vote]] = relationship(back_populates="contribution", cascade="all, delete-orphan")
+
+    @property
+    def author(self) -> str:
+        """Who wrote it, as shown; empty for what was carried over from an earlier meeting."""
+        return self.participant.display_name if self.participant is not None else ""
 
     @property
     def visible(self) -> bool:

@@ -167,7 +167,7 @@ def duplicate(db: Session, meeting: Meeting) -> Meeting:
     to start the next meeting from this one."""
     steps = tuple(StepTemplate(s.activity, s.title, s.prompt, dict(s.options or {})) for s in meeting.steps)
     template = MeetingTemplate(meeting.template_name, Path(), meeting.title, "", meeting.language, steps)
-    return create_meeting(db, template, title=meeting.title, place=meeting.place)
+    return create_meeting(db, template, title=meeting.title, place=meeting.place, network_id=meeting.network_id)
 
 
 # -- as a template ---------------------------------------------------------------------------

@@ -29,7 +29,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import inspect, text
 
-from kit import create_app, meetings
+from kit import create_app, meetings, networks
 from kit.db import get_session
 from kit.extensions import socketio
 from kit.live.namespaces import LiveNamespace
@@ -72,6 +72,7 @@ class World:
     other_steps: list[int]
     other_card_id: int
     status: str
+    network_id: int
 
     def secrets(self) -> dict[str, str]:
         """Every secret of both meetings, by what it opens."""
@@ -102,6 +103,8 @@ def make_world(app: Flask, status: str) -> World:
     with app.app_context():
         db = get_session()
         this = gen_meeting(db)
+        this.network_id = networks.create_network(db, "Réseau du matrix").id
+        db.commit()
         awa = gen_participant(db, this, "Awa")
         card_id = None
         if status != "prepared":
@@ -132,6 +135,7 @@ def make_world(app: Flask, status: str) -> World:
             other_steps=[s.id for s in other.steps],
             other_card_id=other_card.contribution.id,
             status=status,
+            network_id=this.network_id,
         )
 
 
@@ -501,6 +505,17 @@ ROUTES = [
         FACILITATORS,
     ),
     Route("facilitator.screen", "GET", "the screen", lambda w, k: f"/m/{w.code}/screen{_key(k)}", FACILITATORS),
+    Route(
+        "facilitator.network", "GET", "a network's page", lambda w, k: f"/networks/{w.network_id}", frozenset({"admin"})
+    ),
+    Route(
+        "facilitator.create_network",
+        "POST",
+        "creating a network",
+        lambda w, k: "/admin/networks",
+        frozenset({"admin"}),
+        data={"name": "Intrusion"},
+    ),
     Route("facilitator.export", "GET", "the CSV export", lambda w, k: f"/m/{w.code}/export.csv{_key(k)}", FACILITATORS),
     Route(
         "facilitator.duplicate",

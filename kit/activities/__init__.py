@@ -110,7 +110,7 @@ class Activity:
             "id": contribution.id,
             "key": self.item_key(contribution),
             "step_id": contribution.step_id,
-            "author": contribution.participant.display_name,
+            "author": contribution.author,
             "data": dict(contribution.data),
             "status": contribution.status,
             "outcome": dict(contribution.outcome),

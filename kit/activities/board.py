@@ -56,9 +56,7 @@ class Board(Activity):
         if contributions:
             lines.append("*" + _("Contributions (%(count)d)", count=len(contributions)) + "*")
             lines.append("")
-            lines.extend(
-                f"- {escape_block(c.data['text'])} — {escape_block(c.participant.display_name)}" for c in contributions
-            )
+            lines.extend(f"- {escape_block(c.data['text'])} — {escape_block(c.author)}" for c in contributions)
         else:
             lines.append(_("No contribution."))
         return "\n".join(lines)

@@ -94,7 +94,7 @@ class CardActivity(Activity):
 
     def minutes_section(self, contributions: list[Contribution], votes: Mapping[int, int]) -> str:
         cards = [(card, "") for card in self.options.get("exemplier", [])]
-        cards += [(c.data, c.participant.display_name) for c in contributions]
+        cards += [(c.data, c.author) for c in contributions]
         if not cards:
             return _("No card was shared.")
         lines: list[str] = []

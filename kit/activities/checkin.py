@@ -9,6 +9,7 @@ from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
+from sqlalchemy.orm import object_session
 
 from kit.activities import Activity
 from kit.errors import InvalidInput, OptionError
@@ -81,8 +82,15 @@ class CheckIn(Activity):
         return cleaned
 
     def known_skills(self, contributions: list[Contribution]) -> list[str]:
-        """The list offered on phones: the template's, grown with what people typed in this step."""
+        """The list offered on phones: the template's, grown with what people typed in this network."""
         known = {k.casefold(): k for k in self.options.get("skills", [])}
+        db = object_session(self.step)
+        if db is not None and self.step.meeting is not None and self.step.meeting.network_id is not None:
+            from kit.networks import known_skills
+
+            # the list the network grew at its earlier meetings
+            for skill in known_skills(db, self.step.meeting.network_id):
+                known.setdefault(skill.casefold(), skill)
         for c in contributions:
             for skill in [*c.data.get("offers", []), *c.data.get("seeks", [])]:
                 known.setdefault(skill.casefold(), skill)

@@ -4,12 +4,12 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 
+from flask_babel import format_date, ngettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_babel import ngettext
 
 from kit.activities import Activity
 from kit.errors import InvalidInput, KitError, OptionError
@@ -115,6 +115,10 @@ class Needs(Activity):
         return str(CHANNELS.get(str(channel), channel or ""))
 
     @staticmethod
+    def when(iso: str) -> str:
+        return str(format_date(date.fromisoformat(iso), "long"))
+
+    @staticmethod
     def by_votes(items: list[Contribution], votes: Mapping[int, int]) -> list[Contribution]:
         """Most supported first; equal support keeps the order of arrival."""
         return sorted(items, key=lambda c: (-votes.get(c.id, 0), c.id))
@@ -127,6 +131,8 @@ class Needs(Activity):
         for need in self.by_votes(contributions, votes):
             support = ngettext("%(num)d vote", "%(num)d votes", votes.get(need.id, 0))
             line = f"- {escape_block(need.data['text'])} ({support})"
+            if need.data.get("carried_from"):
+                line += " — " + _("carried over from %(title)s", title=escape(need.data["carried_from"]["title"]))
             if need.status == "answered":
                 line += "  \n  " + _("Answer: %(answer)s", answer=escape_block(need.outcome.get("answer", ""), "  "))
                 groups["answered"].append(line)

@@ -147,7 +147,7 @@ class News(Activity):
     def shown_items(self, contributions: list[Contribution]) -> list[dict[str, Any]]:
         """What the room reads: the prepared items, then accepted proposals with who proposed them."""
         items = [dict(item, author="") for item in self.options.get("items", [])]
-        items += [dict(c.data, author=c.participant.display_name) for c in contributions if c.status == "accepted"]
+        items += [dict(c.data, author=c.author) for c in contributions if c.status == "accepted"]
         return items
 
     def dated(self, contributions: list[Contribution]) -> list[dict[str, Any]]:

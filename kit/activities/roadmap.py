@@ -140,7 +140,7 @@ class Roadmap(Activity):
             lines += [f"- {escape_block(c.data['text'])}" for c in validated] or [_("Nothing validated yet.")]
             if proposed:
                 lines += ["", "*" + _("Proposed, not yet validated") + "*", ""]
-                lines += [f"- {escape_block(c.data['text'])} — {escape(c.participant.display_name)}" for c in proposed]
+                lines += [f"- {escape_block(c.data['text'])} — {escape(c.author)}" for c in proposed]
             lines.append("")
         signatures = self.signatures(contributions)
         lines += ["### " + _("Signatures (%(count)d)", count=len(signatures)), ""]

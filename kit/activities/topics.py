@@ -107,7 +107,7 @@ class TopicCards(Activity):
                 lines.append("")
             if attached:
                 lines += ["*" + _("Contributions (%(count)d)", count=len(attached)) + "*", ""]
-                lines += [f"- {escape_block(c.data['text'])} — {escape(c.participant.display_name)}" for c in attached]
+                lines += [f"- {escape_block(c.data['text'])} — {escape(c.author)}" for c in attached]
             else:
                 lines.append(_("No contribution."))
             lines.append("")

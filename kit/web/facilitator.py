@@ -15,7 +15,7 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from kit import exports, links, meetings, preparation, uploads
+from kit import exports, links, meetings, networks, preparation, uploads
 from kit.access import same_secret
 from kit.activities import ACTIVITIES
 from kit.db import get_session
@@ -54,6 +54,8 @@ def admin() -> ResponseReturnValue:
     all_meetings = db.scalars(select(Meeting).order_by(Meeting.created_at.desc())).all()
     return render_template(
         "admin.html",
+        networks=networks.all_networks(db),
+        scales=networks.SCALES,
         meetings=all_meetings,
         templates=list_templates(current_app.config["SESSIONS_DIRS"]),
         links=links,
@@ -71,6 +73,8 @@ def create() -> ResponseReturnValue:
     try:
         template = find_template(current_app.config["SESSIONS_DIRS"], form.get("template", ""))
         meeting_date = _date(form.get("date", ""))
+        chosen = form.get("network", "")
+        network_id = networks.get_network(db, int(chosen)).id if chosen.isdigit() else None
         meeting = meetings.create_meeting(
             db,
             template,
@@ -78,12 +82,15 @@ def create() -> ResponseReturnValue:
             meeting_date=meeting_date,
             place=form.get("place", ""),
             host=form.get("host", ""),
+            network_id=network_id,
         )
     except KitError as error:
         db.rollback()
         all_meetings = db.scalars(select(Meeting).order_by(Meeting.created_at.desc())).all()
         return render_template(
             "admin.html",
+            networks=networks.all_networks(db),
+            scales=networks.SCALES,
             meetings=all_meetings,
             links=links,
             form=form,
@@ -218,3 +225,35 @@ def duplicate(code: str) -> ResponseReturnValue:
         abort(403)
     copy = preparation.duplicate(get_session(), meeting)
     return redirect(url_for("facilitator.prepare", code=copy.code, key=copy.facilitator_key), code=303)
+
+
+@bp.post("/admin/networks")
+def create_network() -> ResponseReturnValue:
+    """A new network, so its meetings remember each other."""
+    _require_admin()
+    if not links.same_origin():
+        abort(403)
+    db = get_session()
+    form = request.form
+    try:
+        networks.create_network(db, form.get("name"), form.get("territory"), form.get("scale", ""))
+    except KitError as error:
+        db.rollback()
+        return redirect(url_for("facilitator.admin", error=str(error.message)), code=303)
+    return redirect(url_for("facilitator.admin") + "#networks", code=303)
+
+
+@bp.get("/networks/<int:network_id>")
+def network(network_id: int) -> ResponseReturnValue:
+    """A network's meetings, the needs waiting for its next meeting, and its members' directory."""
+    _require_admin()
+    db = get_session()
+    found = networks.get_network(db, network_id)
+    return render_template(
+        "network.html",
+        network=found,
+        waiting=networks.waiting_needs(db, found.id),
+        directory=networks.directory(db, found.id),
+        scales=networks.SCALES,
+        links=links,
+    )

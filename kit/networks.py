@@ -1,0 +1,129 @@
+"""Networks: the meetings of one local network remember each other.
+
+A need deferred to "the next meeting" comes back at the start of the next meeting's needs step,
+marked as carried over, with where it came from; the skills people named at check-in make the
+network's directory and grow the list the next check-in offers.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+from sqlalchemy.orm import Session, aliased
+
+from kit.errors import InvalidInput, NotFound
+from kit.models import Contribution, Meeting, Network, Step
+from kit.validation import clean_text
+
+#: the scales of a network, as stored → as read
+SCALES: dict[str, Any] = {
+    "epci": _l("Intercommunality (EPCI)"),
+    "departement": _l("Département"),
+    "region": _l("Région"),
+}
+
+
+def create_network(db: Session, name: object, territory: object = "", scale: object = "") -> Network:
+    if scale not in ("", *SCALES):
+        raise InvalidInput(_l("Choose the scale of the network."), "scale")
+    network = Network(
+        name=clean_text(name, "name", 200, multiline=False),
+        territory=clean_text(territory, "territory", 200, required=False, multiline=False),
+        scale=str(scale),
+    )
+    db.add(network)
+    db.commit()
+    return network
+
+
+def get_network(db: Session, network_id: object) -> Network:
+    network = db.get(Network, network_id) if isinstance(network_id, int) and 0 < network_id < 2**63 else None
+    if network is None:
+        raise NotFound(_l("This network does not exist."))
+    return network
+
+
+def all_networks(db: Session) -> list[Network]:
+    return list(db.scalars(select(Network).order_by(Network.name)))
+
+
+def waiting_needs(db: Session, network_id: int, *, before: Meeting | None = None) -> list[Contribution]:
+    """Needs deferred to the next meeting in the network's meetings, not yet taken up by a later one."""
+    carried = aliased(Contribution)
+    query = (
+        select(Contribution)
+        .join(Meeting, Meeting.id == Contribution.meeting_id)
+        .where(
+            Meeting.network_id == network_id,
+            Contribution.status == "deferred",
+            Contribution.hidden_at.is_(None),
+            Contribution.merged_into_id.is_(None),
+            ~select(carried.id).where(carried.origin_id == Contribution.id).exists(),
+        )
+        .order_by(Contribution.id)
+    )
+    if before is not None:
+        query = query.where(Meeting.id != before.id)
+    return [c for c in db.scalars(query) if c.outcome.get("channel") == "next_meeting"]
+
+
+def carry_over(db: Session, meeting: Meeting) -> list[Contribution]:
+    """Start the meeting's first needs step with the needs its network deferred to this meeting."""
+    if meeting.network_id is None:
+        return []
+    step = next((s for s in meeting.steps if s.activity == "needs"), None)
+    if step is None:
+        return []
+    carried = []
+    for source in waiting_needs(db, meeting.network_id, before=meeting):
+        origin = db.get(Meeting, source.meeting_id)
+        assert origin is not None
+        when = origin.meeting_date or (origin.started_at.date() if origin.started_at else None)
+        carried.append(
+            Contribution(
+                meeting_id=meeting.id,
+                step_id=step.id,
+                participant_id=None,
+                client_id=f"carried-{source.id}",
+                data={
+                    "text": source.data.get("text", ""),
+                    "carried_from": {"title": origin.title, "date": when.isoformat() if when else None},
+                },
+                origin_id=source.id,
+            )
+        )
+    db.add_all(carried)
+    db.commit()
+    return carried
+
+
+def check_ins(db: Session, network_id: int) -> list[Contribution]:
+    query = (
+        select(Contribution)
+        .join(Step, Step.id == Contribution.step_id)
+        .join(Meeting, Meeting.id == Contribution.meeting_id)
+        .where(Meeting.network_id == network_id, Step.activity == "checkin", Contribution.hidden_at.is_(None))
+        .order_by(Contribution.id)
+    )
+    return list(db.scalars(query))
+
+
+def directory(db: Session, network_id: int) -> list[dict[str, Any]]:
+    """The network's members as their latest check-in describes them, by name."""
+    latest: dict[str, dict[str, Any]] = {}
+    for contribution in check_ins(db, network_id):
+        data = contribution.data
+        if data.get("name"):
+            latest[data["name"].casefold()] = dict(data)
+    return sorted(latest.values(), key=lambda entry: entry["name"].casefold())
+
+
+def known_skills(db: Session, network_id: int) -> list[str]:
+    """Every skill named at the network's check-ins, offered or sought."""
+    found: dict[str, str] = {}
+    for contribution in check_ins(db, network_id):
+        for skill in [*contribution.data.get("offers", []), *contribution.data.get("seeks", [])]:
+            found.setdefault(skill.casefold(), skill)
+    return sorted(found.values(), key=str.casefold)

@@ -1,0 +1,94 @@
+"""A network's meetings remember each other: deferred needs come back, skills grow the next list."""
+
+from __future__ import annotations
+
+import re
+
+from kit import meetings, networks, preparation
+from kit.activities import activity_for
+from kit.meeting_templates import StepTemplate
+from tests.conftest import gen_participant, gen_template
+
+SAME_ORIGIN = {"Origin": "http://localhost"}
+
+
+def network_template():  # type: ignore[no-untyped-def]
+    return gen_template(
+        StepTemplate("checkin", "Accueil", "", {"skills": ["Démarches en ligne"]}),
+        StepTemplate("needs", "Besoins", "", {}),
+    )
+
+
+def test_needs_deferred_to_the_next_meeting_open_its_needs_step(db):
+    network = networks.create_network(db, "Réseau du pays de Vitré", "Vitré Communauté", "epci")
+    march = meetings.create_meeting(db, network_template(), title="Rencontre de mars", network_id=network.id)
+    meetings.start(db, march)
+    awa = gen_participant(db, march, "Awa")
+    meetings.contribute(db, march, awa, march.steps[0].id, "c", {"name": "Awa", "offers_other": "Pix"})
+    needs = meetings.move(db, march, +1)
+    deferred = meetings.contribute(db, march, awa, needs.id, "n1", {"text": "Former à France Connect"}).contribution
+    elsewhere = meetings.contribute(db, march, awa, needs.id, "n2", {"text": "Un sujet pour la lettre"}).contribution
+    answered = meetings.contribute(db, march, awa, needs.id, "n3", {"text": "Déjà réglé"}).contribution
+    meetings.act(db, march, "defer", {"id": deferred.id, "channel": "next_meeting"})
+    meetings.act(db, march, "defer", {"id": elsewhere.id, "channel": "newsletter"})
+    meetings.act(db, march, "record_answer", {"id": answered.id, "answer": "Oui"})
+    meetings.close(db, march)
+    assert [c.id for c in networks.waiting_needs(db, network.id)] == [deferred.id]
+
+    april = meetings.create_meeting(db, network_template(), title="Rencontre d'avril", network_id=network.id)
+    [carried] = meetings.contributions(db, april.steps[1])
+    assert carried.data["text"] == "Former à France Connect" and carried.origin_id == deferred.id
+    assert carried.data["carried_from"]["title"] == "Rencontre de mars" and carried.author == ""
+    assert networks.waiting_needs(db, network.id) == [], "a need comes back once"
+    # the next meeting's check-in offers what the network named before
+    assert "Pix" in activity_for(april.steps[0]).known_skills([])
+    # and it runs like any need: answered, it reaches the minutes with where it came from
+    meetings.start(db, april)
+    meetings.move(db, april, +1)
+    meetings.act(db, april, "record_answer", {"id": carried.id, "answer": "Atelier le 5 mai"})
+    meetings.close(db, april)
+    assert "Former à France Connect" in april.minutes_md and "Rencontre de mars" in april.minutes_md
+    # a meeting of no network, or a copy of one, keeps to its own
+    assert meetings.contributions(db, meetings.create_meeting(db, network_template()).steps[1]) == []
+    copy = preparation.duplicate(db, april)
+    assert copy.network_id == network.id
+
+
+def test_the_network_page_lists_meetings_waiting_needs_and_the_directory(client, app, db):
+    client.get("/admin", query_string={"token": app.config["ADMIN_TOKEN"]})
+    assert (
+        client.post(
+            "/admin/networks",
+            data={"name": "Réseau 35", "territory": "Ille-et-Vilaine", "scale": "departement"},
+            headers=SAME_ORIGIN,
+        ).status_code
+        == 303
+    )
+    assert (
+        client.post("/admin/networks", data={"name": "  ", "scale": "galaxie"}, headers=SAME_ORIGIN).status_code == 303
+    )
+    [network] = networks.all_networks(db)
+    created = client.post(
+        "/admin/meetings", data={"template": "rencontre-mensuelle", "network": str(network.id)}, headers=SAME_ORIGIN
+    )
+    code = re.search(r"/m/(\w+)/console", created.headers["Location"]).group(1)
+    meeting = meetings.get_meeting(db, code)
+    assert meeting.network_id == network.id
+    meetings.start(db, meeting)
+    awa = gen_participant(db, meeting, "Awa")
+    meetings.contribute(
+        db,
+        meeting,
+        awa,
+        meeting.steps[0].id,
+        "c",
+        {"name": "Awa", "structure": "CCAS", "role": "CnFS", "offers": ["Démarches en ligne"]},
+    )
+    page = client.get(f"/networks/{network.id}").get_data(as_text=True)
+    assert "Réseau 35" in page and meeting.title in page and "CnFS" in page and "Démarches en ligne" in page
+    assert app.test_client().get(f"/networks/{network.id}").status_code == 403
+    assert client.get("/networks/999").status_code == 404
+    bad = client.post(
+        "/admin/meetings", data={"template": "rencontre-mensuelle", "network": "999"}, headers=SAME_ORIGIN
+    )
+    assert bad.status_code == 400
