@@ -35,7 +35,7 @@ def erase_personal_data(db: Session, meeting: Meeting) -> None:
         for contribution in db.scalars(select(Contribution).where(Contribution.meeting_id == meeting.id)):
             if "name" not in contribution.data:
                 continue  # a card, a need, an answer: content, kept as written
-            data = {**contribution.data, "name": labels.get(contribution.participant_id, "")}
+            data = {**contribution.data, "name": labels.get(contribution.participant_id or 0, "")}
             data.update({field: "" for field in PERSONAL_FIELDS if field in data})
             contribution.data = data
         meeting.personal_data_erased_at = utcnow()
