@@ -11,7 +11,7 @@ import importlib
 import os
 import sys
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 DEFAULT_PORT = 8000
@@ -254,42 +254,49 @@ def _cli_app():  # type: ignore[no-untyped-def]
     return app
 
 
-def backup_command(args: argparse.Namespace) -> int:
+def _in_default_language(work: Callable[[str], list[str]]) -> int:
+    """Run `work(database_url)` speaking kit's default language; print its lines, or its refusal."""
     from flask_babel import force_locale
-    from flask_babel import gettext as _
 
-    from kit import backup
     from kit.errors import KitError
 
     app = _cli_app()
     with app.app_context(), force_locale(app.config["DEFAULT_LANGUAGE"]):
         try:
-            written = backup.backup(app.config["DATABASE_URL"], args.file)
+            lines = work(app.config["DATABASE_URL"])
         except KitError as error:
             print(f"kit: {error.message}", file=sys.stderr)
             return 1
-        print(_("Backup written to %(path)s.", path=str(written)))
+        for line in lines:
+            print(line)
     return 0
+
+
+def backup_command(args: argparse.Namespace) -> int:
+    from flask_babel import gettext as _
+
+    from kit import backup
+
+    def work(database_url: str) -> list[str]:
+        written = backup.backup(database_url, args.file)
+        return [_("Backup written to %(path)s.", path=str(written))]
+
+    return _in_default_language(work)
 
 
 def restore_command(args: argparse.Namespace) -> int:
-    from flask_babel import force_locale
     from flask_babel import gettext as _
 
     from kit import backup
-    from kit.errors import KitError
 
-    app = _cli_app()
-    with app.app_context(), force_locale(app.config["DEFAULT_LANGUAGE"]):
-        try:
-            kept = backup.restore(app.config["DATABASE_URL"], args.file)
-        except KitError as error:
-            print(f"kit: {error.message}", file=sys.stderr)
-            return 1
-        print(_("Restored from %(path)s.", path=str(args.file)))
+    def work(database_url: str) -> list[str]:
+        kept = backup.restore(database_url, args.file)
+        lines = [_("Restored from %(path)s.", path=str(args.file))]
         if kept:
-            print(_("The database it replaced is kept at %(path)s.", path=str(kept)))
-    return 0
+            lines.append(_("The database it replaced is kept at %(path)s.", path=str(kept)))
+        return lines
+
+    return _in_default_language(work)
 
 
 def forget_command(args: argparse.Namespace) -> int:
