@@ -62,6 +62,7 @@
   // -- drawing the server's state -------------------------------------------------------------
   function apply(state, isSnapshot) {
     keepDrafts();
+    var focus = focusBefore();
     var previousStep = step && step.id;
     version = state.version;
     step = state.step;
@@ -79,8 +80,49 @@
     restoreDrafts();
     renderMine();
     if (state.counts) showCounts(state.counts);
+    focusAfter(focus, step && step.id === previousStep);
     if (!isSnapshot && step && step.id !== previousStep) announce(texts.newStep + ' ' + step.title);
     if (view === 'phone' && isSnapshot) flushOutbox();
+  }
+
+  // a redraw must not throw away someone's place: the field they type in (keyboard open, caret
+  // where it was), the button they pressed; on a new step, its title, so Tab goes on from there
+  var pressed = null;     // the console button whose command is on its way (a disabled button loses focus)
+  function focusKey(el) {
+    if (el.id) return '#' + el.id;
+    var names = ['data-vote-for', 'data-action', 'data-act', 'data-moderate'];
+    for (var i = 0; i < names.length; i++) {
+      if (!el.hasAttribute(names[i])) continue;
+      var key = el.tagName.toLowerCase() + '[' + names[i] + '="' + el.getAttribute(names[i]) + '"]';
+      if (el.hasAttribute('data-id')) key += '[data-id="' + el.getAttribute('data-id') + '"]';
+      if (el.hasAttribute('data-step-id')) key += '[data-step-id="' + el.getAttribute('data-step-id') + '"]';
+      return key;
+    }
+    return null;
+  }
+  function focusBefore() {
+    var el = document.activeElement;
+    if (el && el !== stage && stage.contains(el)) {
+      var caret = null;
+      try { if (typeof el.selectionStart === 'number') caret = [el.selectionStart, el.selectionEnd]; } catch (e) { /* date fields */ }
+      return { key: focusKey(el), caret: caret };
+    }
+    if ((!el || el === body) && pressed) return { key: pressed, caret: null };
+    return null;
+  }
+  function focusAfter(before, sameStep) {
+    if (!before) return;
+    var el = null;
+    if ((sameStep || view === 'console') && before.key) {  // the facilitator stays on what they pressed
+      el = before.key.charAt(0) === '#' ? document.getElementById(before.key.slice(1)) : stage.querySelector(before.key);
+    }
+    if (el && stage.contains(el) && !el.disabled) {
+      el.focus();
+      if (before.caret) try { el.setSelectionRange(before.caret[0], before.caret[1]); } catch (e) { /* not text */ }
+      return;
+    }
+    var heading = stage.querySelector('h1');
+    if (heading) { heading.setAttribute('tabindex', '-1'); heading.focus(); }
   }
 
   function placeItem(listName, key, html) {
@@ -356,7 +398,7 @@
   }
   function runCommand(element, fields, done) {
     var question = element.getAttribute('data-confirm');
-    if (question && !window.confirm(question)) return;
+    if (question && !window.confirm(question)) { done(false); return; }
     var command = consoleCommand(element);
     if (element.hasAttribute('data-step-id')) command.payload.step_id = parseInt(element.getAttribute('data-step-id'), 10);
     if (element.hasAttribute('data-id')) command.payload.id = parseInt(element.getAttribute('data-id'), 10);
@@ -371,8 +413,9 @@
   document.addEventListener('click', function (event) {
     var button = event.target.closest('button[data-action], button[data-act], button[data-moderate]');
     if (!button || view !== 'console') return;
+    pressed = focusKey(button);
     button.disabled = true;
-    runCommand(button, {}, function () { button.disabled = false; });
+    runCommand(button, {}, function () { button.disabled = false; pressed = null; });
   });
   document.addEventListener('submit', function (event) {
     var form = event.target.closest('form[data-act], form[data-moderate], form[data-action]');
