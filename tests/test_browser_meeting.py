@@ -215,6 +215,7 @@ def test_a_phone_that_loses_the_network_sends_once(server: KitServer, room: Room
         expect(phone.get_by_role("region", name="Ce que vous avez envoyé à cette étape")).to_contain_text(
             "Un guide sur les arnaques par SMS"
         )
+        assert phone.evaluate("document.documentElement.scrollWidth") <= 360, "the phone page scrolls sideways"
         shoot(phone, "offline-phone-waiting", full_page=True)
         time.sleep(1)
         phone.context.set_offline(False)

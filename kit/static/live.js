@@ -46,7 +46,10 @@
   var socket = io('/' + view, { auth: auth, reconnectionDelayMax: 5000 });
 
   socket.on('connect', function () { setStatus('ok', texts.connected); });
-  socket.on('disconnect', function () { setStatus('lost', texts.lost); });
+  socket.on('disconnect', function () {
+    setStatus('lost', texts.lost);
+    if (view === 'phone') renderMine();   // what is not sent yet now says it waits for the link
+  });
   socket.on('connect_error', function (error) {
     var data = error && error.data;
     if (data && data.code === 'unknown_participant') { window.location.reload(); return; }
@@ -277,11 +280,13 @@
     return li;
   }
 
-  function formStatus(form, text, isError) {
+  // kind: 'ok' (sent), 'pending' (kept, waiting for the link) or 'error' (the person must act)
+  function formStatus(form, text, kind) {
     var el = form && form.querySelector('.form-status');
     if (!el) return;
     el.textContent = text;
-    el.classList.toggle('error', isError);
+    el.classList.toggle('error', kind === 'error');
+    el.classList.toggle('pending', kind === 'pending');
   }
 
   stage.addEventListener('submit', function (event) {
@@ -304,7 +309,7 @@
     fillIn();
     delete drafts[entry.step_id];
     save(window.sessionStorage, DRAFTS, drafts);
-    formStatus(form, socket.connected ? texts.sending : texts.waiting, false);
+    formStatus(form, socket.connected ? texts.sending : texts.waiting, 'pending');
     renderMine();
     send(entry);
   });
@@ -348,7 +353,7 @@
       entry.inFlight = false;
       var form = formOf(entry);
       if (timedOut) {               // no answer: keep it, send it again when the link is back
-        formStatus(form, texts.waiting, false);
+        formStatus(form, texts.waiting, 'pending');
         setTimeout(function () { send(entry); }, 3000);
         return;
       }
@@ -356,12 +361,12 @@
         dropFromOutbox(entry);
         mine = mine.filter(function (item) { return item.key !== ack.key; });
         mine.push(ack);
-        formStatus(form, texts.sent + ' ✓', false);
+        formStatus(form, texts.sent + ' ✓', 'ok');
         renderMine();
         return;
       }
       if (ack.error.code === 'rate_limited' || ack.error.code === 'internal') {
-        formStatus(form, ack.error.message, true);
+        formStatus(form, ack.error.message, 'pending');
         setTimeout(function () { send(entry); }, 5000);
         return;
       }
@@ -369,7 +374,7 @@
       dropFromOutbox(entry);
       renderMine();
       if (form) restoreForm(form, entry.data);
-      formStatus(form, texts.refused + ' ' + ack.error.message, true);
+      formStatus(form, texts.refused + ' ' + ack.error.message, 'error');
     });
   }
 
