@@ -8,7 +8,7 @@ changed; none of them broadcasts anything.
 from __future__ import annotations
 
 import secrets
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -251,14 +251,27 @@ class Outcome:
 
 
 def contribute(
-    db: Session, meeting: Meeting, participant: Participant, step_id: object, client_id: str, data: object
+    db: Session,
+    meeting: Meeting,
+    participant: Participant,
+    step_id: object,
+    client_id: str,
+    data: object,
+    *,
+    before_new: Callable[[], None] | None = None,
 ) -> Outcome:
-    """Store what a phone sent, once: the same client id sent again finds the first copy."""
+    """Store what a phone sent, once: the same client id sent again finds the first copy.
+
+    `before_new` runs only for something not sent before (the live layer's rate limit), so a
+    resend is always acknowledged.
+    """
     if participant.meeting_id != meeting.id:
         raise InvalidInput(_l("You are not a participant of this meeting."), code="forbidden")
     existing = find_sent(db, participant, client_id)
     if existing is not None:
         return Outcome(existing, changed=False)
+    if before_new is not None:
+        before_new()
     require_live(meeting)
     step = get_step(db, meeting, step_id)
     if step.opened_at is None:

@@ -288,10 +288,15 @@ class PhoneNamespace(LiveNamespace):
         participant = self.participant()
         db = get_session()
         meeting = self.meeting()
-        already = meetings.find_sent(db, participant, cid)
-        if already is None and not current_app.extensions["kit.rate_limiter"].allow(participant.id):
-            raise KitError("rate_limited", _l("You are sending a lot very quickly. Please wait a few seconds."))
-        outcome = meetings.contribute(db, meeting, participant, payload.get("step_id"), cid, payload.get("data"))
+
+        def slow_down_if_needed() -> None:
+            # per participant, never per address: a whole room shares one Wi-Fi
+            if not current_app.extensions["kit.rate_limiter"].allow(participant.id):
+                raise KitError("rate_limited", _l("You are sending a lot very quickly. Please wait a few seconds."))
+
+        outcome = meetings.contribute(
+            db, meeting, participant, payload.get("step_id"), cid, payload.get("data"), before_new=slow_down_if_needed
+        )
         if outcome.changed:
             broadcast.contribution_stored(db, meeting, outcome.contribution)
         return {"ok": True, **own_item(outcome.contribution)}
