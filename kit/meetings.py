@@ -193,6 +193,16 @@ def close(db: Session, meeting: Meeting) -> str:
     return meeting.minutes_md
 
 
+def edit_minutes(db: Session, meeting: Meeting, text: object) -> str:
+    """The facilitator's reviewed minutes (Markdown), before or after publishing."""
+    if meeting.state not in (Status.CLOSED, Status.PUBLISHED):
+        raise KitError("not_closed", _l("The minutes are written when the meeting is closed."))
+    meeting.minutes_md = clean_text(text, "minutes", 200_000) + "\n"
+    bump_version(db, meeting)
+    db.commit()
+    return meeting.minutes_md
+
+
 def publish(db: Session, meeting: Meeting) -> str:
     """Make the minutes readable at the share link; return the link's token."""
     if meeting.state is not Status.CLOSED:

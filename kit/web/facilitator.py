@@ -20,6 +20,7 @@ from kit.access import same_secret
 from kit.activities import ACTIVITIES
 from kit.db import get_session
 from kit.errors import KitError
+from kit.markdown_text import to_safe_html
 from kit.meeting_templates import find_template, list_templates
 from kit.models import Meeting
 
@@ -257,3 +258,57 @@ def network(network_id: int) -> ResponseReturnValue:
         scales=networks.SCALES,
         links=links,
     )
+
+
+@bp.route("/m/<code>/minutes", methods=["GET", "POST"])
+def edit_minutes(code: str) -> ResponseReturnValue:
+    """Review and edit the draft minutes (Markdown, with a preview), then publish them from here."""
+    meeting = _meeting_with_key(code, "facilitator_key")
+    db = get_session()
+    if request.method == "POST":
+        if not links.same_origin():
+            abort(403)
+        try:
+            meetings.edit_minutes(db, meeting, request.form.get("minutes"))
+            if request.form.get("action") == "publish" and meeting.status == "closed":
+                meetings.publish(db, meeting)
+                broadcast_after_publish(meeting)
+        except KitError as error:
+            db.rollback()
+            return render_template(
+                "minutes_edit.html",
+                meeting=meeting,
+                links=links,
+                draft=request.form.get("minutes", ""),
+                preview=to_safe_html(request.form.get("minutes", "") or ""),
+                error=str(error.message),
+            ), 400
+        return redirect(
+            url_for("facilitator.edit_minutes", code=meeting.code, key=meeting.facilitator_key, saved=1), code=303
+        )
+    draft = meeting.minutes_md or ""
+    return render_template(
+        "minutes_edit.html",
+        meeting=meeting,
+        links=links,
+        draft=draft,
+        preview=to_safe_html(draft),
+        saved=request.args.get("saved"),
+    )
+
+
+@bp.post("/m/<code>/minutes/preview")
+def preview_minutes(code: str) -> Response:
+    """The Markdown being edited, as the published page will show it (already made safe)."""
+    _meeting_with_key(code, "facilitator_key")
+    if not links.same_origin():
+        abort(403)
+    source = request.form.get("minutes", "")
+    return Response(to_safe_html(source[:200_000]), content_type="text/html; charset=utf-8")
+
+
+def broadcast_after_publish(meeting: Meeting) -> None:
+    """Phones and the screen hear the minutes are out, as when the console publishes."""
+    from kit.live import broadcast
+
+    broadcast.meeting_changed(get_session(), meeting)
