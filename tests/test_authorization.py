@@ -474,6 +474,22 @@ ROUTES = [
         frozenset(),
         "closed",
     ),
+    Route(
+        "public.minutes_calendar",
+        "GET",
+        "the published minutes' calendar",
+        lambda w, k: f"/minutes/{w.share_token}.ics",
+        EVERYONE,
+        "published",
+    ),
+    Route(
+        "public.minutes_calendar",
+        "GET",
+        "the calendar of minutes not yet published",
+        lambda w, k: f"/minutes/{w.share_token}.ics",
+        frozenset(),
+        "closed",
+    ),
     Route("facilitator.admin", "GET", "the admin page", lambda w, k: "/admin", frozenset({"admin"})),
     Route(
         "facilitator.create",

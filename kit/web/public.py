@@ -140,3 +140,14 @@ def upload(name: str) -> Response:
     response = send_from_directory(folder, name, mimetype=uploads.MIMETYPES[name.rsplit(".", 1)[1]])
     response.cache_control.max_age = 86400
     return response
+
+
+@bp.get("/minutes/<token>.ics")
+def minutes_calendar(token: str) -> Response:
+    """The minutes' deadlines, events and the network's next meeting, for a calendar."""
+    from kit.calendar import minutes_calendar as build
+
+    meeting = _published(token)
+    response = Response(build(get_session(), meeting), content_type="text/calendar; charset=utf-8")
+    response.headers["Content-Disposition"] = f'attachment; filename="{meeting.code.lower()}.ics"'
+    return response
