@@ -34,6 +34,8 @@ DEFAULTS: dict[str, Any] = {
     # contributions a participant may send per RATE_WINDOW seconds
     "RATE_LIMIT": 20,
     "RATE_WINDOW": 30.0,
+    # an incoming webhook of the network's chat (Mattermost, Slack): published minutes are posted there
+    "WEBHOOK_URL": None,
     # days after a meeting's close before `kit forget` erases who came and who said what (None: keep)
     "RETENTION_DAYS": None,
     # seconds between two coalesced count updates sent to phones

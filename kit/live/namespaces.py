@@ -19,7 +19,7 @@ from flask_babel import lazy_gettext as _l
 from flask_socketio import Namespace, emit, join_room
 from sqlalchemy.orm import Session
 
-from kit import meetings, moderation, preparation, votes
+from kit import meetings, moderation, preparation, votes, webhook
 from kit.access import same_secret
 from kit.db import get_session
 from kit.errors import Forbidden, InvalidInput, KitError
@@ -195,7 +195,9 @@ class ConsoleNamespace(LiveNamespace):
 
     @answers
     def on_publish(self, *_args: Any) -> dict[str, Any]:
-        return self._drive(meetings.publish)
+        answer = self._drive(meetings.publish)
+        webhook.announce_published(current_app._get_current_object(), self.meeting())  # type: ignore[attr-defined]
+        return answer
 
     @answers
     def on_act(self, payload: Any = None, *_args: Any) -> dict[str, Any]:

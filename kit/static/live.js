@@ -61,6 +61,13 @@
   socket.on('state', function (state) { if (state.version >= version) apply(state, false); });
   socket.on('contribution', function (event) { placeItem(event.list || event.step_id, event.key, event.html); });
   socket.on('counts', function (counts) { showCounts(counts); });
+  socket.on('notice', function (notice) {
+    var message = document.getElementById('console-message');
+    if (!message) return;
+    message.textContent = notice.message;
+    message.className = notice.ok ? 'notice' : 'error';
+    message.hidden = false;
+  });
 
   // -- drawing the server's state -------------------------------------------------------------
   function apply(state, isSnapshot) {
@@ -411,7 +418,7 @@
     var message = document.getElementById('console-message');
     socket.timeout(10000).emit(command.event, command.payload, function (timedOut, ack) {
       var problem = timedOut ? texts.noAnswer : (ack.ok ? '' : ack.error.message);
-      if (message) { message.textContent = problem; message.hidden = !problem; }
+      if (message) { message.textContent = problem; message.className = 'error'; message.hidden = !problem; }
       done(!problem);
     });
   }

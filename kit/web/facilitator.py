@@ -15,7 +15,7 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from kit import exports, links, meetings, networks, preparation, uploads
+from kit import exports, links, meetings, networks, preparation, uploads, webhook
 from kit.access import same_secret
 from kit.activities import ACTIVITIES
 from kit.db import get_session
@@ -273,6 +273,7 @@ def edit_minutes(code: str) -> ResponseReturnValue:
             if request.form.get("action") == "publish" and meeting.status == "closed":
                 meetings.publish(db, meeting)
                 broadcast_after_publish(meeting)
+                webhook.announce_published(current_app._get_current_object(), meeting)  # type: ignore[attr-defined]
         except KitError as error:
             db.rollback()
             return render_template(
