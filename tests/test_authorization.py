@@ -529,6 +529,13 @@ ROUTES = [
         "facilitator.network", "GET", "a network's page", lambda w, k: f"/networks/{w.network_id}", frozenset({"admin"})
     ),
     Route(
+        "facilitator.newsletter",
+        "GET",
+        "a network's newsletter draft",
+        lambda w, k: f"/networks/{w.network_id}/newsletter.md",
+        frozenset({"admin"}),
+    ),
+    Route(
         "facilitator.create_network",
         "POST",
         "creating a network",

@@ -92,3 +92,41 @@ def test_the_network_page_lists_meetings_waiting_needs_and_the_directory(client,
         "/admin/meetings", data={"template": "rencontre-mensuelle", "network": "999"}, headers=SAME_ORIGIN
     )
     assert bad.status_code == 400
+
+
+def test_the_newsletter_draft_gathers_what_the_network_needs_to_hear(client, app, db):
+    from datetime import timedelta
+
+    from kit.models import utcnow
+
+    network = networks.create_network(db, "Réseau du pays de Vitré")
+    soon = (utcnow().date() + timedelta(days=20)).isoformat()
+    template = gen_template(
+        StepTemplate(
+            "news",
+            "Actualité",
+            "",
+            {"items": [{"title": "AAP à venir", "deadline": soon}, {"title": "AAP passé", "deadline": "2020-01-01"}]},
+        ),
+        StepTemplate("needs", "Besoins", "", {}),
+        StepTemplate("roadmap", "Feuille de route", "", {}),
+    )
+    meeting = meetings.create_meeting(db, template, title="Rencontre de juin", network_id=network.id)
+    meetings.start(db, meeting)
+    awa = gen_participant(db, meeting)
+    needs = meetings.move(db, meeting, +1)
+    need = meetings.contribute(db, meeting, awa, needs.id, "n", {"text": "Un tuto Pronote"}).contribution
+    meetings.act(db, meeting, "defer", {"id": need.id, "channel": "next_meeting"})
+    roadmap = meetings.move(db, meeting, +1)
+    item = meetings.contribute(
+        db, meeting, awa, roadmap.id, "r", {"kind": "item", "section": "objectives", "text": "Se voir chaque mois"}
+    ).contribution
+    meetings.act(db, meeting, "validate", {"id": item.id})
+    meetings.close(db, meeting)
+    meetings.publish(db, meeting)
+    client.get("/admin", query_string={"token": app.config["ADMIN_TOKEN"]})
+    text = client.get(f"/networks/{network.id}/newsletter.md").get_data(as_text=True)
+    assert text.startswith("# Nouvelles — Réseau du pays de Vitré")
+    assert "Rencontre de juin" in text and f"/minutes/{meeting.share_token}" in text
+    assert "AAP à venir" in text and "AAP passé" not in text
+    assert "Un tuto Pronote" in text and "Se voir chaque mois" in text

@@ -12,10 +12,12 @@ from pathlib import Path
 
 from flask import Blueprint, Response, abort, current_app, redirect, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from sqlalchemy import select
 
 from kit import exports, links, meetings, networks, preparation, uploads, webhook
+from kit import newsletter as newsletter_content
 from kit.access import same_secret
 from kit.activities import ACTIVITIES
 from kit.db import get_session
@@ -313,3 +315,15 @@ def broadcast_after_publish(meeting: Meeting) -> None:
     from kit.live import broadcast
 
     broadcast.meeting_changed(get_session(), meeting)
+
+
+@bp.get("/networks/<int:network_id>/newsletter.md")
+def newsletter(network_id: int) -> Response:
+    """A draft newsletter for the months without a meeting, to copy or download."""
+    _require_admin()
+    db = get_session()
+    found = networks.get_network(db, network_id)
+    body = newsletter_content.build(db, found, str(get_locale() or "fr"))
+    response = Response(body, content_type="text/markdown; charset=utf-8")
+    response.headers["Content-Disposition"] = f'inline; filename="{preparation.template_name(found.name)}-lettre.md"'
+    return response
