@@ -43,9 +43,19 @@ def update_details(
     _saved(db, meeting)
 
 
+def tomlable(value: Any) -> Any:
+    """Options as TOML can write them: TOML has no null, so an empty value (a news item's missing
+    deadline) is left out, as a template would leave it out."""
+    if isinstance(value, dict):
+        return {key: tomlable(item) for key, item in value.items() if item is not None}
+    if isinstance(value, list):
+        return [tomlable(item) for item in value if item is not None]
+    return value
+
+
 def options_text(step: Step) -> str:
     """A step's options as the TOML a facilitator edits."""
-    return tomli_w.dumps(step.options or {})
+    return tomli_w.dumps(tomlable(step.options or {}))
 
 
 def update_step(db: Session, meeting: Meeting, step_id: object, title: object, prompt: object, options: object) -> Step:
@@ -185,7 +195,7 @@ def as_template(meeting: Meeting) -> str:
                 "activity": s.activity,
                 "title": s.title,
                 **({"prompt": s.prompt} if s.prompt else {}),
-                **({"options": {k: v for k, v in s.options.items() if k != "photo"}} if s.options else {}),
+                **({"options": tomlable({k: v for k, v in s.options.items() if k != "photo"})} if s.options else {}),
             }
             for s in meeting.steps
         ],

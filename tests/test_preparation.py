@@ -184,3 +184,17 @@ def test_the_next_meeting_starts_from_this_one_without_its_contributions(client,
         (s.activity, s.title, s.options) for s in meeting.steps
     ]
     assert meetings.participants(db, copy) == [] and copy.facilitator_key != meeting.facilitator_key
+
+
+def test_news_items_without_a_date_are_edited_and_exported(client, db):
+    """A news item's missing deadline is kept as None, which TOML cannot write: it is left out."""
+    from kit.meeting_templates import StepTemplate
+    from tests.conftest import gen_template
+
+    template = gen_template(StepTemplate("news", "Actualité", "", {"items": [{"title": "Sans date"}]}))
+    meeting = meetings.create_meeting(db, template)
+    assert meeting.steps[0].options["items"][0]["deadline"] is None
+    text = preparation.options_text(meeting.steps[0])
+    assert 'title = "Sans date"' in text and "deadline" not in text
+    assert client.get(f"/m/{meeting.code}/prepare", query_string={"key": meeting.facilitator_key}).status_code == 200
+    parse_template(Path("x.toml"), preparation.as_template(meeting))
