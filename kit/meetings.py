@@ -229,6 +229,8 @@ def join(
     """A new participant with a secret token; no account, just a name."""
     if meeting.state in (Status.CLOSED, Status.PUBLISHED):
         raise KitError("closed", _l("This meeting is over: you can no longer join it."))
+    if meeting.joining_locked:
+        raise KitError("joining_locked", _l("Joining this meeting is closed for now. Ask the facilitator."))
     participant = Participant(
         meeting_id=meeting.id,
         token=secrets.token_urlsafe(24),
@@ -283,6 +285,9 @@ def contribute(
     if before_new is not None:
         before_new()
     require_live(meeting)
+    from kit.room import check_may_send
+
+    check_may_send(meeting, participant)
     step = get_step(db, meeting, step_id)
     if step.opened_at is None:
         raise KitError("step_not_open", _l("This step has not been opened yet."))

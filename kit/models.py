@@ -6,7 +6,7 @@ import enum
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, ForeignKey, Integer, String, Text, TypeDecorator, UniqueConstraint
+from sqlalchemy import JSON, DateTime, ForeignKey, Integer, String, Text, TypeDecorator, UniqueConstraint, false
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 
@@ -90,6 +90,9 @@ class Meeting(Base):
     published_at: Mapped[datetime | None]
     # set when the retention period erased who came and who said what (kit.privacy)
     personal_data_erased_at: Mapped[datetime | None]
+    # room control: nobody new may join; nobody may send (the facilitator's choices, during the meeting)
+    joining_locked: Mapped[bool] = mapped_column(default=False, server_default=false())
+    posting_paused: Mapped[bool] = mapped_column(default=False, server_default=false())
 
     steps: Mapped[list[Step]] = relationship(
         back_populates="meeting",
@@ -141,6 +144,8 @@ class Participant(Base):
     territory: Mapped[str] = mapped_column(String(200), default="")
     language: Mapped[str] = mapped_column(String(5), default="fr")
     joined_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # removed by the facilitator: cannot send any more; what they sent stays, for moderation
+    removed_at: Mapped[datetime | None]
 
 
 class Contribution(Base):

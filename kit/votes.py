@@ -11,6 +11,7 @@ from kit.activities import activity_for
 from kit.errors import KitError
 from kit.meetings import bump_version, get_contribution, require_live
 from kit.models import Contribution, Meeting, Participant, Vote
+from kit.room import check_may_send
 
 
 def set_vote(db: Session, meeting: Meeting, participant: Participant, contribution_id: object, wanted: object) -> bool:
@@ -21,6 +22,7 @@ def set_vote(db: Session, meeting: Meeting, participant: Participant, contributi
     if not isinstance(wanted, bool):
         raise KitError("bad_request", _l("The message was not understood. Please reload the page."))
     require_live(meeting)
+    check_may_send(meeting, participant)
     contribution = get_contribution(db, meeting, contribution_id)
     if not activity_for(contribution.step).votable:
         raise KitError("not_votable", _l("There is nothing to vote for in this step."))

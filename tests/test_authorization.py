@@ -221,6 +221,8 @@ EVENTS: dict[str, Event] = {
         {"/console": FACILITATORS},
         loose=True,
     ),
+    # room control: refused for everyone once the meeting is over, so "allowed" means "not refused for who you are"
+    "control": Event(lambda w: {"action": "pause_posting"}, {"/console": FACILITATORS}, loose=True),
     # moderation and votes: whether they succeed depends on the card and the step (see their own tests)
     "moderate": Event(lambda w: {"action": "hide", "id": w.card_id}, {"/console": FACILITATORS}, loose=True),
     "vote": Event(

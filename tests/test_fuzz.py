@@ -172,6 +172,7 @@ def payloads(event: str, room: Room) -> st.SearchStrategy[Any]:
         },
         "moderate": {"action": "edit", "id": room.board_card, "text": "Autre", "into": room.need},
         "add_step": {"activity": "board", "title": "Une de plus", "prompt": "Et encore ?"},
+        "control": {"action": "remove", "participant_id": 1},
         "join": {"name": "Eve", "structure": "CCAS", "territory": "Vitré"},
         "contribute": {"client_id": "fz-1", "step_id": room.steps[2], "data": {"text": "Un besoin"}},
         "vote": {"contribution_id": room.need, "vote": True},
@@ -262,7 +263,19 @@ LIVE_TARGETS = [
     ("/screen", "sync"),
     *(
         ("/console", e)
-        for e in ("sync", "start", "next", "previous", "goto", "close", "publish", "act", "moderate", "add_step")
+        for e in (
+            "sync",
+            "start",
+            "next",
+            "previous",
+            "goto",
+            "close",
+            "publish",
+            "act",
+            "moderate",
+            "add_step",
+            "control",
+        )
     ),
     *(("/phone", e) for e in ("sync", "join", "contribute", "vote")),
 ]

@@ -20,6 +20,7 @@ from flask_socketio import Namespace, emit, join_room
 from sqlalchemy.orm import Session
 
 from kit import meetings, moderation, preparation, votes, webhook
+from kit import room as room_control
 from kit.access import same_secret
 from kit.db import get_session
 from kit.errors import Forbidden, InvalidInput, KitError
@@ -206,6 +207,28 @@ class ConsoleNamespace(LiveNamespace):
         return self._drive(lambda db, meeting: meetings.act(db, meeting, payload.get("action"), payload))
 
     @answers
+    def on_control(self, payload: Any = None, *_args: Any) -> dict[str, Any]:
+        """Room control: lock or unlock joining, pause or resume sending, remove a participant."""
+        payload = require_mapping(payload)
+        action = payload.get("action")
+        changes: dict[str, Callable[[Session, Meeting], object]] = {
+            "lock_joining": lambda db, meeting: room_control.set_joining_locked(db, meeting, True),
+            "unlock_joining": lambda db, meeting: room_control.set_joining_locked(db, meeting, False),
+            "pause_posting": lambda db, meeting: room_control.set_posting_paused(db, meeting, True),
+            "resume_posting": lambda db, meeting: room_control.set_posting_paused(db, meeting, False),
+            "remove": lambda db, meeting: self._remove(db, meeting, payload.get("participant_id")),
+        }
+        if not isinstance(action, str) or action not in changes:
+            raise KitError("unknown_action", _l("This action does not exist for this step."))
+        return self._drive(changes[action])
+
+    def _remove(self, db: Session, meeting: Meeting, participant_id: object) -> None:
+        person = room_control.remove_participant(db, meeting, participant_id)
+        phones = self.socketio.server.namespace_handlers.get("/phone")  # type: ignore[union-attr]
+        if isinstance(phones, PhoneNamespace):
+            phones.send_away(person.id, _("The facilitator removed you from this meeting."))
+
+    @answers
     def on_add_step(self, payload: Any = None, *_args: Any) -> dict[str, Any]:
         """A new step at the end of the meeting, even while it runs."""
         payload = require_mapping(payload)
@@ -245,12 +268,21 @@ class PhoneNamespace(LiveNamespace):
         participant = meetings.get_participant(get_session(), meeting, token)
         if participant is None:
             raise KitError("unknown_participant", _l("We do not know you in this meeting yet. Please join again."))
+        if participant.removed_at is not None:
+            raise KitError("removed", _l("The facilitator removed you from this meeting."))
         return Viewer(meeting.id, self._lang(), participant.id)
 
     def snapshot(self, meeting: Meeting, viewer: Viewer) -> dict[str, Any]:
         db = get_session()
         participant = db.get(Participant, viewer.participant_id) if viewer.participant_id else None
         return phone_snapshot(db, meeting, participant, viewer.lang)
+
+    def send_away(self, participant_id: int, message: str) -> None:
+        """Tell a removed participant's phones plainly, then close their connections (this process)."""
+        for sid, viewer in list(self.viewers.items()):
+            if viewer.participant_id == participant_id:
+                self.socketio.emit("removed", {"message": message}, namespace=self.namespace, to=sid)  # type: ignore[union-attr]
+                self.socketio.server.disconnect(sid, namespace=self.namespace)  # type: ignore[union-attr]
 
     def participant(self) -> Participant:
         viewer = self.viewer()

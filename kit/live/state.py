@@ -82,6 +82,7 @@ def state(db: Session, meeting: Meeting, view: str, lang: str) -> dict[str, Any]
             counts=meetings.counts(db, meeting),
             links=links,
             activities=ACTIVITIES,
+            people=meetings.participants(db, meeting) if view == "console" else [],
         )
     payload: dict[str, Any] = {
         "version": meeting.version,

@@ -53,14 +53,32 @@
   socket.on('connect_error', function (error) {
     var data = error && error.data;
     if (data && data.code === 'unknown_participant') { window.location.reload(); return; }
+    if (data && data.code === 'removed') { sentAway(data.message); return; }
     setStatus('lost', data && data.message ? data.message : texts.lost);
   });
   socket.io.on('reconnect_attempt', function () { setStatus('lost', texts.lost); });
+  // the device says the network is back: try now rather than at the end of the back-off (up to 5 s)
+  window.addEventListener('online', function () {
+    if (!socket.connected) socket.disconnect().connect();
+  });
 
   socket.on('snapshot', function (snapshot) { apply(snapshot, true); });
   socket.on('state', function (state) { if (state.version >= version) apply(state, false); });
   socket.on('contribution', function (event) { placeItem(event.list || event.step_id, event.key, event.html); });
   socket.on('counts', function (counts) { showCounts(counts); });
+  // the facilitator removed this phone's person: say so plainly, and stop offering to send
+  function sentAway(message) {
+    setStatus('lost', message);
+    stage.innerHTML = '';
+    var note = document.createElement('p');
+    note.className = 'message';
+    note.setAttribute('role', 'alert');
+    note.textContent = message;
+    stage.appendChild(note);
+    outbox = [];
+    save(window.localStorage, OUTBOX, outbox);
+  }
+  socket.on('removed', function (notice) { sentAway(notice.message); });
   socket.on('notice', function (notice) {
     var message = document.getElementById('console-message');
     if (!message) return;
@@ -73,6 +91,7 @@
   function apply(state, isSnapshot) {
     keepDrafts();
     var focus = focusBefore();
+    var opened = openDetails();
     var previousStep = step && step.id;
     version = state.version;
     step = state.step;
@@ -90,6 +109,7 @@
     restoreDrafts();
     renderMine();
     if (state.counts) showCounts(state.counts);
+    if (step && step.id === previousStep) reopenDetails(opened);
     focusAfter(focus, step && step.id === previousStep);
     if (!isSnapshot && step && step.id !== previousStep) announce(texts.newStep + ' ' + step.title);
     if (view === 'phone' && isSnapshot) flushOutbox();
@@ -112,13 +132,32 @@
   }
   function focusBefore() {
     var el = document.activeElement;
+    var key = pressed;
+    pressed = null;
     if (el && el !== stage && stage.contains(el)) {
       var caret = null;
       try { if (typeof el.selectionStart === 'number') caret = [el.selectionStart, el.selectionEnd]; } catch (e) { /* date fields */ }
       return { key: focusKey(el), caret: caret };
     }
-    if ((!el || el === body) && pressed) return { key: pressed, caret: null };
+    if ((!el || el === body) && key) return { key: key, caret: null };
     return null;
+  }
+  // a tool the facilitator opened (add a step, record an answer) stays open through a redraw
+  function detailsKey(details) {
+    var item = details.closest('[data-key]');
+    var summary = details.querySelector('summary');
+    return (item ? item.getAttribute('data-key') : '') + '|' + (summary ? summary.textContent : '');
+  }
+  function openDetails() {
+    var keys = [];
+    var all = stage.querySelectorAll('details[open]');
+    for (var i = 0; i < all.length; i++) keys.push(detailsKey(all[i]));
+    return keys;
+  }
+  function reopenDetails(keys) {
+    if (!keys.length) return;
+    var all = stage.querySelectorAll('details');
+    for (var i = 0; i < all.length; i++) if (keys.indexOf(detailsKey(all[i])) !== -1) all[i].open = true;
   }
   function focusAfter(before, sameStep) {
     if (!before) return;
@@ -372,7 +411,7 @@
         renderMine();
         return;
       }
-      if (ack.error.code === 'rate_limited' || ack.error.code === 'internal') {
+      if (ack.error.code === 'rate_limited' || ack.error.code === 'internal' || ack.error.code === 'paused') {
         formStatus(form, ack.error.message, 'pending');
         setTimeout(function () { send(entry); }, 5000);
         return;
@@ -406,6 +445,7 @@
   function consoleCommand(element) {
     if (element.hasAttribute('data-action')) return { event: element.getAttribute('data-action'), payload: {} };
     if (element.hasAttribute('data-act')) return { event: 'act', payload: { action: element.getAttribute('data-act') } };
+    if (element.hasAttribute('data-control')) return { event: 'control', payload: { action: element.getAttribute('data-control') } };
     return { event: 'moderate', payload: { action: element.getAttribute('data-moderate') } };
   }
   function runCommand(element, fields, done) {
@@ -414,6 +454,7 @@
     var command = consoleCommand(element);
     if (element.hasAttribute('data-step-id')) command.payload.step_id = parseInt(element.getAttribute('data-step-id'), 10);
     if (element.hasAttribute('data-id')) command.payload.id = parseInt(element.getAttribute('data-id'), 10);
+    if (element.hasAttribute('data-participant-id')) command.payload.participant_id = parseInt(element.getAttribute('data-participant-id'), 10);
     Object.keys(fields).forEach(function (name) { command.payload[name] = fields[name]; });
     var message = document.getElementById('console-message');
     socket.timeout(10000).emit(command.event, command.payload, function (timedOut, ack) {
@@ -423,11 +464,16 @@
     });
   }
   document.addEventListener('click', function (event) {
-    var button = event.target.closest('button[data-action], button[data-act], button[data-moderate]');
+    var button = event.target.closest('button[data-action], button[data-act], button[data-moderate], button[data-control]');
     if (!button || view !== 'console') return;
     pressed = focusKey(button);
     button.disabled = true;
-    runCommand(button, {}, function () { button.disabled = false; pressed = null; });
+    runCommand(button, {}, function (ok) {
+      button.disabled = false;
+      // disabling took the focus away; the answer may come before or after the redraw
+      if (document.contains(button) && (!document.activeElement || document.activeElement === body)) button.focus();
+      if (!ok) pressed = null;
+    });
   });
   document.addEventListener('submit', function (event) {
     var form = event.target.closest('form[data-act], form[data-moderate], form[data-action]');
