@@ -93,6 +93,8 @@ class Meeting(Base):
     # room control: nobody new may join; nobody may send (the facilitator's choices, during the meeting)
     joining_locked: Mapped[bool] = mapped_column(default=False, server_default=false())
     posting_paused: Mapped[bool] = mapped_column(default=False, server_default=false())
+    # whether the projected screen shows how many people are connected
+    presence_hidden: Mapped[bool] = mapped_column(default=False, server_default=false())
 
     steps: Mapped[list[Step]] = relationship(
         back_populates="meeting",

@@ -35,6 +35,12 @@ def set_posting_paused(db: Session, meeting: Meeting, paused: bool) -> None:
     _saved(db, meeting)
 
 
+def set_presence_hidden(db: Session, meeting: Meeting, hidden: bool) -> None:
+    """Whether the projected screen shows how many people are connected."""
+    meeting.presence_hidden = hidden
+    _saved(db, meeting)
+
+
 def remove_participant(db: Session, meeting: Meeting, participant_id: object) -> Participant:
     """Take someone out of the meeting: they can no longer send anything here."""
     _open(meeting)

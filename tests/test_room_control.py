@@ -84,3 +84,21 @@ def test_room_control_is_the_facilitators_and_checks_what_it_is_given(db, live_c
         assert ack["ok"] is False and ack["error"]["message"]
     db.expire_all()
     assert not meeting.posting_paused and not meeting.joining_locked
+
+
+def test_the_console_sees_who_is_connected_now_and_the_peak(app, db, live_clients):
+    meeting, board, console, awa, token = setup(db, live_clients)
+    bruno = live_clients("phone", {"meeting": meeting.code})
+    assert bruno.emit("join", {"name": "Bruno"}, callback=True, namespace="/phone")["ok"]
+    again = live_clients("phone", {"meeting": meeting.code, "token": token})  # Awa's second tab counts once
+    app.extensions["kit.counts"].flush()
+    counts = events(console, "/console", "counts")[-1]
+    assert (counts["connected"], counts["peak"]) == (2, 2)
+    bruno.disconnect(namespace="/phone")
+    again.disconnect(namespace="/phone")
+    app.extensions["kit.counts"].flush()
+    counts = events(console, "/console", "counts")[-1]
+    assert (counts["connected"], counts["peak"]) == (1, 2)
+    assert control(console, "hide_presence")["ok"]
+    db.expire_all()
+    assert meeting.presence_hidden

@@ -10,6 +10,7 @@ from flask import Flask
 
 from kit.extensions import socketio
 from kit.live.counts import CountBroadcaster
+from kit.live.presence import Presence
 from kit.ratelimit import RateLimiter
 
 _namespaces_registered = False
@@ -25,4 +26,5 @@ def register_live(app: Flask) -> None:
         socketio.on_namespace(PhoneNamespace("/phone"))
         _namespaces_registered = True
     app.extensions["kit.counts"] = CountBroadcaster(app)
+    app.extensions["kit.presence"] = Presence()
     app.extensions["kit.rate_limiter"] = RateLimiter(app.config["RATE_LIMIT"], app.config["RATE_WINDOW"])

@@ -68,10 +68,14 @@ class CountBroadcaster:
                 meeting = db.get(Meeting, meeting_id)
                 if meeting is None:
                     continue
+                presence = self.app.extensions["kit.presence"]
+                connected = len(presence.connected(meeting_id))
                 payload: dict[str, object] = {
                     "version": meeting.version,
                     "step_id": meeting.current_step_id,
                     **meetings.counts(db, meeting),
+                    "connected": connected,
+                    "peak": presence.peak(meeting_id),
                 }
                 step = meeting.current_step
                 if step is not None and activity_for(step).votable:

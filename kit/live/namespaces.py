@@ -95,12 +95,17 @@ class LiveNamespace(Namespace):
         except KitError as error:
             raise ConnectionRefusedError(error.as_ack()["error"]) from None
         self.viewers[current_sid()] = viewer
+        if viewer.participant_id is not None:
+            self.arrived(meeting, viewer.participant_id)
         join_room(room(meeting))
         join_room(room(meeting, viewer.lang))
         emit("snapshot", self.snapshot(meeting, viewer))
 
     def on_disconnect(self, reason: Any = None) -> None:
-        self.viewers.pop(current_sid(), None)
+        viewer = self.viewers.pop(current_sid(), None)
+        if viewer is not None and viewer.participant_id is not None:
+            current_app.extensions["kit.presence"].leave(viewer.meeting_id, viewer.participant_id)
+            current_app.extensions["kit.counts"].mark(viewer.meeting_id)
 
     def authenticate(self, meeting: Meeting, auth: Any) -> Viewer:
         """Check the credentials in `auth` for this view; raise KitError to refuse."""
@@ -120,6 +125,12 @@ class LiveNamespace(Namespace):
         if meeting is None:
             raise KitError("not_found", _l("This meeting no longer exists."))
         return meeting
+
+    @staticmethod
+    def arrived(meeting: Meeting, participant_id: int) -> None:
+        """A participant's phone is connected: count it and tell the console soon."""
+        current_app.extensions["kit.presence"].arrive(meeting.id, participant_id)
+        current_app.extensions["kit.counts"].mark(meeting.id)
 
     @staticmethod
     def _lang() -> str:
@@ -216,6 +227,8 @@ class ConsoleNamespace(LiveNamespace):
             "unlock_joining": lambda db, meeting: room_control.set_joining_locked(db, meeting, False),
             "pause_posting": lambda db, meeting: room_control.set_posting_paused(db, meeting, True),
             "resume_posting": lambda db, meeting: room_control.set_posting_paused(db, meeting, False),
+            "hide_presence": lambda db, meeting: room_control.set_presence_hidden(db, meeting, True),
+            "show_presence": lambda db, meeting: room_control.set_presence_hidden(db, meeting, False),
             "remove": lambda db, meeting: self._remove(db, meeting, payload.get("participant_id")),
         }
         if not isinstance(action, str) or action not in changes:
@@ -311,7 +324,7 @@ class PhoneNamespace(LiveNamespace):
             max_field=config["MAX_FIELD_LENGTH"],
         )
         viewer.participant_id = participant.id
-        broadcast.counts_changed(meeting)
+        self.arrived(meeting, participant.id)
         return {"ok": True, "token": participant.token, "snapshot": self.snapshot(meeting, viewer)}
 
     @answers

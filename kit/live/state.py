@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import render_template
+from flask import current_app, render_template
 from flask_babel import force_locale
 from sqlalchemy.orm import Session
 
@@ -83,6 +83,8 @@ def state(db: Session, meeting: Meeting, view: str, lang: str) -> dict[str, Any]
             links=links,
             activities=ACTIVITIES,
             people=meetings.participants(db, meeting) if view == "console" else [],
+            connected=current_app.extensions["kit.presence"].connected(meeting.id),
+            peak=current_app.extensions["kit.presence"].peak(meeting.id),
         )
     payload: dict[str, Any] = {
         "version": meeting.version,
