@@ -219,8 +219,10 @@ def test_a_phone_that_loses_the_network_sends_once(server: KitServer, room: Room
         shoot(phone, "offline-phone-waiting", full_page=True)
         time.sleep(1)
         phone.context.set_offline(False)
+        back = time.monotonic()
         expect(phone.get_by_role("status").first).to_have_text("Connexion établie", timeout=15_000)
         expect(phone.get_by_text("Envoyé ✓")).to_be_visible()
+        print(f"\nback online: sent {time.monotonic() - back:.1f} s after the network returned")
         shoot(phone, "offline-phone-sent", full_page=True)
 
         expect(screen.get_by_text("Un guide sur les arnaques par SMS")).to_have_count(1)

@@ -143,9 +143,7 @@ def test_every_page_type_passes_axe_with_big_targets(server: KitServer, room: Ro
         desk = checked_page(room, **DESK)
         desk.goto(f"{server.url}/admin?token={meeting.admin_token}")
         problems += axe(desk, "admin")
-        # (a meeting without news: see test_the_prepare_page_of_a_meeting_with_news_opens)
-        plain = server.new_meeting("Réunion à préparer")
-        desk.goto(f"{server.url}/m/{plain.code}/prepare?key={plain.console_key}")
+        desk.goto(f"{server.url}/m/{meeting.code}/prepare?key={meeting.console_key}")
         expect(desk.get_by_role("heading", name="Les étapes")).to_be_visible()
         problems += axe(desk, "prepare")
         shoot(desk, "prepare", full_page=True)
@@ -246,7 +244,7 @@ def tab_to(page: Any, name: str, limit: int = 40) -> dict[str, Any]:
     for _ in range(limit):
         page.keyboard.press("Tab")
         focused = page.evaluate(FOCUSED)
-        if re.search(name, focused["name"]):
+        if focused["tag"] != "body" and re.search(name, focused["name"]):
             assert focused["outline"], f"the focus on {focused} is not visible"
             return focused
         seen.append(focused["name"][:30])
@@ -272,7 +270,20 @@ def test_console_and_phone_by_keyboard_alone(server: KitServer, room: Room) -> N
     tab_to(desk, "^Démarrer la réunion$")
     desk.keyboard.press("Enter")
     expect(desk.get_by_role("button", name=re.compile("Étape suivante"))).to_be_visible()
-    tab_to(desk, "Étape suivante")
+
+    # during the check-in the console is redrawn as people arrive: an open tool, the field being
+    # typed in and its words survive it
+    tab_to(desk, "^Ajouter une étape$")
+    desk.keyboard.press("Enter")
+    tab_to(desk, "^Titre$")
+    desk.keyboard.type("Pause")
+    phone.get_by_role("button", name="Je suis là").click()
+    expect(desk.get_by_role("listitem").filter(has_text="Awa Diallo")).to_be_visible()
+    desk.keyboard.type(" café")
+    expect(desk.get_by_label("Titre", exact=True)).to_have_value("Pause café")
+    desk.get_by_label("Titre", exact=True).fill("")
+
+    tab_to(desk, "Étape suivante", limit=60)
     desk.keyboard.press("Space")
     expect(desk.get_by_role("heading", name="Idées")).to_be_visible()
     # the redrawn console keeps the focus on the button just pressed, so Space goes on from there
@@ -295,8 +306,7 @@ def test_console_and_phone_by_keyboard_alone(server: KitServer, room: Room) -> N
     # a facilitator's redraw while someone types keeps their field, their words and their caret
     tab_to(phone, "^Votre contribution")
     phone.keyboard.type("Une deuxième")
-    assert desk.get_by_role("button", name="Masquer").count() == 1
-    desk.get_by_role("button", name="Masquer").click()  # a moderation: every view is sent again
+    desk.get_by_role("button", name="Masquer", exact=True).click()  # a moderation: every view is sent again
     expect(desk.get_by_role("button", name="Afficher à nouveau")).to_be_visible()
     phone.keyboard.type(" idée")
     expect(phone.get_by_label("Votre contribution")).to_have_value("Une deuxième idée")
@@ -368,12 +378,8 @@ def test_every_page_switches_language(server: KitServer, room: Room) -> None:
     shoot(phone, "phone-english")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="kit/preparation.py options_text() hands tomli_w the None a news item keeps for a missing date "
-    "or deadline: the prepare page of any meeting with news (the monthly template's) answers 500",
-)
 def test_the_prepare_page_of_a_meeting_with_news_opens(server: KitServer, room: Room) -> None:
+    """It answered 500 (a news item's missing date could not be written as TOML), found by these tests."""
     printed = server.kit("meeting", "new", str(ROOT / "sessions" / "rencontre-mensuelle.toml"))
     links = {key.strip(): value.strip() for key, value in (line.split(":", 1) for line in printed.splitlines())}
     desk = room.page(**DESK)
