@@ -127,3 +127,22 @@ def known_skills(db: Session, network_id: int) -> list[str]:
         for skill in [*contribution.data.get("offers", []), *contribution.data.get("seeks", [])]:
             found.setdefault(skill.casefold(), skill)
     return sorted(found.values(), key=str.casefold)
+
+
+def hosts(network: Network) -> list[tuple[str, Meeting]]:
+    """Who hosted which meeting, most recent first."""
+    return [(m.host, m) for m in reversed(network.meetings) if m.host]
+
+
+def next_host(db: Session, network: Network) -> str | None:
+    """A structure to propose as the next host: among the members' structures, one that has never
+    hosted, else the one that hosted longest ago — hosts rotate."""
+    structures = {entry["structure"] for entry in directory(db, network.id) if entry.get("structure")}
+    structures |= {m.host for m in network.meetings if m.host}
+    if not structures:
+        return None
+    last_hosted: dict[str, int] = {}
+    for position, meeting in enumerate(network.meetings):
+        if meeting.host:
+            last_hosted[meeting.host.casefold()] = position
+    return min(sorted(structures, key=str.casefold), key=lambda s: last_hosted.get(s.casefold(), -1))

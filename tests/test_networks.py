@@ -130,3 +130,18 @@ def test_the_newsletter_draft_gathers_what_the_network_needs_to_hear(client, app
     assert "Rencontre de juin" in text and f"/minutes/{meeting.share_token}" in text
     assert "AAP à venir" in text and "AAP passé" not in text
     assert "Un tuto Pronote" in text and "Se voir chaque mois" in text
+
+
+def test_hosts_rotate_the_one_who_never_hosted_is_proposed_first(db):
+    network = networks.create_network(db, "Réseau")
+    first = meetings.create_meeting(db, network_template(), host="CCAS de Vitré", network_id=network.id)
+    meetings.start(db, first)
+    for name, structure in (("Awa", "CCAS de Vitré"), ("Bruno", "Médiathèque de Janzé")):
+        person = gen_participant(db, first, name)
+        meetings.contribute(db, first, person, first.steps[0].id, name, {"name": name, "structure": structure})
+    db.refresh(network)
+    assert networks.next_host(db, network) == "Médiathèque de Janzé"
+    meetings.create_meeting(db, network_template(), host="Médiathèque de Janzé", network_id=network.id)
+    db.refresh(network)
+    assert networks.next_host(db, network) == "CCAS de Vitré", "then the one who hosted longest ago"
+    assert [host for host, _meeting in networks.hosts(network)] == ["Médiathèque de Janzé", "CCAS de Vitré"]

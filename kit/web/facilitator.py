@@ -257,6 +257,8 @@ def network(network_id: int) -> ResponseReturnValue:
         network=found,
         waiting=networks.waiting_needs(db, found.id),
         directory=networks.directory(db, found.id),
+        hosts=networks.hosts(found),
+        next_host=networks.next_host(db, found),
         scales=networks.SCALES,
         links=links,
     )
