@@ -98,9 +98,10 @@ def create_meeting(
     db.commit()
     if network_id is not None:
         # the network's memory: needs deferred to this meeting open its needs step
-        from kit.networks import carry_over
+        from kit.networks import carry_over, carry_roadmap
 
         carry_over(db, meeting)
+        carry_roadmap(db, meeting)
     return meeting
 
 

@@ -99,6 +99,57 @@ def carry_over(db: Session, meeting: Meeting) -> list[Contribution]:
     return carried
 
 
+def roadmap_as_it_stands(db: Session, network_id: int, *, before: Meeting | None = None) -> list[Contribution]:
+    """The validated items of the network's latest roadmap step that was worked on."""
+    query = (
+        select(Step)
+        .join(Meeting, Meeting.id == Step.meeting_id)
+        .where(Meeting.network_id == network_id, Step.activity == "roadmap", Step.opened_at.is_not(None))
+        .order_by(Meeting.created_at.desc(), Step.position.desc())
+    )
+    if before is not None:
+        query = query.where(Meeting.id != before.id)
+    latest = db.scalars(query).first()
+    if latest is None:
+        return []
+    items = db.scalars(
+        select(Contribution)
+        .where(
+            Contribution.step_id == latest.id,
+            Contribution.status == "validated",
+            Contribution.hidden_at.is_(None),
+            Contribution.merged_into_id.is_(None),
+        )
+        .order_by(Contribution.id)
+    )
+    return [c for c in items if c.data.get("kind") == "item"]
+
+
+def carry_roadmap(db: Session, meeting: Meeting) -> list[Contribution]:
+    """Start the meeting's roadmap step with the network's roadmap as it stands, progress included."""
+    if meeting.network_id is None:
+        return []
+    step = next((s for s in meeting.steps if s.activity == "roadmap"), None)
+    if step is None:
+        return []
+    carried = [
+        Contribution(
+            meeting_id=meeting.id,
+            step_id=step.id,
+            participant_id=None,
+            client_id=f"roadmap-{source.id}",
+            data={"kind": "item", "section": source.data.get("section"), "text": source.data.get("text", "")},
+            status="validated",
+            outcome={"progress": source.outcome.get("progress", "todo")},
+            origin_id=source.id,
+        )
+        for source in roadmap_as_it_stands(db, meeting.network_id, before=meeting)
+    ]
+    db.add_all(carried)
+    db.commit()
+    return carried
+
+
 def check_ins(db: Session, network_id: int) -> list[Contribution]:
     query = (
         select(Contribution)

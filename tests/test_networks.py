@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import re
 
+import pytest
+
 from kit import meetings, networks, preparation
 from kit.activities import activity_for
+from kit.errors import InvalidInput
 from kit.meeting_templates import StepTemplate
 from tests.conftest import gen_participant, gen_template
 
@@ -145,3 +148,41 @@ def test_hosts_rotate_the_one_who_never_hosted_is_proposed_first(db):
     db.refresh(network)
     assert networks.next_host(db, network) == "CCAS de Vitré", "then the one who hosted longest ago"
     assert [host for host, _meeting in networks.hosts(network)] == ["Médiathèque de Janzé", "CCAS de Vitré"]
+
+
+def test_the_roadmap_comes_back_as_it_stands_and_its_progress_moves_across_meetings(db):
+    network = networks.create_network(db, "Réseau")
+    template = gen_template(StepTemplate("roadmap", "Feuille de route", "", {}))
+    first = meetings.create_meeting(db, template, title="Lancement", network_id=network.id)
+    meetings.start(db, first)
+    awa = gen_participant(db, first)
+    kept = meetings.contribute(
+        db,
+        first,
+        awa,
+        first.steps[0].id,
+        "r1",
+        {"kind": "item", "section": "workstreams", "text": "Un annuaire partagé"},
+    ).contribution
+    meetings.contribute(
+        db, first, awa, first.steps[0].id, "r2", {"kind": "item", "section": "objectives", "text": "Pas validé"}
+    )
+    meetings.act(db, first, "validate", {"id": kept.id})
+    meetings.act(db, first, "progress", {"id": kept.id, "progress": "in_progress"})
+    meetings.close(db, first)
+
+    second = meetings.create_meeting(db, template, title="Suivi", network_id=network.id)
+    [carried] = meetings.contributions(db, second.steps[0])
+    assert carried.data["text"] == "Un annuaire partagé" and carried.status == "validated"
+    assert carried.outcome["progress"] == "in_progress" and carried.origin_id == kept.id
+    meetings.start(db, second)
+    meetings.act(db, second, "progress", {"id": carried.id, "progress": "done"})
+    meetings.close(db, second)
+    assert "Un annuaire partagé (fait)" in second.minutes_md
+
+    third = meetings.create_meeting(db, template, title="Suite", network_id=network.id)
+    [again] = meetings.contributions(db, third.steps[0])
+    assert again.outcome["progress"] == "done", "each meeting starts from the latest state"
+    with pytest.raises(InvalidInput):
+        meetings.start(db, third)
+        meetings.act(db, third, "progress", {"id": again.id, "progress": "someday"})

@@ -33,13 +33,22 @@ SECTIONS: dict[str, Any] = {
 }
 
 
+#: how far a validated item has got, as stored → as read
+PROGRESS: dict[str, Any] = {
+    "todo": _l("to do"),
+    "in_progress": _l("in progress"),
+    "done": _l("done"),
+}
+
+
 class Roadmap(Activity):
     """Proposals by section, validated by the facilitator; a signature per member present."""
 
     name = "roadmap"
     label = _l("Roadmap co-writing")
     sections = SECTIONS
-    facilitator_actions = frozenset({"validate", "unvalidate"})
+    facilitator_actions = frozenset({"validate", "unvalidate", "progress"})
+    progress_labels = PROGRESS
 
     @classmethod
     def validate_options(cls, options: Mapping[str, Any]) -> dict[str, Any]:
@@ -115,8 +124,20 @@ class Roadmap(Activity):
         item = get_contribution(db, self.step.meeting, payload.get("id"))
         if item.step_id != self.step.id or item.data.get("kind") != "item":
             raise KitError("not_found", _l("This contribution does not exist in this meeting."))
+        if action == "progress":
+            progress = payload.get("progress")
+            if not isinstance(progress, str) or progress not in PROGRESS or item.status != "validated":
+                raise InvalidInput(
+                    _l("Choose where this validated item stands: to do, in progress or done."), "progress"
+                )
+            item.outcome = {**item.outcome, "progress": progress}
+            return [item]
         item.status = "validated" if action == "validate" else "open"
         return [item]
+
+    @staticmethod
+    def progress_of(item: Contribution) -> str:
+        return str(item.outcome.get("progress", "todo"))
 
     # -- reading -----------------------------------------------------------------------------
     def by_section(self, contributions: list[Contribution]) -> list[tuple[str, Any, list[Contribution]]]:
@@ -137,7 +158,9 @@ class Roadmap(Activity):
             lines += [f"### {title}", ""]
             validated = [c for c in items if c.status == "validated"]
             proposed = [c for c in items if c.status != "validated"]
-            lines += [f"- {escape_block(c.data['text'])}" for c in validated] or [_("Nothing validated yet.")]
+            lines += [f"- {escape_block(c.data['text'])} ({PROGRESS[self.progress_of(c)]})" for c in validated] or [
+                _("Nothing validated yet.")
+            ]
             if proposed:
                 lines += ["", "*" + _("Proposed, not yet validated") + "*", ""]
                 lines += [f"- {escape_block(c.data['text'])} — {escape(c.author)}" for c in proposed]
