@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import secrets
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -48,12 +49,15 @@ class Network(Base):
     """A local network of the field: its meetings follow one another and remember each other."""
 
     __tablename__ = "network"
+    __table_args__ = (UniqueConstraint("feed_token", name="uq_network_feed_token"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200))
     territory: Mapped[str] = mapped_column(String(200), default="")
     # EPCI, département or région
     scale: Mapped[str] = mapped_column(String(20), default="")
+    # the unguessable part of the network's public feed of published minutes
+    feed_token: Mapped[str] = mapped_column(String(64), default=lambda: secrets.token_urlsafe(18))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     meetings: Mapped[list[Meeting]] = relationship(back_populates="network", order_by="Meeting.created_at")

@@ -492,6 +492,7 @@ ROUTES = [
         frozenset(),
         "closed",
     ),
+    Route("public.network_feed", "GET", "a feed that does not exist", lambda w, k: "/feeds/guess.atom", frozenset()),
     Route("facilitator.admin", "GET", "the admin page", lambda w, k: "/admin", frozenset({"admin"})),
     Route(
         "facilitator.create",

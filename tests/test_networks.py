@@ -186,3 +186,26 @@ def test_the_roadmap_comes_back_as_it_stands_and_its_progress_moves_across_meeti
     with pytest.raises(InvalidInput):
         meetings.start(db, third)
         meetings.act(db, third, "progress", {"id": again.id, "progress": "someday"})
+
+
+def test_the_network_feed_lists_its_published_minutes_newest_first(client, db):
+    import xml.etree.ElementTree as ET
+
+    network = networks.create_network(db, "Réseau de Vitré")
+    titles = []
+    for title in ("Rencontre de mars", "Rencontre d'avril"):
+        meeting = meetings.create_meeting(db, gen_template(), title=title, network_id=network.id)
+        meetings.start(db, meeting)
+        meetings.close(db, meeting)
+        meetings.publish(db, meeting)
+        titles.append(title)
+    meetings.create_meeting(db, gen_template(), title="Pas encore publiée", network_id=network.id)
+    response = client.get(f"/feeds/{network.feed_token}.atom")
+    assert response.status_code == 200 and response.mimetype == "application/atom+xml"
+    atom = "{http://www.w3.org/2005/Atom}"
+    feed = ET.fromstring(response.data)
+    entries = feed.findall(f"{atom}entry")
+    assert [e.findtext(f"{atom}title") for e in entries] == list(reversed(titles))
+    assert all("/minutes/" in e.find(f"{atom}link").get("href") for e in entries)
+    assert "<h1>" in entries[0].findtext(f"{atom}content")
+    assert client.get("/feeds/not-the-token.atom").status_code == 404

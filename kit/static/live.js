@@ -14,6 +14,7 @@
 
   var version = -1;
   var step = null;        // the step on screen now
+  var status = null;      // the meeting's: prepared, live, closed, published
   var me = null;          // the phone's own name, structure, territory
   var mine = [];          // the phone's acknowledged contributions
   var myVotes = {};       // contribution id → true, for what this phone supports
@@ -111,7 +112,13 @@
     if (state.counts) showCounts(state.counts);
     if (step && step.id === previousStep) reopenDetails(opened);
     focusAfter(focus, step && step.id === previousStep);
-    if (!isSnapshot && step && step.id !== previousStep) announce(texts.newStep + ' ' + step.title);
+    var previousStatus = status;
+    status = state.meeting && state.meeting.status;
+    if (!isSnapshot && status === 'live' && step && step.id !== previousStep) announce(texts.newStep + ' ' + step.title);
+    else if (!isSnapshot && status !== previousStatus) {
+      var heading = stage.querySelector('h1');  // the end of the meeting is news too
+      if (heading) announce(heading.textContent);
+    }
     if (view === 'phone' && isSnapshot) flushOutbox();
   }
 

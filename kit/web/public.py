@@ -151,3 +151,16 @@ def minutes_calendar(token: str) -> Response:
     response = Response(build(get_session(), meeting), content_type="text/calendar; charset=utf-8")
     response.headers["Content-Disposition"] = f'attachment; filename="{meeting.code.lower()}.ics"'
     return response
+
+
+@bp.get("/feeds/<token>.atom")
+def network_feed(token: str) -> Response:
+    """A network's published minutes, for feed readers (the address is shared, not guessed)."""
+    from kit import feeds
+    from kit.models import Network
+
+    network = get_session().scalar(select(Network).where(Network.feed_token == token))
+    if network is None:
+        abort(404)
+    body = feeds.atom(network, links.external("public.network_feed", token=token), str(get_locale() or "fr"))
+    return Response(body, content_type="application/atom+xml; charset=utf-8")
