@@ -98,10 +98,11 @@ def create_meeting(
     db.commit()
     if network_id is not None:
         # the network's memory: needs deferred to this meeting open its needs step
-        from kit.networks import carry_over, carry_roadmap
+        from kit.networks import carry_news, carry_over, carry_roadmap
 
         carry_over(db, meeting)
         carry_roadmap(db, meeting)
+        carry_news(db, meeting)
     return meeting
 
 

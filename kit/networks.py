@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, aliased
 
 from kit.errors import InvalidInput, NotFound
-from kit.models import Contribution, Meeting, Network, Step
+from kit.models import Contribution, Meeting, Network, Step, utcnow
 from kit.validation import clean_text
 
 #: the scales of a network, as stored → as read
@@ -148,6 +148,52 @@ def carry_roadmap(db: Session, meeting: Meeting) -> list[Contribution]:
     db.add_all(carried)
     db.commit()
     return carried
+
+
+def upcoming_news(db: Session, network_id: int, *, before: Meeting | None = None) -> list[dict[str, Any]]:
+    """News of the network's earlier meetings whose deadline or date is still to come."""
+    from kit.activities import activity_for
+    from kit.activities.news import News
+
+    today = utcnow().date().isoformat()
+    query = select(Meeting).where(Meeting.network_id == network_id).order_by(Meeting.created_at)
+    if before is not None:
+        query = query.where(Meeting.id != before.id)
+    found: dict[tuple[Any, Any, Any], dict[str, Any]] = {}
+    for meeting in db.scalars(query):
+        for step in meeting.steps:
+            if step.activity != "news" or step.opened_at is None:
+                continue
+            activity = activity_for(step)
+            assert isinstance(activity, News)
+            shown = activity.shown_items(
+                list(
+                    db.scalars(
+                        select(Contribution).where(Contribution.step_id == step.id, Contribution.hidden_at.is_(None))
+                    )
+                )
+            )
+            for item in shown:
+                if max(item.get("deadline") or "", item.get("date") or "") >= today:
+                    clean = {k: item.get(k) for k in ("type", "title", "date", "deadline", "link", "description")}
+                    found[(clean["title"], clean["deadline"], clean["date"])] = clean
+    return list(found.values())
+
+
+def carry_news(db: Session, meeting: Meeting) -> None:
+    """The meeting's first news step also lists the network's deadlines and dates still to come."""
+    if meeting.network_id is None:
+        return
+    step = next((s for s in meeting.steps if s.activity == "news"), None)
+    if step is None:
+        return
+    items = list((step.options or {}).get("items", []))
+    known = {(i.get("title"), i.get("deadline"), i.get("date")) for i in items}
+    for item in upcoming_news(db, meeting.network_id, before=meeting):
+        if (item["title"], item["deadline"], item["date"]) not in known:
+            items.append(item)
+    step.options = {**(step.options or {}), "items": items}
+    db.commit()
 
 
 def check_ins(db: Session, network_id: int) -> list[Contribution]:

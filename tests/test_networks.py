@@ -209,3 +209,27 @@ def test_the_network_feed_lists_its_published_minutes_newest_first(client, db):
     assert all("/minutes/" in e.find(f"{atom}link").get("href") for e in entries)
     assert "<h1>" in entries[0].findtext(f"{atom}content")
     assert client.get("/feeds/not-the-token.atom").status_code == 404
+
+
+def test_deadlines_still_to_come_are_shown_again_at_the_next_meeting(db):
+    from datetime import timedelta
+
+    from kit.models import utcnow
+
+    network = networks.create_network(db, "Réseau")
+    soon = (utcnow().date() + timedelta(days=40)).isoformat()
+    news = {
+        "items": [
+            {"type": "funding_call", "title": "AAP à venir", "deadline": soon},
+            {"type": "event", "title": "Passé", "date": "2020-05-05"},
+        ]
+    }
+    template = gen_template(StepTemplate("news", "Actualité", "", news))
+    first = meetings.create_meeting(db, template, network_id=network.id)
+    meetings.start(db, first)
+    meetings.close(db, first)
+    second = meetings.create_meeting(db, gen_template(StepTemplate("news", "Actualité", "", {})), network_id=network.id)
+    assert [item["title"] for item in second.steps[0].options["items"]] == ["AAP à venir"]
+    third = meetings.create_meeting(db, template, network_id=network.id)
+    titles = [item["title"] for item in third.steps[0].options["items"]]
+    assert titles.count("AAP à venir") == 1, "an item the template has already is not repeated"
