@@ -88,6 +88,7 @@ def test_the_network_page_lists_meetings_waiting_needs_and_the_directory(client,
         {"name": "Awa", "structure": "CCAS", "role": "CnFS", "offers": ["Démarches en ligne"]},
     )
     page = client.get(f"/networks/{network.id}").get_data(as_text=True)
+    assert "La feuille de route telle qu" in page
     assert "Réseau 35" in page and meeting.title in page and "CnFS" in page and "Démarches en ligne" in page
     assert app.test_client().get(f"/networks/{network.id}").status_code == 403
     assert client.get("/networks/999").status_code == 404

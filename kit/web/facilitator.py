@@ -20,6 +20,7 @@ from kit import exports, links, meetings, networks, preparation, uploads, webhoo
 from kit import newsletter as newsletter_content
 from kit.access import same_secret
 from kit.activities import ACTIVITIES
+from kit.activities.roadmap import PROGRESS
 from kit.db import get_session
 from kit.errors import KitError
 from kit.markdown_text import to_safe_html
@@ -258,6 +259,8 @@ def network(network_id: int) -> ResponseReturnValue:
         waiting=networks.waiting_needs(db, found.id),
         directory=networks.directory(db, found.id),
         hosts=networks.hosts(found),
+        roadmap=networks.roadmap_as_it_stands(db, found.id),
+        roadmap_progress=PROGRESS,
         next_host=networks.next_host(db, found),
         scales=networks.SCALES,
         links=links,
