@@ -29,12 +29,18 @@ def browser_fixture() -> Iterator[Any]:
 
 
 class Room:
-    """The browser windows of one test, each watched for requests that would leave the machine."""
+    """The browser windows of one test, each watched for requests that would leave the machine, for
+    errors thrown by the page's script and for anything the Content-Security-Policy refused."""
 
     def __init__(self, browser: Any) -> None:
         self.browser = browser
         self.outside: list[str] = []
+        self.errors: list[str] = []
         self.contexts: list[Any] = []
+
+    def listen(self, message: Any) -> None:
+        if message.type == "error" and "Content Security Policy" in message.text:
+            self.errors.append(message.text)
 
     def watch(self, request: Any) -> None:
         url = urlsplit(request.url)
@@ -50,6 +56,8 @@ class Room:
         self.contexts.append(context)
         page = context.new_page()
         page.on("dialog", lambda dialog: dialog.accept())
+        page.on("pageerror", lambda error: self.errors.append(f"{page.url}: {error}"))
+        page.on("console", self.listen)
         return page
 
     def close(self) -> None:
@@ -59,6 +67,9 @@ class Room:
     def assert_nothing_left_the_machine(self) -> None:
         assert not self.outside, f"pages asked other machines for: {self.outside}"
 
+    def assert_no_script_error(self) -> None:
+        assert not self.errors, "errors in the pages' script or refused by their policy:\n" + "\n".join(self.errors)
+
 
 @pytest.fixture(name="room")
 def room_fixture(browser: Any) -> Iterator[Room]:
@@ -66,6 +77,7 @@ def room_fixture(browser: Any) -> Iterator[Room]:
     yield made
     made.close()
     made.assert_nothing_left_the_machine()
+    made.assert_no_script_error()
 
 
 def expect(locator: Any) -> Any:

@@ -268,13 +268,14 @@ def test_a_phone_on_slow_3g_joins_and_contributes(server: KitServer, room: Room)
         console.close()
 
 
-def test_the_watch_catches_a_request_to_another_machine(browser: Any) -> None:
-    """The request watch itself works: a page that asks another machine is caught."""
+def test_the_watch_catches_a_request_to_another_machine_and_a_script_error(browser: Any) -> None:
+    """The watch itself works: a page that asks another machine, or whose script throws, is caught."""
     watched = Room(browser)
     try:
         page = watched.page()
-        page.set_content('<img src="http://example.invalid/pixel.png">')
-        wait_for(lambda: watched.outside, timeout=5, what="the outside request")
+        page.set_content('<img src="http://example.invalid/pixel.png"><script>throw new Error("boom")</script>')
+        wait_for(lambda: watched.outside and watched.errors, timeout=5, what="the outside request and the error")
     finally:
         watched.close()
     assert watched.outside == ["http://example.invalid/pixel.png"]
+    assert "boom" in watched.errors[0]
