@@ -386,3 +386,14 @@ def test_the_prepare_page_of_a_meeting_with_news_opens(server: KitServer, room: 
     desk.goto(links["console"])
     desk.get_by_role("link", name="Préparer les étapes").click()
     expect(desk.get_by_role("heading", name="Les étapes")).to_be_visible(timeout=3000)
+
+
+def test_the_browser_script_is_plain_javascript_an_old_phone_runs() -> None:
+    """No build step: live.js is served as written, so it keeps to syntax that browsers of 2017 run
+    (no arrow functions, let/const, template strings, optional chaining, async)."""
+    source = (ROOT / "kit" / "static" / "live.js").read_text(encoding="utf-8")
+    code = re.sub(r"/\*.*?\*/|//[^\n]*", "", source, flags=re.S)
+    newer = {"=>": "arrow function", "`": "template string", "?.": "optional chaining", "??": "nullish operator"}
+    found = [name for token, name in newer.items() if token in code]
+    found += [word for word in ("let", "const", "class", "async", "await") if re.search(rf"\b{word}\b", code)]
+    assert not found, f"live.js uses {found}"
