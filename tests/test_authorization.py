@@ -532,6 +532,21 @@ ROUTES = [
         "facilitator.network", "GET", "a network's page", lambda w, k: f"/networks/{w.network_id}", frozenset({"admin"})
     ),
     Route(
+        "facilitator.export_network",
+        "GET",
+        "a network's export",
+        lambda w, k: f"/networks/{w.network_id}/export.json",
+        frozenset({"admin"}),
+    ),
+    Route(
+        "facilitator.import_network",
+        "POST",
+        "importing a network",
+        lambda w, k: "/admin/networks/import",
+        frozenset({"admin"}),
+        data={"file": ""},
+    ),
+    Route(
         "facilitator.newsletter",
         "GET",
         "a network's newsletter draft",

@@ -7,16 +7,17 @@ the signed session cookie, so it leaves the address bar.
 
 from __future__ import annotations
 
+import json
 from datetime import date
 from pathlib import Path
 
-from flask import Blueprint, Response, abort, current_app, redirect, render_template, request, session, url_for
+from flask import Blueprint, Response, abort, current_app, jsonify, redirect, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from kit import exports, links, meetings, networks, preparation, uploads, webhook
+from kit import exports, links, meetings, networks, preparation, transfer, uploads, webhook
 from kit import newsletter as newsletter_content
 from kit.access import same_secret
 from kit.activities import ACTIVITIES
@@ -332,3 +333,33 @@ def newsletter(network_id: int) -> Response:
     response = Response(body, content_type="text/markdown; charset=utf-8")
     response.headers["Content-Disposition"] = f'inline; filename="{preparation.template_name(found.name)}-lettre.md"'
     return response
+
+
+@bp.get("/networks/<int:network_id>/export.json")
+def export_network(network_id: int) -> Response:
+    """The whole network as one JSON file, to move it to another kit server (keep it private)."""
+    _require_admin()
+    db = get_session()
+    found = networks.get_network(db, network_id)
+    response = jsonify(transfer.export_network(db, found))
+    response.headers["Content-Disposition"] = f'attachment; filename="{preparation.template_name(found.name)}.json"'
+    return response
+
+
+@bp.post("/admin/networks/import")
+def import_network() -> ResponseReturnValue:
+    """A network exported from another kit server, all or nothing."""
+    _require_admin()
+    if not links.same_origin():
+        abort(403)
+    upload = request.files.get("file")
+    db = get_session()
+    try:
+        try:
+            data = json.loads(upload.read()) if upload else None
+        except (ValueError, UnicodeDecodeError):
+            data = None
+        network = transfer.import_network(db, data)
+    except KitError as error:
+        return redirect(url_for("facilitator.admin", error=str(error.message)), code=303)
+    return redirect(url_for("facilitator.network", network_id=network.id), code=303)
