@@ -207,14 +207,24 @@ def check_ins(db: Session, network_id: int) -> list[Contribution]:
     return list(db.scalars(query))
 
 
-def directory(db: Session, network_id: int) -> list[dict[str, Any]]:
-    """The network's members as their latest check-in describes them, by name."""
+def directory(db: Session, network_id: int, search: str = "") -> list[dict[str, Any]]:
+    """The network's members who agreed to be listed, as their latest check-in describes them;
+    with `search`, those whose entry mentions it (name, structure, territory, role or skill)."""
     latest: dict[str, dict[str, Any]] = {}
     for contribution in check_ins(db, network_id):
         data = contribution.data
         if data.get("name"):
             latest[data["name"].casefold()] = dict(data)
-    return sorted(latest.values(), key=lambda entry: entry["name"].casefold())
+    shared = [entry for entry in latest.values() if entry.get("share")]
+    wanted = search.casefold().strip()
+    if wanted:
+
+        def mentions(entry: dict[str, Any]) -> bool:
+            words = [entry.get(k, "") for k in ("name", "structure", "territory", "role")]
+            return any(wanted in str(w).casefold() for w in [*words, *entry.get("offers", []), *entry.get("seeks", [])])
+
+        shared = [entry for entry in shared if mentions(entry)]
+    return sorted(shared, key=lambda entry: entry["name"].casefold())
 
 
 def known_skills(db: Session, network_id: int) -> list[str]:
@@ -234,7 +244,8 @@ def hosts(network: Network) -> list[tuple[str, Meeting]]:
 def next_host(db: Session, network: Network) -> str | None:
     """A structure to propose as the next host: among the members' structures, one that has never
     hosted, else the one that hosted longest ago — hosts rotate."""
-    structures = {entry["structure"] for entry in directory(db, network.id) if entry.get("structure")}
+    # organisations, not people: every structure named at a check-in may be proposed
+    structures = {c.data["structure"] for c in check_ins(db, network.id) if c.data.get("structure")}
     structures |= {m.host for m in network.meetings if m.host}
     if not structures:
         return None
@@ -243,3 +254,35 @@ def next_host(db: Session, network: Network) -> str | None:
         if meeting.host:
             last_hosted[meeting.host.casefold()] = position
     return min(sorted(structures, key=str.casefold), key=lambda s: last_hosted.get(s.casefold(), -1))
+
+
+def own_check_in(db: Session, token: object) -> Contribution:
+    """A person's latest check-in in a network meeting, found by their phone's token."""
+    from kit.models import Participant
+
+    person = db.scalar(select(Participant).where(Participant.token == token)) if isinstance(token, str) else None
+    check_in = None
+    if person is not None:
+        check_in = db.scalars(
+            select(Contribution)
+            .join(Step, Step.id == Contribution.step_id)
+            .join(Meeting, Meeting.id == Contribution.meeting_id)
+            .where(
+                Contribution.participant_id == person.id, Step.activity == "checkin", Meeting.network_id.is_not(None)
+            )
+            .order_by(Contribution.id.desc())
+        ).first()
+    if check_in is None:
+        raise NotFound(_l("This link is not valid, or it has expired: check in at a meeting of the network first."))
+    return check_in
+
+
+def update_own_entry(db: Session, check_in: Contribution, form: Any) -> None:
+    """A member corrects their directory entry, or takes it out (share = no)."""
+    from kit.activities import activity_for
+
+    activity = activity_for(check_in.step)
+    assert check_in.participant is not None
+    clean = activity.validate_submission(form, check_in.participant)
+    check_in.data = {**check_in.data, **clean}
+    db.commit()

@@ -492,6 +492,21 @@ ROUTES = [
         frozenset(),
         "closed",
     ),
+    Route(
+        "public.own_entry",
+        "GET",
+        "a directory entry of someone who never checked in",
+        lambda w, k: f"/directory/{w.participant_token}",
+        frozenset(),
+    ),
+    Route(
+        "public.own_entry",
+        "POST",
+        "correcting a directory entry of someone who never checked in",
+        lambda w, k: f"/directory/{w.participant_token}",
+        frozenset(),
+        data={"name": "Intrus", "action": "save"},
+    ),
     Route("public.network_feed", "GET", "a feed that does not exist", lambda w, k: "/feeds/guess.atom", frozenset()),
     Route("facilitator.admin", "GET", "the admin page", lambda w, k: "/admin", frozenset({"admin"})),
     Route(

@@ -85,7 +85,7 @@ def test_the_network_page_lists_meetings_waiting_needs_and_the_directory(client,
         awa,
         meeting.steps[0].id,
         "c",
-        {"name": "Awa", "structure": "CCAS", "role": "CnFS", "offers": ["Démarches en ligne"]},
+        {"name": "Awa", "structure": "CCAS", "role": "CnFS", "offers": ["Démarches en ligne"], "share": "yes"},
     )
     page = client.get(f"/networks/{network.id}").get_data(as_text=True)
     assert "La feuille de route telle qu" in page
@@ -234,3 +234,44 @@ def test_deadlines_still_to_come_are_shown_again_at_the_next_meeting(db):
     third = meetings.create_meeting(db, template, network_id=network.id)
     titles = [item["title"] for item in third.steps[0].options["items"]]
     assert titles.count("AAP à venir") == 1, "an item the template has already is not repeated"
+
+
+def test_the_directory_lists_only_who_agreed_and_each_corrects_or_removes_their_entry(client, db):
+    network = networks.create_network(db, "Réseau")
+    meeting = meetings.create_meeting(db, network_template(), network_id=network.id)
+    meetings.start(db, meeting)
+    awa, bruno = gen_participant(db, meeting, "Awa"), gen_participant(db, meeting, "Bruno")
+    meetings.contribute(
+        db,
+        meeting,
+        awa,
+        meeting.steps[0].id,
+        "a",
+        {"name": "Awa", "structure": "CCAS", "offers_other": "Pix", "share": "yes"},
+    )
+    meetings.contribute(db, meeting, bruno, meeting.steps[0].id, "b", {"name": "Bruno", "structure": "Mairie"})
+    assert [e["name"] for e in networks.directory(db, network.id)] == ["Awa"], "Bruno did not agree"
+    assert [e["name"] for e in networks.directory(db, network.id, "pix")] == ["Awa"]
+    assert networks.directory(db, network.id, "mairie") == []
+
+    page = f"/directory/{awa.token}"
+    assert client.get(page).status_code == 200
+    saved = client.post(
+        page,
+        data={
+            "name": "Awa Diallo",
+            "structure": "CCAS de Vitré",
+            "offers_other": "Pix, Ateliers",
+            "share": "yes",
+            "action": "save",
+        },
+        headers=SAME_ORIGIN,
+    )
+    assert saved.status_code == 303
+    [entry] = networks.directory(db, network.id)
+    assert (entry["name"], entry["offers"]) == ("Awa Diallo", ["Pix", "Ateliers"])
+    bad = client.post(page, data={"name": "  ", "action": "save"}, headers=SAME_ORIGIN)
+    assert bad.status_code == 400 and 'role="alert"' in bad.get_data(as_text=True)
+    client.post(page, data={"action": "remove"}, headers=SAME_ORIGIN)
+    assert networks.directory(db, network.id) == []
+    assert client.get("/directory/not-a-token").status_code == 404

@@ -110,6 +110,8 @@ class CheckIn(Activity):
             "role": line("role"),
             "offers": _skills(data.get("offers"), data.get("offers_other"), "offers"),
             "seeks": _skills(data.get("seeks"), data.get("seeks_other"), "seeks"),
+            # the network's directory shows only those who said yes
+            "share": data.get("share") in (True, "yes", ["yes"]),
         }
 
     def after_submission(self, db: Session, participant: Participant, data: Mapping[str, Any]) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from flask import (
     Blueprint,
@@ -164,3 +165,30 @@ def network_feed(token: str) -> Response:
         abort(404)
     body = feeds.atom(network, links.external("public.network_feed", token=token), str(get_locale() or "fr"))
     return Response(body, content_type="application/atom+xml; charset=utf-8")
+
+
+@bp.route("/directory/<token>", methods=["GET", "POST"])
+def own_entry(token: str) -> ResponseReturnValue:
+    """A member's own entry in the network directory: correct it, or take it out."""
+    from kit import networks
+
+    db = get_session()
+    check_in = networks.own_check_in(db, token)
+    error = None
+    if request.method == "POST":
+        if not links.same_origin():
+            abort(403)
+        form: dict[str, Any] = dict(request.form.to_dict())
+        form["offers"] = [s for s in request.form.getlist("offers") if s]
+        form["seeks"] = [s for s in request.form.getlist("seeks") if s]
+        if request.form.get("action") == "remove":
+            form = {**check_in.data, "share": False}
+        try:
+            networks.update_own_entry(db, check_in, form)
+            return redirect(url_for("public.own_entry", token=token, saved=1), code=303)
+        except KitError as failure:
+            db.rollback()
+            error = str(failure.message)
+    return render_template(
+        "own_entry.html", entry=check_in.data, token=token, error=error, saved=request.args.get("saved")
+    ), (400 if error else 200)
