@@ -116,3 +116,80 @@ def facilitate(console: LiveClient, phones: list[Phone], step: Step, step_id: in
     elif step.activity == "roadmap":
         console.call("act", {"action": "validate", "id": sent[0]})
         phones[0].call("contribute", {"client_id": "sign", "step_id": step_id, "data": {"kind": "signature"}})
+
+
+OVERFLOWING = """() => {
+    const found = [];
+    for (const el of document.querySelectorAll('.minutes *')) {
+        if (el.scrollWidth > el.clientWidth + 1 && getComputedStyle(el).overflowX === 'visible') {
+            found.push(el.tagName + ': ' + (el.textContent || '').slice(0, 40));
+        }
+        const box = el.getBoundingClientRect();
+        if (box.right > document.documentElement.clientWidth + 1) found.push('beyond the page: ' + el.tagName);
+    }
+    return found;
+}"""
+
+
+def test_published_minutes_print_on_a4_without_cut_off_text(tmp_path):
+    """Absentees print the minutes to PDF: nothing may run past the page."""
+    sync_playwright = browser_or_skip()
+    SHOTS.mkdir(exist_ok=True)
+    server = KitServer(tmp_path / "instance")
+    server.start()
+    clients: list[LiveClient] = []
+    try:
+        printed = server.kit("meeting", "new", str(ROOT / "sessions" / "rencontre-mensuelle.toml"))
+        links = {key.strip(): value.strip() for key, value in (line.split(":", 1) for line in printed.splitlines())}
+        code = links["code"].replace("-", "")
+        console = LiveClient(server.url, "console", {"meeting": code, "key": links["console"].split("key=")[1]})
+        phone = Phone(server.url, code, "Marie-Christine Leblanc-Durand-Kergoat")
+        clients += [console, phone]
+        assert console.call("start")["ok"]
+        first = console.call("sync")["snapshot"]["meeting"]["steps"][0]["id"]
+        long_word = "https://example.org/" + "un-lien-tres-long-sans-espace-" * 6
+        phone.call(
+            "contribute",
+            {
+                "client_id": "c",
+                "step_id": first,
+                "data": {
+                    "name": "Marie-Christine Leblanc-Durand",
+                    "structure": "Centre communal d'action sociale de Vitré",
+                    "territory": "Vitré Communauté, Ille-et-Vilaine",
+                    "role": "Conseillère numérique France Services",
+                    "offers_other": "Démarches en ligne, Parentalité numérique",
+                    "share": "yes",
+                },
+            },
+        )
+        board = console.call("next")["current_step_id"]
+        proposal = phone.call(
+            "contribute",
+            {
+                "client_id": "n",
+                "step_id": board,
+                "data": {
+                    "type": "funding_call",
+                    "title": "Appel à projets " + "très " * 30 + "long",
+                    "link": long_word,
+                },
+            },
+        )
+        assert console.call("act", {"action": "accept", "id": proposal["id"]})["ok"]
+        assert console.call("close")["ok"] and console.call("publish")["ok"]
+        token = console.call("sync")["snapshot"]["html"].split("/minutes/")[1].split('"')[0]
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS)
+            page = browser.new_context(viewport={"width": 794, "height": 1123}, locale="fr-FR").new_page()
+            page.goto(f"{server.url}/minutes/{token}")
+            page.emulate_media(media="print")
+            assert page.evaluate(OVERFLOWING) == []
+            page.pdf(path=str(SHOTS / "minutes-a4.pdf"), format="A4", print_background=True)
+            page.screenshot(path=SHOTS / "minutes-print.png", full_page=True)
+            browser.close()
+        assert (SHOTS / "minutes-a4.pdf").stat().st_size > 1000
+    finally:
+        for client in clients:
+            client.close()
+        server.stop()
