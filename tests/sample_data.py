@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from kit.activities import activity_for
 from kit.models import Step
+from tests.server import LiveClient, Phone
 
 
 def contribution_for(step: Step, marker: str, name: str) -> dict:
@@ -44,3 +45,19 @@ def marked(step: Step) -> bool:
     if step.activity not in ("poll", "animation"):
         return True
     return any(q["type"] in ("open", "words") for q in activity_for(step).questions)
+
+
+def facilitate(
+    console: LiveClient, phones: list[Phone], step: Step, step_id: int, sent: list[int], *, sign: bool = True
+) -> None:
+    """The facilitator's part, so each view shows the activity at work (votes, a focus, a signature)."""
+    if step.activity == "news":
+        console.call("act", {"action": "accept", "id": sent[0]})
+    elif step.activity in ("needs", "speaker"):
+        phones[1].call("vote", {"contribution_id": sent[0], "vote": True})
+        if step.activity == "needs":
+            console.call("act", {"action": "answer_now", "id": sent[0], "minutes": 3})
+    elif step.activity == "roadmap":
+        console.call("act", {"action": "validate", "id": sent[0]})
+        if sign:
+            phones[0].call("contribute", {"client_id": "sign", "step_id": step_id, "data": {"kind": "signature"}})

@@ -21,7 +21,7 @@ from kit.activities import activity_class
 from kit.meeting_templates import load_template
 from kit.models import Step
 from tests.browser import DESK, PHONE, SCREEN, Room, browser_fixture, expect, join, room_fixture, shoot  # noqa: F401  (fixtures: browser, room)
-from tests.sample_data import contribution_for
+from tests.sample_data import contribution_for, facilitate
 from tests.server import KitServer, LiveClient, Phone
 from tests.test_screenshots import ROOT
 
@@ -183,7 +183,7 @@ def test_every_page_type_passes_axe_with_big_targets(server: KitServer, room: Ro
                 ack = sender.call("contribute", {"client_id": f"a{number}p{n}", "step_id": step_id, "data": data})
                 assert ack["ok"], (step.activity, ack)
                 sent.append(ack["id"])
-            facilitate(meeting, step, sent)
+            facilitate(meeting.console, meeting.phones, step, 0, sent, sign=False)
             for page in (phone, screen, desk):
                 expect(page.get_by_role("heading", name=step.title, exact=True)).to_be_visible()
             problems += axe(phone, f"phone, {step.activity}")
@@ -213,19 +213,6 @@ def test_every_page_type_passes_axe_with_big_targets(server: KitServer, room: Ro
                 print("     ", v["id"], v["nodes"][:4])
     assert not problems, "\n".join(problems)
     assert not small, "small targets or projected text, or pages wider than the phone:\n" + "\n".join(small)
-
-
-def facilitate(meeting: Meeting, step: Step, sent: list[int]) -> None:
-    """The facilitator's part, so each view shows the activity at work (votes, a focus, a signature)."""
-    console, phones = meeting.console, meeting.phones
-    if step.activity == "news":
-        console.call("act", {"action": "accept", "id": sent[0]})
-    elif step.activity in ("needs", "speaker"):
-        phones[1].call("vote", {"contribution_id": sent[0], "vote": True})
-        if step.activity == "needs":
-            console.call("act", {"action": "answer_now", "id": sent[0], "minutes": 3})
-    elif step.activity == "roadmap":
-        console.call("act", {"action": "validate", "id": sent[0]})
 
 
 FOCUSED = """() => {

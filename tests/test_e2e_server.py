@@ -7,14 +7,12 @@ from __future__ import annotations
 
 import threading
 import time
-import uuid
 
 import pytest
 import requests
-from sqlalchemy import create_engine, text
 
 from tests.conftest import ROOT, postgres_url
-from tests.server import KitServer, LiveClient, Phone
+from tests.server import KitServer, LiveClient, Phone, postgres_database, wait_for
 
 pytestmark = pytest.mark.e2e
 
@@ -30,15 +28,8 @@ def database_url(request, tmp_path):
     base = postgres_url()
     if not base:
         pytest.skip("set KIT_TEST_POSTGRES_URL to run against PostgreSQL")
-    name = f"kit_e2e_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(base.replace("postgresql://", "postgresql+psycopg://", 1), isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    url = base.rsplit("/", 1)[0] + "/" + name
-    yield url
-    with admin.connect() as connection:
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    with postgres_database(base) as url:
+        yield url
 
 
 def parse_links(printed: str) -> dict[str, str]:
@@ -118,12 +109,3 @@ def test_a_meeting_survives_a_killed_server_without_losing_or_doubling_anything(
         for client in clients:
             client.close()
         server.stop()
-
-
-def wait_for(condition, timeout: float = 15) -> None:  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.05)
-    raise AssertionError("timed out waiting")

@@ -15,10 +15,10 @@ import uuid
 from collections import Counter
 
 import pytest
-from sqlalchemy import create_engine, text
 
 from tests.conftest import ROOT, postgres_url
-from tests.server import KitServer, LiveClient, Phone
+from tests.server import KitServer, LiveClient, Phone, wait_for
+from tests.server import postgres_database as server_database
 
 pytestmark = [pytest.mark.e2e, pytest.mark.postgres]
 
@@ -35,23 +35,8 @@ def postgres_database():
     base = postgres_url()
     if not base or not redis_url():
         pytest.skip("set KIT_TEST_POSTGRES_URL and KIT_TEST_REDIS_URL to run two kit processes on PostgreSQL and Redis")
-    name = f"kit_scaleout_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(base.replace("postgresql://", "postgresql+psycopg://", 1), isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    yield base.rsplit("/", 1)[0] + "/" + name
-    with admin.connect() as connection:
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
-
-
-def wait_for(condition, timeout: float = 20) -> None:  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.05)
-    raise AssertionError("timed out waiting")
+    with server_database(base) as url:
+        yield url
 
 
 def test_two_processes_show_every_contribution_once(tmp_path, postgres_database):
@@ -95,7 +80,7 @@ def test_two_processes_show_every_contribution_once(tmp_path, postgres_database)
             with client.lock:
                 return any(event == "state" and data["version"] >= version for event, data in client.received)
 
-        wait_for(lambda: all(has_state(client) for client in [screen, *phones]))
+        wait_for(lambda: all(has_state(client) for client in [screen, *phones]), timeout=20)
 
         # phones on both processes send at once; texts carry this run's mark (Redis channels are shared)
         mark = uuid.uuid4().hex[:8]
@@ -121,7 +106,7 @@ def test_two_processes_show_every_contribution_once(tmp_path, postgres_database)
                     if event == "contribution" and data["item"]["data"]["text"].startswith(mark)
                 )
 
-        wait_for(lambda: set(shown()) >= set(acked))
+        wait_for(lambda: set(shown()) >= set(acked), timeout=20)
         time.sleep(1.0)  # a duplicate delivered through the queue would have arrived by now
         seen = shown()
         assert sorted(seen) == acked, "the screen shows exactly the acknowledged contributions"
@@ -130,7 +115,7 @@ def test_two_processes_show_every_contribution_once(tmp_path, postgres_database)
         # and what is stored agrees: a fresh screen on the other process gets the same items
         fresh = LiveClient(second.url, "screen", {"meeting": code, "key": screen_key})
         clients.append(fresh)
-        wait_for(lambda: fresh.snapshots)
+        wait_for(lambda: fresh.snapshots, timeout=20)
         stored = sorted(item["id"] for item in fresh.snapshots[-1]["items"])
         assert stored == acked
     finally:

@@ -17,7 +17,7 @@ import pytest
 from kit.activities import activity_class
 from kit.meeting_templates import load_template
 from kit.models import Step
-from tests.sample_data import contribution_for
+from tests.sample_data import contribution_for, facilitate
 from tests.server import KitServer, LiveClient, Phone
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -103,19 +103,6 @@ def test_every_activity_on_screen_console_and_phone(tmp_path):
             client.close()
         server.stop()
     assert len(list(SHOTS.glob("*-screen.png"))) >= len(steps)
-
-
-def facilitate(console: LiveClient, phones: list[Phone], step: Step, step_id: int, sent: list[int]) -> None:
-    """The facilitator's part, so each view shows the activity at work."""
-    if step.activity == "news":
-        console.call("act", {"action": "accept", "id": sent[0]})
-    elif step.activity in ("needs", "speaker"):
-        phones[1].call("vote", {"contribution_id": sent[0], "vote": True})
-        if step.activity == "needs":
-            console.call("act", {"action": "answer_now", "id": sent[0], "minutes": 3})
-    elif step.activity == "roadmap":
-        console.call("act", {"action": "validate", "id": sent[0]})
-        phones[0].call("contribute", {"client_id": "sign", "step_id": step_id, "data": {"kind": "signature"}})
 
 
 OVERFLOWING = """() => {
