@@ -214,7 +214,7 @@ def test_a_phone_that_loses_the_network_sends_once(server: KitServer, room: Room
         # what the person reads: the link is gone, the text is kept and will be sent
         expect(phone.get_by_role("status").first).to_have_text("Connexion perdue, nouvel essai…")
         expect(phone.get_by_text("Pas encore envoyé : en attente de la connexion…").first).to_be_visible()
-        expect(phone.get_by_role("region", name="Ce que vous avez envoyé à cette étape")).to_contain_text(
+        expect(phone.get_by_role("region", name="Vos envois à cette étape")).to_contain_text(
             "Un guide sur les arnaques par SMS"
         )
         assert phone.evaluate("document.documentElement.scrollWidth") <= 360, "the phone page scrolls sideways"
