@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from flask import current_app, request
-from flask_babel import get_locale
+from flask_babel import force_locale, get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_socketio import Namespace, emit, join_room
@@ -239,7 +239,9 @@ class ConsoleNamespace(LiveNamespace):
         person = room_control.remove_participant(db, meeting, participant_id)
         phones = self.socketio.server.namespace_handlers.get("/phone")  # type: ignore[union-attr]
         if isinstance(phones, PhoneNamespace):
-            phones.send_away(person.id, _("The facilitator removed you from this meeting."))
+            # told in the participant's language, not the facilitator's
+            with force_locale(person.language):
+                phones.send_away(person.id, _("The facilitator removed you from this meeting."))
 
     @answers
     def on_add_step(self, payload: Any = None, *_args: Any) -> dict[str, Any]:
