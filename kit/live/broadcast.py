@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import current_app
 from sqlalchemy.orm import Session
 
+from kit import meetings
 from kit.activities import activity_for
 from kit.extensions import socketio
 from kit.i18n import LANGUAGES
@@ -15,9 +16,11 @@ from kit.models import Contribution, Meeting
 def meeting_changed(db: Session, meeting: Meeting) -> None:
     """The step, the status or the facilitator's work on the step changed: every view gets its new
     state, in each language. Rare (a click in the console), so the whole view is sent again."""
+    counted = meetings.counts(db, meeting)
     for view in VIEWS:
         for lang in LANGUAGES:
-            socketio.emit("state", state(db, meeting, view, lang), namespace=f"/{view}", to=room(meeting, lang))
+            payload = state(db, meeting, view, lang, counted)
+            socketio.emit("state", payload, namespace=f"/{view}", to=room(meeting, lang))
     counts_changed(meeting)
 
 

@@ -70,10 +70,11 @@ class CountBroadcaster:
                     continue
                 presence = self.app.extensions["kit.presence"]
                 connected = len(presence.connected(meeting_id))
+                counted = meetings.counts(db, meeting)
                 payload: dict[str, object] = {
                     "version": meeting.version,
                     "step_id": meeting.current_step_id,
-                    **meetings.counts(db, meeting),
+                    **counted,
                     "connected": connected,
                     "peak": presence.peak(meeting_id),
                 }
@@ -86,5 +87,8 @@ class CountBroadcaster:
                     for view in ("screen", "console"):
                         for lang in LANGUAGES:
                             socketio.emit(
-                                "state", state(db, meeting, view, lang), namespace=f"/{view}", to=room(meeting, lang)
+                                "state",
+                                state(db, meeting, view, lang, counted),
+                                namespace=f"/{view}",
+                                to=room(meeting, lang),
                             )

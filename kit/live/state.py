@@ -57,8 +57,9 @@ def shows_items(activity: Activity | None, view: str) -> bool:
     return activity is not None and (view != "phone" or activity.phone_sees_items)
 
 
-def state(db: Session, meeting: Meeting, view: str, lang: str) -> dict[str, Any]:
-    """The whole of what `view` shows now, in `lang`."""
+def state(db: Session, meeting: Meeting, view: str, lang: str, counted: dict[str, int] | None = None) -> dict[str, Any]:
+    """The whole of what `view` shows now, in `lang`; `counted` saves the count queries when the
+    caller renders several views of the same moment."""
     step = meeting.current_step
     activity = activity_for(step) if step else None
     items: list[Contribution] = []
@@ -69,6 +70,8 @@ def state(db: Session, meeting: Meeting, view: str, lang: str) -> dict[str, Any]
     if step is not None and activity is not None and activity.votable:
         tallies = votes.tallies(db, step.id)
     now = utcnow()
+    if counted is None:
+        counted = meetings.counts(db, meeting)
     with force_locale(lang):
         html = render_template(
             f"live/{view}.html",
@@ -79,7 +82,7 @@ def state(db: Session, meeting: Meeting, view: str, lang: str) -> dict[str, Any]
             votes=tallies,
             view=view,
             now=now,
-            counts=meetings.counts(db, meeting),
+            counts=counted,
             links=links,
             activities=ACTIVITIES,
             people=meetings.participants(db, meeting) if view == "console" else [],
@@ -92,6 +95,7 @@ def state(db: Session, meeting: Meeting, view: str, lang: str) -> dict[str, Any]
         "meeting": meeting_info(meeting),
         "step": step_info(step),
         "html": html,
+        "counts": counted,
     }
     if activity is not None and shows_items(activity, view):
         payload["items"] = [activity.item_data(c) for c in items]
@@ -102,7 +106,6 @@ def state(db: Session, meeting: Meeting, view: str, lang: str) -> dict[str, Any]
 def phone_snapshot(db: Session, meeting: Meeting, participant: Participant | None, lang: str) -> dict[str, Any]:
     """A phone's state plus what is its own: who it is and what it sent (all steps)."""
     payload = state(db, meeting, "phone", lang)
-    payload["counts"] = meetings.counts(db, meeting)
     if participant is None:
         payload["me"] = None
         payload["mine"] = []
