@@ -57,6 +57,12 @@ def bump_version(db: Session, meeting: Meeting) -> int:
     return version
 
 
+def save_change(db: Session, meeting: Meeting) -> None:
+    """Commit a change to the meeting, counted in its version so views can order what they hear."""
+    bump_version(db, meeting)
+    db.commit()
+
+
 # -- preparing -------------------------------------------------------------------------------
 def create_meeting(
     db: Session,
@@ -157,8 +163,7 @@ def _open(db: Session, meeting: Meeting, step: Step) -> Step:
     meeting.current_step = step
     if step.opened_at is None:
         step.opened_at = utcnow()
-    bump_version(db, meeting)
-    db.commit()
+    save_change(db, meeting)
     return step
 
 
@@ -177,8 +182,7 @@ def act(db: Session, meeting: Meeting, action: object, payload: Mapping[str, Any
     if activity is None or not isinstance(action, str) or action not in activity.facilitator_actions:
         raise KitError("unknown_action", _l("This action does not exist for this step."))
     changed = activity.perform(db, action, payload)
-    bump_version(db, meeting)
-    db.commit()
+    save_change(db, meeting)
     return changed
 
 
@@ -200,8 +204,7 @@ def edit_minutes(db: Session, meeting: Meeting, text: object) -> str:
     if meeting.state not in (Status.CLOSED, Status.PUBLISHED):
         raise KitError("not_closed", _l("The minutes are written when the meeting is closed."))
     meeting.minutes_md = clean_text(text, "minutes", 200_000) + "\n"
-    bump_version(db, meeting)
-    db.commit()
+    save_change(db, meeting)
     return meeting.minutes_md
 
 
@@ -211,8 +214,7 @@ def publish(db: Session, meeting: Meeting) -> str:
         raise KitError("not_closed", _l("Close the meeting before publishing its minutes."))
     meeting.status = Status.PUBLISHED.value
     meeting.published_at = utcnow()
-    bump_version(db, meeting)
-    db.commit()
+    save_change(db, meeting)
     return meeting.share_token
 
 

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from kit.activities import activity_for
 from kit.errors import InvalidInput, KitError
-from kit.meetings import bump_version, get_contribution
+from kit.meetings import get_contribution, save_change
 from kit.models import Contribution, Meeting, Vote, utcnow
 from kit.validation import clean_text
 
@@ -82,6 +82,5 @@ def merged_into(db: Session, contribution: Contribution) -> list[Contribution]:
 
 def _done(db: Session, meeting: Meeting, contribution: Contribution) -> Contribution:
     contribution.updated_at = utcnow()
-    bump_version(db, meeting)
-    db.commit()
+    save_change(db, meeting)
     return contribution

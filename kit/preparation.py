@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from kit.activities import ACTIVITIES, activity_class
 from kit.errors import InvalidInput, KitError
 from kit.meeting_templates import MAX_STEPS, MeetingTemplate, StepTemplate, TemplateError, parse_template
-from kit.meetings import bump_version, create_meeting, get_step
+from kit.meetings import create_meeting, get_step, save_change
 from kit.models import Meeting, Status, Step
 from kit.uploads import save_photo
 from kit.validation import clean_text
@@ -40,7 +40,7 @@ def update_details(
     meeting.meeting_date = meeting_date
     meeting.place = clean_text(place, "place", 200, required=False, multiline=False)
     meeting.host = clean_text(host, "host", 200, required=False, multiline=False)
-    _saved(db, meeting)
+    save_change(db, meeting)
 
 
 def tomlable(value: Any) -> Any:
@@ -65,7 +65,7 @@ def update_step(db: Session, meeting: Meeting, step_id: object, title: object, p
     step.title = clean_text(title, "title", 200, multiline=False)
     step.prompt = clean_text(prompt, "prompt", 2000, required=False)
     step.options = parse_options(step.activity, options)
-    _saved(db, meeting)
+    save_change(db, meeting)
     return step
 
 
@@ -97,7 +97,7 @@ def set_photo(db: Session, meeting: Meeting, step_id: object, folder: Path, data
     if data is not None:
         options["photo"] = save_photo(folder, data)
     step.options = options
-    _saved(db, meeting)
+    save_change(db, meeting)
     return step
 
 
@@ -119,7 +119,7 @@ def add_step(db: Session, meeting: Meeting, activity: object, title: object, pro
         options=options,
     )
     meeting.steps.append(step)
-    _saved(db, meeting)
+    save_change(db, meeting)
     return step
 
 
@@ -139,7 +139,7 @@ def remove_step(db: Session, meeting: Meeting, step_id: object) -> None:
     meeting.steps.remove(step)
     db.flush()
     _renumber(db, meeting, list(meeting.steps))
-    _saved(db, meeting)
+    save_change(db, meeting)
 
 
 def move_step(db: Session, meeting: Meeting, step_id: object, offset: int) -> None:
@@ -153,7 +153,7 @@ def move_step(db: Session, meeting: Meeting, step_id: object, offset: int) -> No
         return
     order[index], order[target] = order[target], order[index]
     _renumber(db, meeting, order)
-    _saved(db, meeting)
+    save_change(db, meeting)
 
 
 def _renumber(db: Session, meeting: Meeting, order: list[Step]) -> None:
@@ -165,11 +165,6 @@ def _renumber(db: Session, meeting: Meeting, order: list[Step]) -> None:
         step.position = position
     db.flush()
     db.expire(meeting, ["steps"])
-
-
-def _saved(db: Session, meeting: Meeting) -> None:
-    bump_version(db, meeting)
-    db.commit()
 
 
 def duplicate(db: Session, meeting: Meeting) -> Meeting:

@@ -44,8 +44,7 @@ def erase_personal_data(db: Session, meeting: Meeting) -> None:
 
             db.flush()
             meeting.minutes_md = build_markdown(db, meeting)
-    meetings.bump_version(db, meeting)
-    db.commit()
+    meetings.save_change(db, meeting)
 
 
 def forget_old_meetings(db: Session, days: int, now: datetime | None = None) -> list[Meeting]:

@@ -9,13 +9,8 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
 
 from kit.errors import KitError, NotFound
-from kit.meetings import bump_version, is_row_id
+from kit.meetings import is_row_id, save_change
 from kit.models import Meeting, Participant, Status, utcnow
-
-
-def _saved(db: Session, meeting: Meeting) -> None:
-    bump_version(db, meeting)
-    db.commit()
 
 
 def _open(meeting: Meeting) -> None:
@@ -26,19 +21,19 @@ def _open(meeting: Meeting) -> None:
 def set_joining_locked(db: Session, meeting: Meeting, locked: bool) -> None:
     _open(meeting)
     meeting.joining_locked = locked
-    _saved(db, meeting)
+    save_change(db, meeting)
 
 
 def set_posting_paused(db: Session, meeting: Meeting, paused: bool) -> None:
     _open(meeting)
     meeting.posting_paused = paused
-    _saved(db, meeting)
+    save_change(db, meeting)
 
 
 def set_presence_hidden(db: Session, meeting: Meeting, hidden: bool) -> None:
     """Whether the projected screen shows how many people are connected."""
     meeting.presence_hidden = hidden
-    _saved(db, meeting)
+    save_change(db, meeting)
 
 
 def remove_participant(db: Session, meeting: Meeting, participant_id: object) -> Participant:
@@ -50,7 +45,7 @@ def remove_participant(db: Session, meeting: Meeting, participant_id: object) ->
     if person.removed_at is not None:
         raise KitError("already_removed", _l("This person was already removed."))
     person.removed_at = utcnow()
-    _saved(db, meeting)
+    save_change(db, meeting)
     return person
 
 
