@@ -163,8 +163,24 @@ def _open(db: Session, meeting: Meeting, step: Step) -> Step:
     meeting.current_step = step
     if step.opened_at is None:
         step.opened_at = utcnow()
-    save_change(db, meeting)
+    meeting.step_version = bump_version(db, meeting)
+    db.commit()
     return step
+
+
+def check_step(meeting: Meeting, step_id: object, step_version: object) -> None:
+    """Refuse a message meant for a step that is no longer the one on screen.
+
+    `step_id` and `step_version` are what the sender saw (`step.id` and `step.version` of its
+    last snapshot or state); a view that is behind is told with `stale_step`, and resynchronises.
+    """
+    if step_version is not None and not is_row_id(step_version) and step_version != 0:
+        raise InvalidInput(_l("The message was not understood. Please reload the page."), "step_version", "bad_request")
+    if step_id != meeting.current_step_id or (step_version is not None and step_version != meeting.step_version):
+        raise KitError(
+            "stale_step",
+            _l("The facilitator has moved to another step. Your text is kept: check it, then send it again."),
+        )
 
 
 def require_live(meeting: Meeting) -> None:
@@ -238,7 +254,7 @@ def join(
     participant = Participant(
         meeting_id=meeting.id,
         token=secrets.token_urlsafe(24),
-        display_name=clean_text(name, "name", max_name, multiline=False),
+        display_name=clean_text(name, "name", max_name, required=not meeting.anonymous_allowed, multiline=False),
         structure=clean_text(structure, "structure", max_field, required=False, multiline=False),
         territory=clean_text(territory, "territory", max_field, required=False, multiline=False),
         language=language if language in ("fr", "en") else "fr",
@@ -274,12 +290,15 @@ def contribute(
     client_id: str,
     data: object,
     *,
+    step_version: object = None,
     before_new: Callable[[], None] | None = None,
 ) -> Outcome:
     """Store what a phone sent, once: the same client id sent again finds the first copy.
 
     `before_new` runs only for something not sent before (the live layer's rate limit), so a
-    resend is always acknowledged.
+    resend is always acknowledged. With `step_version` (what browsers send), a contribution meant
+    for a step that is no longer the one on screen is refused with `stale_step`, so nothing lands
+    where its writer did not see it; without, any opened step is accepted.
     """
     if participant.meeting_id != meeting.id:
         raise InvalidInput(_l("You are not a participant of this meeting."), code="forbidden")
@@ -289,6 +308,8 @@ def contribute(
     if before_new is not None:
         before_new()
     require_live(meeting)
+    if step_version is not None:
+        check_step(meeting, step_id, step_version)
     from kit.room import check_may_send
 
     check_may_send(meeting, participant)

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from kit import meetings, votes
 from kit.activities import activity_for
 from kit.markdown_text import escape
-from kit.models import Meeting
+from kit.models import Meeting, utcnow
 
 
 def build_markdown(db: Session, meeting: Meeting) -> str:
@@ -37,16 +37,16 @@ def _markdown(db: Session, meeting: Meeting) -> str:
     if facts:
         lines += ["  \n".join(facts), ""]
 
-    people = sorted(meetings.participants(db, meeting), key=lambda p: p.display_name.casefold())
+    people = sorted(meetings.participants(db, meeting), key=lambda p: p.shown_name.casefold())
     lines += ["## " + _("Who came (%(count)d)", count=len(people)), ""]
     if not people:
         lines.append(_("Nobody joined."))
     elif any(p.structure or p.territory for p in people):
         header = (_("Name"), _("Structure"), _("Territory"))
         lines += ["| " + " | ".join(header) + " |", "|---|---|---|"]
-        lines += [f"| {escape(p.display_name)} | {escape(p.structure)} | {escape(p.territory)} |" for p in people]
+        lines += [f"| {escape(p.shown_name)} | {escape(p.structure)} | {escape(p.territory)} |" for p in people]
     else:
-        lines += [f"- {escape(p.display_name)}" for p in people]
+        lines += [f"- {escape(p.shown_name)}" for p in people]
     lines.append("")
 
     for step in meeting.steps:
@@ -61,10 +61,16 @@ def _markdown(db: Session, meeting: Meeting) -> str:
     skipped = [step for step in meeting.steps if step.opened_at is None]
     if skipped:
         names = ", ".join(escape(step.title) for step in skipped)
-        lines += ["*" + _("Steps not reached in this meeting: %(steps)s", steps=names) + "*", ""]
+        if meeting.closed_at:
+            lines += ["*" + _("Steps not reached in this meeting: %(steps)s", steps=names) + "*", ""]
+        else:
+            lines += ["*" + _("Steps not reached yet: %(steps)s", steps=names) + "*", ""]
     if meeting.closed_at:
         when = format_datetime(meeting.closed_at, "short")
         lines.append("*" + _("Minutes written by kit at the close of the meeting, %(when)s.", when=when) + "*")
+    else:
+        when = format_datetime(utcnow(), "short")
+        lines.append("*" + _("Draft written by kit while the meeting goes on, %(when)s.", when=when) + "*")
     return "\n".join(lines).rstrip() + "\n"
 
 
@@ -92,7 +98,7 @@ def as_data(db: Session, meeting: Meeting) -> dict[str, Any]:
         "started_at": meeting.started_at.isoformat() if meeting.started_at else None,
         "closed_at": meeting.closed_at.isoformat() if meeting.closed_at else None,
         "participants": [
-            {"name": p.display_name, "structure": p.structure, "territory": p.territory}
+            {"name": p.shown_name, "structure": p.structure, "territory": p.territory}
             for p in meetings.participants(db, meeting)
         ],
         "steps": steps,

@@ -103,6 +103,13 @@ class Meeting(Base):
     posting_paused: Mapped[bool] = mapped_column(default=False, server_default=false())
     # whether the projected screen shows how many people are connected
     presence_hidden: Mapped[bool] = mapped_column(default=False, server_default=false())
+    # whether a participant may join and send without giving a name (shown as "Anonymous")
+    anonymous_allowed: Mapped[bool] = mapped_column(default=False, server_default=false())
+    # whether the projected screen lists only the contributions the facilitator picked
+    screen_picked_only: Mapped[bool] = mapped_column(default=False, server_default=false())
+    # the meeting's version when the current step was put on screen: with the step's id, what
+    # every message that depends on the current step carries, so a view that is behind is told
+    step_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     steps: Mapped[list[Step]] = relationship(
         back_populates="meeting",
@@ -149,6 +156,7 @@ class Participant(Base):
     meeting_id: Mapped[int] = mapped_column(ForeignKey("meeting.id", ondelete="CASCADE"), index=True)
     # the phone's secret: whoever holds it is this participant, across reloads and restarts
     token: Mapped[str] = mapped_column(String(64), unique=True)
+    # empty for someone who joined without a name, where the facilitator allows it
     display_name: Mapped[str] = mapped_column(String(120))
     structure: Mapped[str] = mapped_column(String(200), default="")
     territory: Mapped[str] = mapped_column(String(200), default="")
@@ -156,6 +164,13 @@ class Participant(Base):
     joined_at: Mapped[datetime] = mapped_column(default=utcnow)
     # removed by the facilitator: cannot send any more; what they sent stays, for moderation
     removed_at: Mapped[datetime | None]
+
+    @property
+    def shown_name(self) -> str:
+        """The name as shown: "Anonymous" (translated) for someone who joined without one."""
+        from flask_babel import gettext
+
+        return self.display_name or gettext("Anonymous")
 
 
 class Contribution(Base):
@@ -190,6 +205,9 @@ class Contribution(Base):
         ForeignKey("contribution.id", ondelete="SET NULL", name="fk_contribution_origin_id_contribution"), index=True
     )
 
+    # picked by the facilitator, for the screen's "only what I picked" mode
+    picked_at: Mapped[datetime | None]
+
     participant: Mapped[Participant | None] = relationship()
     step: Mapped[Step] = relationship()
     votes: Mapped[list[Vote]] = relationship(back_populates="contribution", cascade="all, delete-orphan")
@@ -197,7 +215,7 @@ class Contribution(Base):
     @property
     def author(self) -> str:
         """Who wrote it, as shown; empty for what was carried over from an earlier meeting."""
-        return self.participant.display_name if self.participant is not None else ""
+        return self.participant.shown_name if self.participant is not None else ""
 
     @property
     def visible(self) -> bool:

@@ -1,4 +1,6 @@
-"""Keeping the room safe: lock the door to newcomers, pause all sending, remove someone.
+"""Keeping the room safe: lock the door to newcomers, pause all sending, remove someone, allow
+or refuse sending without a name; and what the projected screen lists (everything, or only
+what the facilitator picked).
 
 What a removed participant sent stays, for moderation; they just cannot send any more.
 """
@@ -9,8 +11,9 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
 
 from kit.errors import KitError, NotFound
-from kit.meetings import is_row_id, save_change
+from kit.meetings import get_contribution, is_row_id, save_change
 from kit.models import Meeting, Participant, Status, utcnow
+from kit.validation import clean_text
 
 
 def _open(meeting: Meeting) -> None:
@@ -27,6 +30,35 @@ def set_joining_locked(db: Session, meeting: Meeting, locked: bool) -> None:
 def set_posting_paused(db: Session, meeting: Meeting, paused: bool) -> None:
     _open(meeting)
     meeting.posting_paused = paused
+    save_change(db, meeting)
+
+
+def set_anonymous_allowed(db: Session, meeting: Meeting, allowed: bool) -> None:
+    """Whether someone may join and send without giving a name (shown as "Anonymous")."""
+    _open(meeting)
+    meeting.anonymous_allowed = allowed
+    save_change(db, meeting)
+
+
+def give_name(db: Session, meeting: Meeting, participant: Participant, name: object, max_name: int = 60) -> None:
+    """Someone who joined without a name gives one (asked when the facilitator requires names)."""
+    _open(meeting)
+    if participant.display_name:
+        raise KitError("already_named", _l("You have already given your name."))
+    participant.display_name = clean_text(name, "name", max_name, multiline=False)
+    save_change(db, meeting)
+
+
+def set_picked(db: Session, meeting: Meeting, contribution_id: object, picked: bool) -> None:
+    """Pick a contribution for the screen's "only what I picked" mode, or take it back."""
+    contribution = get_contribution(db, meeting, contribution_id)
+    contribution.picked_at = utcnow() if picked else None
+    save_change(db, meeting)
+
+
+def set_screen_picked_only(db: Session, meeting: Meeting, only: bool) -> None:
+    """The screen lists only the picked contributions of the step (True), or all of them again."""
+    meeting.screen_picked_only = only
     save_change(db, meeting)
 
 
@@ -50,10 +82,16 @@ def remove_participant(db: Session, meeting: Meeting, participant_id: object) ->
 
 
 def check_may_send(meeting: Meeting, participant: Participant) -> None:
-    """Refuse, plainly, a participant who was removed or a room whose sending is paused."""
+    """Refuse, plainly, a participant who was removed, a room whose sending is paused, or someone
+    without a name when the facilitator requires names."""
     if participant.removed_at is not None:
         raise KitError("removed", _l("The facilitator removed you from this meeting: you can no longer send anything."))
     if meeting.posting_paused:
         raise KitError(
             "paused", _l("Sending is paused for a moment. Keep your text: it will be sent when sending resumes.")
+        )
+    if not participant.display_name and not meeting.anonymous_allowed:
+        raise KitError(
+            "name_required",
+            _l("The facilitator asks everyone to give their name before sending. Give yours: your text is kept."),
         )

@@ -230,6 +230,12 @@ EVENTS: dict[str, Event] = {
         {"/phone": frozenset({"participant of this meeting"})},
         loose=True,
     ),
+    # giving a name one did not give when joining: refused (`already_named`) for someone who has one
+    "give_name": Event(
+        lambda w: {"name": "Eve"},
+        {"/phone": frozenset({"participant of this meeting"})},
+        loose=True,
+    ),
 }
 
 
@@ -599,6 +605,20 @@ ROUTES = [
         lambda w, k: f"/m/{w.code}/minutes/preview{_key(k)}",
         FACILITATORS,
         data={"minutes": "# Aperçu"},
+    ),
+    Route(
+        "facilitator.draft_minutes",
+        "GET",
+        "the draft minutes, at any moment",
+        lambda w, k: f"/m/{w.code}/minutes/draft{_key(k)}",
+        FACILITATORS,
+    ),
+    Route(
+        "facilitator.draft_minutes_markdown",
+        "GET",
+        "the draft minutes as Markdown",
+        lambda w, k: f"/m/{w.code}/minutes/draft.md{_key(k)}",
+        FACILITATORS,
     ),
     Route("facilitator.export", "GET", "the CSV export", lambda w, k: f"/m/{w.code}/export.csv{_key(k)}", FACILITATORS),
     Route(

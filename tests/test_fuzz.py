@@ -174,8 +174,10 @@ def payloads(event: str, room: Room) -> st.SearchStrategy[Any]:
         "add_step": {"activity": "board", "title": "Une de plus", "prompt": "Et encore ?"},
         "control": {"action": "remove", "participant_id": 1},
         "join": {"name": "Eve", "structure": "CCAS", "territory": "Vitré"},
-        "contribute": {"client_id": "fz-1", "step_id": room.steps[2], "data": {"text": "Un besoin"}},
-        "vote": {"contribution_id": room.need, "vote": True},
+        "contribute": {"client_id": "fz-1", "step_id": room.steps[2], "step_version": 1, "data": {"text": "Un besoin"}},
+        "vote": {"contribution_id": room.need, "vote": True, "step_id": room.steps[2], "step_version": 1},
+        "give_name": {"name": "Eve"},
+        "next": {"at": {"step_id": room.steps[2], "step_version": 1}},
     }
     anything = st.one_of(json_value, deep_value)
     if event in fields:
@@ -277,7 +279,7 @@ LIVE_TARGETS = [
             "control",
         )
     ),
-    *(("/phone", e) for e in ("sync", "join", "contribute", "vote")),
+    *(("/phone", e) for e in ("sync", "join", "contribute", "vote", "give_name")),
 ]
 
 

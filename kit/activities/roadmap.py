@@ -73,7 +73,7 @@ class Roadmap(Activity):
         data = require_mapping(data)
         if data.get("kind") == "signature":
             self._check_not_signed(participant)
-            return {"kind": "signature", "name": participant.display_name, "structure": participant.structure}
+            return {"kind": "signature", "name": participant.shown_name, "structure": participant.structure}
         section = data.get("section")
         if section not in self.chosen:
             raise InvalidInput(_l("Choose the part of the roadmap your proposal is for."), "section")

@@ -32,7 +32,8 @@ def contribution_stored(db: Session, meeting: Meeting, contribution: Contributio
         current_app.extensions["kit.counts"].mark(meeting.id, results=True)
         return
     for view in VIEWS:
-        if not shows_items(activity, view):
+        if not shows_items(activity, view) or (view == "screen" and meeting.screen_picked_only):
+            # the screen shows only what the facilitator picked: something new is not picked yet
             continue
         for lang in LANGUAGES:
             event = item_event(db, meeting, contribution, view, lang)

@@ -74,6 +74,7 @@ class CountBroadcaster:
                 payload: dict[str, object] = {
                     "version": meeting.version,
                     "step_id": meeting.current_step_id,
+                    "step_version": meeting.step_version,
                     **counted,
                     "connected": connected,
                     "peak": presence.peak(meeting_id),

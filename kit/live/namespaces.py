@@ -184,16 +184,27 @@ class ConsoleNamespace(LiveNamespace):
             "current_step_id": meeting.current_step_id,
         }
 
+    def _at_current_step(self, payload: Any) -> None:
+        """A command about the step on screen may say which one the console saw (`at`); refuse
+        it with `stale_step` when the meeting has moved on since (another console, a lost state)."""
+        at = payload.get("at") if isinstance(payload, dict) else None
+        if at is None:
+            return
+        at = require_mapping(at)
+        meetings.check_step(self.meeting(), at.get("step_id"), at.get("step_version"))
+
     @answers
     def on_start(self, *_args: Any) -> dict[str, Any]:
         return self._drive(meetings.start)
 
     @answers
-    def on_next(self, *_args: Any) -> dict[str, Any]:
+    def on_next(self, payload: Any = None, *_args: Any) -> dict[str, Any]:
+        self._at_current_step(payload)
         return self._drive(lambda db, meeting: meetings.move(db, meeting, +1))
 
     @answers
-    def on_previous(self, *_args: Any) -> dict[str, Any]:
+    def on_previous(self, payload: Any = None, *_args: Any) -> dict[str, Any]:
+        self._at_current_step(payload)
         return self._drive(lambda db, meeting: meetings.move(db, meeting, -1))
 
     @answers
@@ -215,11 +226,12 @@ class ConsoleNamespace(LiveNamespace):
     def on_act(self, payload: Any = None, *_args: Any) -> dict[str, Any]:
         """An action of the current step's activity (see Activity.facilitator_actions)."""
         payload = require_mapping(payload)
+        self._at_current_step(payload)
         return self._drive(lambda db, meeting: meetings.act(db, meeting, payload.get("action"), payload))
 
     @answers
     def on_control(self, payload: Any = None, *_args: Any) -> dict[str, Any]:
-        """Room control: lock or unlock joining, pause or resume sending, remove a participant."""
+        """Room control: joining, sending, sending without a name, what the screen shows, removing someone."""
         payload = require_mapping(payload)
         action = payload.get("action")
         changes: dict[str, Callable[[Session, Meeting], object]] = {
@@ -229,6 +241,10 @@ class ConsoleNamespace(LiveNamespace):
             "resume_posting": lambda db, meeting: room_control.set_posting_paused(db, meeting, False),
             "hide_presence": lambda db, meeting: room_control.set_presence_hidden(db, meeting, True),
             "show_presence": lambda db, meeting: room_control.set_presence_hidden(db, meeting, False),
+            "allow_anonymous": lambda db, meeting: room_control.set_anonymous_allowed(db, meeting, True),
+            "require_names": lambda db, meeting: room_control.set_anonymous_allowed(db, meeting, False),
+            "screen_picked_only": lambda db, meeting: room_control.set_screen_picked_only(db, meeting, True),
+            "screen_everything": lambda db, meeting: room_control.set_screen_picked_only(db, meeting, False),
             "remove": lambda db, meeting: self._remove(db, meeting, payload.get("participant_id")),
         }
         if not isinstance(action, str) or action not in changes:
@@ -255,7 +271,7 @@ class ConsoleNamespace(LiveNamespace):
 
     @answers
     def on_moderate(self, payload: Any = None, *_args: Any) -> dict[str, Any]:
-        """Hide, show again, edit or merge a contribution of this meeting."""
+        """Hide, show again, edit or merge a contribution of this meeting; pick it for the screen, or not."""
         payload = require_mapping(payload)
         action = payload.get("action")
         target = payload.get("id")
@@ -264,6 +280,8 @@ class ConsoleNamespace(LiveNamespace):
             "show": lambda db, meeting: moderation.show(db, meeting, target),
             "edit": lambda db, meeting: moderation.edit(db, meeting, target, payload.get("text")),
             "merge": lambda db, meeting: moderation.merge(db, meeting, target, payload.get("into")),
+            "pick": lambda db, meeting: room_control.set_picked(db, meeting, target, True),
+            "unpick": lambda db, meeting: room_control.set_picked(db, meeting, target, False),
         }
         if not isinstance(action, str) or action not in changes:
             raise KitError("unknown_action", _l("This action does not exist for this step."))
@@ -344,7 +362,14 @@ class PhoneNamespace(LiveNamespace):
                 raise KitError("rate_limited", _l("You are sending a lot very quickly. Please wait a few seconds."))
 
         outcome = meetings.contribute(
-            db, meeting, participant, payload.get("step_id"), cid, payload.get("data"), before_new=slow_down_if_needed
+            db,
+            meeting,
+            participant,
+            payload.get("step_id"),
+            cid,
+            payload.get("data"),
+            step_version=payload.get("step_version"),
+            before_new=slow_down_if_needed,
         )
         if outcome.changed:
             broadcast.contribution_stored(db, meeting, outcome.contribution)
@@ -356,8 +381,23 @@ class PhoneNamespace(LiveNamespace):
         payload = require_mapping(payload)
         participant = self.participant()
         meeting = self.meeting()
+        if payload.get("step_version") is not None:
+            meetings.check_step(meeting, payload.get("step_id"), payload.get("step_version"))
         target = payload.get("contribution_id")
         changed = votes.set_vote(get_session(), meeting, participant, target, payload.get("vote"))
         if changed:
             broadcast.counts_changed(meeting)
         return {"ok": True, "contribution_id": target, "vote": payload.get("vote"), "changed": changed}
+
+    @answers
+    def on_give_name(self, payload: Any = None, *_args: Any) -> dict[str, Any]:
+        """Someone who joined without a name gives one (the facilitator now requires names)."""
+        payload = require_mapping(payload)
+        participant = self.participant()
+        meeting = self.meeting()
+        room_control.give_name(
+            get_session(), meeting, participant, payload.get("name"), current_app.config["MAX_NAME_LENGTH"]
+        )
+        current_app.extensions["kit.counts"].mark(meeting.id)
+        me = {"name": participant.display_name, "structure": participant.structure, "territory": participant.territory}
+        return {"ok": True, "me": me}

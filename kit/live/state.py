@@ -34,17 +34,22 @@ def meeting_info(meeting: Meeting) -> dict[str, Any]:
         "title": meeting.title,
         "status": meeting.status,
         "current_step_id": meeting.current_step_id,
+        "step_version": meeting.step_version,
+        "anonymous_allowed": meeting.anonymous_allowed,
+        "screen_picked_only": meeting.screen_picked_only,
         "steps": [
             {"id": s.id, "position": s.position, "title": s.title, "activity": s.activity} for s in meeting.steps
         ],
     }
 
 
-def step_info(step: Step | None) -> dict[str, Any] | None:
+def step_info(step: Step | None, version: int = 0) -> dict[str, Any] | None:
+    """The current step; `version` is the meeting's `step_version`, which messages about it carry."""
     if step is None:
         return None
     return {
         "id": step.id,
+        "version": version,
         "position": step.position,
         "title": step.title,
         "prompt": step.prompt,
@@ -67,6 +72,8 @@ def state(db: Session, meeting: Meeting, view: str, lang: str, counted: dict[str
     if step is not None and shows_items(activity, view):
         # the console also lists hidden and merged contributions, to undo a moderation
         items = meetings.contributions(db, step, visible_only=view != "console")
+        if view == "screen" and meeting.screen_picked_only:
+            items = [c for c in items if c.picked_at is not None]
     if step is not None and activity is not None and activity.votable:
         tallies = votes.tallies(db, step.id)
     now = utcnow()
@@ -93,7 +100,7 @@ def state(db: Session, meeting: Meeting, view: str, lang: str, counted: dict[str
         "version": meeting.version,
         "server_time": now.isoformat(),
         "meeting": meeting_info(meeting),
-        "step": step_info(step),
+        "step": step_info(step, meeting.step_version),
         "html": html,
         "counts": counted,
     }
@@ -144,6 +151,7 @@ def item_event(db: Session, meeting: Meeting, contribution: Contribution, view: 
     return {
         "version": meeting.version,
         "step_id": contribution.step_id,
+        "step_version": meeting.step_version,
         "list": activity.item_list(contribution),
         "key": activity.item_key(contribution),
         "item": activity.item_data(contribution),

@@ -19,8 +19,10 @@
   var mine = [];          // the phone's acknowledged contributions
   var myVotes = {};       // contribution id → true, for what this phone supports
   var clockOffset = 0;    // server time minus this device's time, for countdowns
+  var anonymousAllowed = false;  // whether the facilitator lets people send without a name
   var DRAFTS = 'kit-drafts-' + code;
   var OUTBOX = 'kit-outbox-' + code;
+  var KEPT = 'kit-kept-' + code;
 
   function load(storage, key, fallback) {
     try { return JSON.parse(storage.getItem(key)) || fallback; } catch (e) { return fallback; }
@@ -30,6 +32,7 @@
   }
   var outbox = load(window.localStorage, OUTBOX, []);
   var drafts = load(window.sessionStorage, DRAFTS, {});
+  var kept = load(window.sessionStorage, KEPT, []);  // text not sent because the step changed
 
   function setStatus(kind, text) {
     if (!statusEl) return;
@@ -94,10 +97,13 @@
     var focus = focusBefore();
     var opened = openDetails();
     var previousStep = step && step.id;
+    var leaving = !state.step || state.step.id !== (step && step.id) || (state.meeting && state.meeting.status !== 'live');
+    if (view === 'phone' && step && status === 'live' && leaving) keepTyping(step);
     version = state.version;
     step = state.step;
     if (state.server_time) clockOffset = Date.parse(state.server_time) - Date.now();
     stage.innerHTML = state.html;
+    if (state.meeting) anonymousAllowed = !!state.meeting.anonymous_allowed;
     if (isSnapshot && view === 'phone') {
       me = state.me;
       mine = state.mine || [];
@@ -119,8 +125,108 @@
       var heading = stage.querySelector('h1');  // the end of the meeting is news too
       if (heading) announce(heading.textContent);
     }
+    if (view === 'phone') { askName(false); renderKept(); }
     if (view === 'phone' && isSnapshot) flushOutbox();
   }
+
+  // -- when the facilitator moves on: what someone was writing for the step they left is kept,
+  // shown above the new step, and can be put back in a field; it is never sent to a step its
+  // writer did not see --------------------------------------------------------------------------
+  function keepTyping(left) {
+    var forms = stage.querySelectorAll('form[data-contribute]');
+    for (var i = 0; i < forms.length; i++) {
+      var data = formData(forms[i]);
+      var summary = summarise(forms[i], data);
+      if (summary) keep({ step_id: left.id, step_title: left.title, data: data, summary: summary, why: 'moved' });
+    }
+  }
+  function keep(entry) {
+    kept = kept.filter(function (k) { return k.summary !== entry.summary || k.step_id !== entry.step_id; });
+    kept.push(entry);
+    save(window.sessionStorage, KEPT, kept);
+    renderKept();
+  }
+  function renderKept() {
+    var section = document.getElementById('kept');
+    if (!section) return;
+    var list = document.getElementById('kept-list');
+    list.innerHTML = '';
+    kept.forEach(function (entry, index) {
+      var li = document.createElement('li');
+      var why = document.createElement('p');
+      why.textContent = (entry.why === 'stale' ? texts.stale : texts.movedOn).replace('%(step)s', entry.step_title || '');
+      var quote = document.createElement('blockquote');
+      quote.className = 'kept-text';
+      quote.textContent = entry.summary;
+      li.appendChild(why);
+      li.appendChild(quote);
+      var buttons = document.createElement('div');
+      buttons.className = 'control-buttons';
+      var form = contributeForms()[0];
+      if (form && status === 'live') buttons.appendChild(keptButton(texts.putBack, 'primary', function () { putBack(index); }));
+      buttons.appendChild(keptButton(texts.dismiss, '', function () { dropKept(index); }));
+      li.appendChild(buttons);
+      list.appendChild(li);
+    });
+    section.hidden = kept.length === 0;
+  }
+  function keptButton(label, kind, action) {
+    var button = document.createElement('button');
+    button.type = 'button';
+    button.className = 'button small ' + kind;
+    button.textContent = label;
+    button.addEventListener('click', action);
+    return button;
+  }
+  function dropKept(index) {
+    kept.splice(index, 1);
+    save(window.sessionStorage, KEPT, kept);
+    renderKept();
+  }
+  // into the current step's form: the same fields where they exist, else the text in its first text box
+  function putBack(index) {
+    var entry = kept[index];
+    var form = contributeForms()[0];
+    if (!entry || !form) return;
+    var placed = false;
+    Object.keys(entry.data).forEach(function (name) {
+      var field = form.querySelector('[name="' + name + '"]');
+      if (field && typeof entry.data[name] === 'string' && entry.data[name].trim() && field.type !== 'radio' && field.type !== 'checkbox') {
+        field.value = entry.data[name];
+        placed = true;
+      }
+    });
+    var box = form.querySelector('textarea, input[type="text"], input:not([type])');
+    if (!placed && box) box.value = entry.summary;
+    if (!placed && !box) return;
+    delete drafts[entry.step_id];
+    dropKept(index);
+    keepDrafts();
+    if (box) box.focus();
+  }
+
+  // -- a name, when the facilitator requires one ----------------------------------------------------
+  function askName(force) {
+    var form = document.getElementById('name-form');
+    if (!form) return;
+    var needed = !!me && !me.name && !anonymousAllowed && (status === 'live' || status === 'prepared');
+    form.hidden = !(needed || (force && me && !me.name));
+  }
+  var nameForm = document.getElementById('name-form');
+  if (nameForm) nameForm.addEventListener('submit', function (event) {
+    event.preventDefault();
+    var field = document.getElementById('given-name');
+    socket.timeout(10000).emit('give_name', { name: field.value }, function (timedOut, ack) {
+      if (!timedOut && ack.ok) {
+        me = ack.me;
+        nameForm.hidden = true;
+        fillIn();
+        flushOutbox();
+        return;
+      }
+      formStatus(nameForm, timedOut ? texts.noAnswer : ack.error.message, 'error');
+    });
+  });
 
   // a redraw must not throw away someone's place: the field they type in (keyboard open, caret
   // where it was), the button they pressed; on a new step, its title, so Tab goes on from there
@@ -237,13 +343,16 @@
     var id = parseInt(button.getAttribute('data-vote-for'), 10);
     var wanted = button.getAttribute('aria-pressed') !== 'true';
     button.setAttribute('aria-pressed', wanted ? 'true' : 'false');
-    socket.timeout(10000).emit('vote', { contribution_id: id, vote: wanted }, function (timedOut, ack) {
+    var ballot = { contribution_id: id, vote: wanted };
+    if (step) { ballot.step_id = step.id; ballot.step_version = step.version; }
+    socket.timeout(10000).emit('vote', ballot, function (timedOut, ack) {
       if (!timedOut && ack.ok) {
         if (wanted) myVotes[id] = true; else delete myVotes[id];
         return;
       }
       button.setAttribute('aria-pressed', wanted ? 'false' : 'true');
       setStatus('lost', timedOut ? texts.noAnswer : ack.error.message);
+      if (!timedOut && ack.error.code === 'stale_step') resync();
     });
   });
 
@@ -347,15 +456,11 @@
     if (!form) return;
     event.preventDefault();
     var data = formData(form);
-    var summary = [];
-    Object.keys(data).forEach(function (name) {
-      var value = data[name];
-      if (typeof value === 'string' && value.trim() && form.querySelector('[name="' + name + '"]').type !== 'radio') {
-        summary.push(value.trim());
-      }
-    });
-    var entry = { client_id: newClientId(), step_id: parseInt(form.getAttribute('data-step'), 10), data: data,
-                  summary: summary.join(' · '), form: contributeForms().indexOf(form) };
+    var stepId = parseInt(form.getAttribute('data-step'), 10);
+    var entry = { client_id: newClientId(), step_id: stepId, data: data, summary: summarise(form, data),
+                  step_version: step && step.id === stepId ? step.version : null,
+                  step_title: step && step.id === stepId ? step.title : '',
+                  form: contributeForms().indexOf(form) };
     outbox.push(entry);
     save(window.localStorage, OUTBOX, outbox);
     form.reset();
@@ -366,6 +471,20 @@
     renderMine();
     send(entry);
   });
+
+  // what a person wrote in a form, in one line (choices and prefilled fields left out)
+  function summarise(form, data) {
+    var summary = [];
+    Object.keys(data).forEach(function (name) {
+      var value = data[name];
+      var field = form.querySelector('[name="' + name + '"]');
+      if (typeof value === 'string' && value.trim() && field.type !== 'radio' && field.type !== 'hidden' &&
+          field.tagName !== 'SELECT' && !field.hasAttribute('data-prefill')) {
+        summary.push(value.trim());
+      }
+    });
+    return summary.join(' · ');
+  }
 
   // a form's fields as the server reads them: one value per name, a list for checkboxes
   function formData(form) {
@@ -402,6 +521,7 @@
     if (!socket.connected || entry.inFlight) return;
     entry.inFlight = true;
     var payload = { client_id: entry.client_id, step_id: entry.step_id, data: entry.data };
+    if (entry.step_version !== null && entry.step_version !== undefined) payload.step_version = entry.step_version;
     socket.timeout(10000).emit('contribute', payload, function (timedOut, ack) {
       entry.inFlight = false;
       var form = formOf(entry);
@@ -423,6 +543,20 @@
         setTimeout(function () { send(entry); }, 5000);
         return;
       }
+      if (ack.error.code === 'name_required') {   // kept in the outbox, sent once the name is given
+        formStatus(form, ack.error.message, 'pending');
+        askName(true);
+        var field = document.getElementById('given-name');
+        if (field) field.focus();
+        return;
+      }
+      if (ack.error.code === 'stale_step') {      // the step changed before it arrived: kept, and resync
+        dropFromOutbox(entry);
+        keep({ step_id: entry.step_id, step_title: entry.step_title, data: entry.data, summary: entry.summary, why: 'stale' });
+        renderMine();
+        resync();
+        return;
+      }
       // refused for good: give the text back so the person can fix it
       dropFromOutbox(entry);
       renderMine();
@@ -439,6 +573,12 @@
         if (fields[i].type === 'radio' || fields[i].type === 'checkbox') fields[i].checked = values.indexOf(fields[i].value) !== -1;
         else fields[i].value = data[name];
       }
+    });
+  }
+
+  function resync() {
+    socket.timeout(10000).emit('sync', function (timedOut, ack) {
+      if (!timedOut && ack.ok) apply(ack.snapshot, true);
     });
   }
 
@@ -463,10 +603,14 @@
     if (element.hasAttribute('data-id')) command.payload.id = parseInt(element.getAttribute('data-id'), 10);
     if (element.hasAttribute('data-participant-id')) command.payload.participant_id = parseInt(element.getAttribute('data-participant-id'), 10);
     Object.keys(fields).forEach(function (name) { command.payload[name] = fields[name]; });
+    if (step && ['next', 'previous', 'act'].indexOf(command.event) !== -1) {
+      command.payload.at = { step_id: step.id, step_version: step.version };
+    }
     var message = document.getElementById('console-message');
     socket.timeout(10000).emit(command.event, command.payload, function (timedOut, ack) {
       var problem = timedOut ? texts.noAnswer : (ack.ok ? '' : ack.error.message);
       if (message) { message.textContent = problem; message.className = 'error'; message.hidden = !problem; }
+      if (!timedOut && !ack.ok && ack.error.code === 'stale_step') resync();
       done(!problem);
     });
   }

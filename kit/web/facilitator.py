@@ -307,6 +307,33 @@ def edit_minutes(code: str) -> ResponseReturnValue:
     )
 
 
+def _draft(meeting: Meeting) -> str:
+    """The minutes as they stand: written from what was sent so far while the meeting is prepared or
+    live (it may end early: nothing is left empty), the reviewed minutes once it is closed."""
+    from kit.minutes import build_markdown
+
+    if meeting.minutes_md and meeting.status in ("closed", "published"):
+        return meeting.minutes_md
+    return build_markdown(get_session(), meeting)
+
+
+@bp.get("/m/<code>/minutes/draft")
+def draft_minutes(code: str) -> str:
+    """The draft minutes at any moment, as the published page would show them (made safe)."""
+    meeting = _meeting_with_key(code, "facilitator_key")
+    return render_template("minutes_draft.html", meeting=meeting, links=links, preview=to_safe_html(_draft(meeting)))
+
+
+@bp.get("/m/<code>/minutes/draft.md")
+def draft_minutes_markdown(code: str) -> Response:
+    """The draft minutes at any moment, as a Markdown file."""
+    meeting = _meeting_with_key(code, "facilitator_key")
+    response = Response(_draft(meeting), content_type="text/markdown; charset=utf-8")
+    name = preparation.template_name(meeting.title)
+    response.headers["Content-Disposition"] = f'attachment; filename="{name}-brouillon.md"'
+    return response
+
+
 @bp.post("/m/<code>/minutes/preview")
 def preview_minutes(code: str) -> Response:
     """The Markdown being edited, as the published page will show it (already made safe)."""
