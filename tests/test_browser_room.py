@@ -1,6 +1,7 @@
 """The room's controls in real Chromium: the facilitator moves on while phones are typing (nothing
 typed is lost, nothing lands in a step its writer did not see), the screen showing only what the
-facilitator picked (1920×1080), and sending without a name, then names required again.
+facilitator picked (1920×1080), sending without a name, then names required again; a step
+longer than the screen paging through by itself; phones hearing the meeting's end once.
 
 Screenshots go to screenshots/ (browser-room-*.png). Skipped without Playwright and
 /usr/bin/chromium, unless KIT_REQUIRE_BROWSER is set.
@@ -11,6 +12,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,7 +20,7 @@ import pytest
 import requests
 
 from tests.browser import DESK, PHONE, SCREEN, Room, browser_fixture, expect, join, room_fixture, shoot  # noqa: F401  (fixtures: browser, room)
-from tests.server import KitServer, LiveClient, MeetingLinks
+from tests.server import KitServer, LiveClient, MeetingLinks, Phone
 
 pytestmark = pytest.mark.e2e
 
@@ -176,10 +178,74 @@ def test_sending_without_a_name_then_names_required_again(server: KitServer, roo
         phone.get_by_role("button", name="Envoyer", exact=True).click()
         expect(phone.get_by_text(re.compile("Donnez le vôtre")).first).to_be_visible()
         shoot(phone, "room-name-asked", full_page=True)
-        phone.locator("#given-name").fill("Chloé Martin")
+        phone.get_by_label("Nom affiché avec vos envois").fill("Chloé Martin")
         phone.get_by_role("button", name="Donner mon nom").click()
         expect(phone.get_by_text("Envoyé ✓")).to_be_visible()
         expect(name_form).to_be_hidden()
         expect(screen.get_by_role("listitem").filter(has_text="Avec mon nom, bientôt")).to_contain_text("Chloé Martin")
+    finally:
+        console.close()
+
+
+def test_a_step_longer_than_the_screen_pages_through_by_itself(server: KitServer, room: Room) -> None:
+    links = server.new_meeting("Réunion très bavarde")
+    console = LiveClient(server.url, "console", {"meeting": links.code, "key": links.console_key})
+    awa = Phone(server.url, links.code, "Awa Diallo")
+    try:
+        screen = room.page(**SCREEN)
+        screen.goto(f"{server.url}/m/{links.code}/screen?key={links.screen_key}")
+        assert console.call("start")["ok"]
+        board = console.call("next")["current_step_id"]
+        expect(screen.get_by_role("heading", name="Idées")).to_be_visible()
+        expect(screen.locator("#screen-page")).to_be_hidden()  # a step that fits does not move
+        deadline = time.monotonic() + 30
+        for n in range(1, 19):
+            text = f"Idée {n} : " + "un atelier de découverte pour les familles, le samedi matin. " * 2
+            awa.send_until_acked(f"long-{n}", board, text.strip(), deadline)
+        expect(screen.get_by_text(re.compile("^Idée 18 :"))).to_be_attached()
+        page_number = screen.locator("#screen-page")
+        expect(page_number).to_have_text(re.compile(r"^1 / [2-9]$"))
+        shoot(screen, "room-long-step-page-1")
+        assert screen.evaluate("window.scrollY") == 0
+
+        # quicker pages for the test (8 s each in the room)
+        screen.evaluate("document.body.setAttribute('data-page-seconds', '1')")
+        screen.wait_for_function("() => window.scrollY > 0", timeout=15_000)
+        expect(page_number).to_have_text(re.compile(r"^[2-9] / [2-9]$"))
+        expect(screen.get_by_role("heading", name="Idées")).to_be_in_viewport()  # the title stays on top
+        bottom = "() => window.scrollY + window.innerHeight >= document.documentElement.scrollHeight - 4"
+        screen.wait_for_function(bottom, timeout=15_000)
+        expect(screen.get_by_text(re.compile("^Idée 18 :"))).to_be_in_viewport(ratio=1)
+        shoot(screen, "room-long-step-last-page")
+        screen.wait_for_function("() => window.scrollY === 0", timeout=15_000)  # then back to the top
+        expect(page_number).to_have_text(re.compile(r"^1 / "))
+        # a new step starts at its top
+        screen.evaluate("document.body.setAttribute('data-page-seconds', '60')")
+        screen.wait_for_function("() => window.scrollY > 0", timeout=15_000)
+        assert console.call("next")["ok"]
+        expect(screen.get_by_role("heading", name="Évaluation")).to_be_visible()
+        assert screen.evaluate("window.scrollY") == 0
+        expect(page_number).to_be_hidden()
+    finally:
+        awa.close()
+        console.close()
+
+
+def test_phones_hear_the_end_of_the_meeting_once(server: KitServer, room: Room) -> None:
+    links = server.new_meeting("Réunion qui finit")
+    console = LiveClient(server.url, "console", {"meeting": links.code, "key": links.console_key})
+    try:
+        phone = room.page(**PHONE)
+        join(phone, f"{server.url}/j/{links.code}", "Awa Diallo", "CCAS")
+        assert console.call("start")["ok"]
+        expect(phone.get_by_role("heading", name="Accueil")).to_be_visible()
+        announced = phone.locator("#announce")
+        assert console.call("close")["ok"]
+        expect(phone.get_by_role("heading", name="Merci !")).to_be_visible()
+        expect(announced).to_have_text("Merci !")
+        assert console.call("publish")["ok"]
+        expect(phone.get_by_role("link", name="Lire le compte rendu")).to_be_visible()
+        # the end is not announced a second time: only that the minutes are out
+        expect(announced).to_have_text("Le compte rendu est publié.")
     finally:
         console.close()

@@ -110,18 +110,22 @@
       myVotes = {};
       (state.my_votes || []).forEach(function (id) { myVotes[id] = true; });
     }
+    if (view === 'screen' && (!step || step.id !== previousStep)) window.scrollTo(0, 0);  // a new step starts at its top
     fillIn();
     showVotes();
     tick();
     restoreDrafts();
     renderMine();
     if (state.counts) showCounts(state.counts);
+    if (view === 'screen') showPage();
     if (step && step.id === previousStep) reopenDetails(opened);
     focusAfter(focus, step && step.id === previousStep);
     var previousStatus = status;
     status = state.meeting && state.meeting.status;
     if (!isSnapshot && status === 'live' && step && step.id !== previousStep) announce(texts.newStep + ' ' + step.title);
-    else if (!isSnapshot && status !== previousStatus) {
+    else if (!isSnapshot && previousStatus === 'closed' && status === 'published') {
+      announce(texts.published);  // the end was announced at the close: now only that the minutes are out
+    } else if (!isSnapshot && status !== previousStatus) {
       var heading = stage.querySelector('h1');  // the end of the meeting is news too
       if (heading) announce(heading.textContent);
     }
@@ -298,6 +302,7 @@
     var empty = stage.querySelector('.empty');
     if (empty) empty.remove();
     showVotes();
+    if (view === 'screen') showPage();
   }
 
   function showCounts(counts) {
@@ -402,6 +407,40 @@
   }
   stage.addEventListener('input', function () { keepDrafts(); });
   stage.addEventListener('change', function () { keepDrafts(); });
+
+  // -- the projected screen: a step longer than the screen pages through by itself, gently -------
+  // (nobody scrolls a projector); the step's title stays on top, a small "2 / 3" says where it is
+  function screenPaging() {
+    var seconds = parseFloat(body.getAttribute('data-page-seconds')) || 8;
+    setTimeout(function () {
+      var root = document.scrollingElement || document.documentElement;
+      var header = stage.querySelector('.step-header');
+      var room = Math.max(100, (window.innerHeight - (header ? header.offsetHeight : 0)) * 0.8);
+      var max = root.scrollHeight - window.innerHeight;
+      if (max <= 4) { if (root.scrollTop) window.scrollTo(0, 0); }
+      else if (root.scrollTop >= max - 4) window.scrollTo({ top: 0, behavior: 'smooth' });
+      else window.scrollTo({ top: Math.min(max, root.scrollTop + room), behavior: 'smooth' });
+      screenPaging();
+    }, seconds * 1000);
+  }
+  function showPage() {
+    var el = document.getElementById('screen-page');
+    if (!el) return;
+    var root = document.scrollingElement || document.documentElement;
+    var header = stage.querySelector('.step-header');
+    var room = Math.max(100, (window.innerHeight - (header ? header.offsetHeight : 0)) * 0.8);
+    var max = root.scrollHeight - window.innerHeight;
+    el.hidden = max <= 4;
+    if (el.hidden) return;
+    var pages = 1 + Math.ceil((max - 4) / room);
+    var page = root.scrollTop >= max - 4 ? pages : 1 + Math.round(root.scrollTop / room);
+    el.textContent = page + ' / ' + pages;
+  }
+  if (view === 'screen') {
+    screenPaging();
+    window.addEventListener('scroll', showPage);
+    window.addEventListener('resize', showPage);
+  }
 
   // -- the phone's outbox: nothing typed is lost ------------------------------------------------
   function newClientId() {
