@@ -159,11 +159,15 @@ def move(db: Session, meeting: Meeting, offset: int) -> Step:
 
 
 def _open(db: Session, meeting: Meeting, step: Step) -> Step:
+    # showing again the step already on screen changes nothing phones are typing for
+    moved = meeting.current_step_id != step.id
     meeting.current_step_id = step.id
     meeting.current_step = step
     if step.opened_at is None:
         step.opened_at = utcnow()
-    meeting.step_version = bump_version(db, meeting)
+    version = bump_version(db, meeting)
+    if moved:
+        meeting.step_version = version
     db.commit()
     return step
 

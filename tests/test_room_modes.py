@@ -97,6 +97,7 @@ def test_when_names_are_required_again_a_phone_without_one_is_asked_and_its_text
     assert bad["ok"] is False and bad["error"]["code"] == "empty"
     given = phone.emit("give_name", {"name": "Bruno"}, callback=True, namespace="/phone")
     assert given["ok"] and given["me"]["name"] == "Bruno"
+    assert "Bruno" in events(console, "/console", "state")[-1]["html"], "the console's list of people shows it"
     assert send(phone, step_id, "n1", version, "Mon idée")["ok"]
     assert texts(db, board) == ["Idée d'Awa", "Mon idée"]
     twice = phone.emit("give_name", {"name": "Autre"}, callback=True, namespace="/phone")
@@ -227,6 +228,10 @@ def test_a_phone_behind_the_facilitator_is_told_and_nothing_lands_in_the_wrong_s
     assert step_id == evaluation
     assert send(phones[0], step_id, "late0", version, "Écrit pour le tableau 0")["ok"]
     assert texts(db, evaluation) == ["Écrit pour le tableau 0"] and texts(db, board) == []
+    # showing again the step already on screen does not make anyone stale
+    same = where(phones[2])
+    assert console.emit("goto", {"step_id": evaluation}, callback=True, namespace="/console")["ok"]
+    assert where(phones[2]) == same
     # back to the board: a phone still holding the board's first visit is behind too
     assert console.emit("goto", {"step_id": board}, callback=True, namespace="/console")["ok"]
     refused = send(phones[1], board, "old-visit", seen[1][1])

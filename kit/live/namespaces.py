@@ -398,6 +398,6 @@ class PhoneNamespace(LiveNamespace):
         room_control.give_name(
             get_session(), meeting, participant, payload.get("name"), current_app.config["MAX_NAME_LENGTH"]
         )
-        current_app.extensions["kit.counts"].mark(meeting.id)
+        broadcast.console_changed(get_session(), meeting)
         me = {"name": participant.display_name, "structure": participant.structure, "territory": participant.territory}
         return {"ok": True, "me": me}

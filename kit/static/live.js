@@ -69,7 +69,12 @@
   socket.on('snapshot', function (snapshot) { apply(snapshot, true); });
   socket.on('state', function (state) { if (state.version >= version) apply(state, false); });
   socket.on('contribution', function (event) { placeItem(event.list || event.step_id, event.key, event.html); });
-  socket.on('counts', function (counts) { showCounts(counts); });
+  socket.on('counts', function (counts) {
+    // counts newer than this view that name another step: a `state` was missed, so catch up
+    if (step && typeof counts.step_version === 'number' && counts.version > version &&
+        (counts.step_id !== step.id || counts.step_version !== step.version)) { resync(); return; }
+    showCounts(counts);
+  });
   // the facilitator removed this phone's person: say so plainly, and stop offering to send
   function sentAway(message) {
     setStatus('lost', message);
