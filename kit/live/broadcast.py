@@ -28,7 +28,9 @@ def console_changed(db: Session, meeting: Meeting) -> None:
     """Something only the console shows changed (who joined, under which name): its view again."""
     counted = meetings.counts(db, meeting)
     for lang in LANGUAGES:
-        socketio.emit("state", state(db, meeting, "console", lang, counted), namespace="/console", to=room(meeting, lang))
+        socketio.emit(
+            "state", state(db, meeting, "console", lang, counted), namespace="/console", to=room(meeting, lang)
+        )
 
 
 def contribution_stored(db: Session, meeting: Meeting, contribution: Contribution) -> None:
