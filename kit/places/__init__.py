@@ -10,6 +10,7 @@ date through a personal link. See :mod:`kit.places.standard` and :mod:`kit.place
 from __future__ import annotations
 
 import secrets
+import unicodedata
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -29,6 +30,11 @@ OFFER_FIELDS = ("duration", "frequency")
 OFFER_MAX = 300
 
 
+def sort_key(text: object) -> str:
+    """Names in dictionary order: "Étrelles" before "Vitré", whatever the accents and case."""
+    return unicodedata.normalize("NFKD", str(text)).encode("ascii", "ignore").decode().casefold()
+
+
 class PlaceErrors(KitError):
     """A form or a file with wrong values: every problem, with its field and reason."""
 
@@ -40,9 +46,7 @@ class PlaceErrors(KitError):
 
 def network_places(db: Session, network_id: int) -> list[Place]:
     places = db.scalars(select(Place).where(Place.network_id == network_id))
-    return sorted(
-        places, key=lambda p: (str(p.data.get("commune", "")).casefold(), str(p.data.get("nom", "")).casefold())
-    )
+    return sorted(places, key=lambda p: (sort_key(p.data.get("commune", "")), sort_key(p.data.get("nom", ""))))
 
 
 def get_place(db: Session, network: Network, place_id: object) -> Place:
@@ -79,7 +83,7 @@ class Selection:
 def select_places(places: list[Place], commune: str = "", service: str = "", public: str = "") -> Selection:
     """The places of one commune, offering one service, for one public (each filter optional);
     with the counts by service and by public of the whole list, where the offer is thin shows."""
-    communes = sorted({str(p.data.get("commune") or "") for p in places} - {""}, key=str.casefold)
+    communes = sorted({str(p.data.get("commune") or "") for p in places} - {""}, key=sort_key)
     services = Counter(s for p in places for s in p.data.get("services") or [])
     publics = Counter(s for p in places for s in p.data.get("publics_specifiquement_adresses") or [])
     chosen = [

@@ -258,6 +258,7 @@ def network(network_id: int) -> ResponseReturnValue:
         "network.html",
         network=found,
         waiting=networks.waiting_needs(db, found.id),
+        need_text=networks.need_text,
         directory=networks.directory(db, found.id, request.args.get("q", "")[:100]),
         search=request.args.get("q", "")[:100],
         hosts=networks.hosts(found),

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 import secrets
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -190,3 +191,12 @@ def edit_sheet(key: str) -> ResponseReturnValue:
 @bp.app_template_global("place_complete")
 def place_complete(place: Any) -> bool:
     return csv_io.complete(place.data)
+
+
+@bp.app_template_filter("iso_date")
+def iso_date(value: Any) -> date | None:
+    """A date kept as ISO text (the standard's date_maj), for the date filters."""
+    try:
+        return date.fromisoformat(str(value))
+    except ValueError:
+        return None
