@@ -180,3 +180,24 @@ def test_the_sheet_never_links_anything_but_web_addresses(app, network_id):
         token = place.sheet_token
     page = app.test_client().get(f"/offer/{token}").get_data(as_text=True)
     assert 'href="javascript' not in page and 'href="data:' not in page
+
+
+def test_a_member_finds_the_link_on_their_phone_at_a_network_meeting(app, admin, network_id):
+    from kit import meetings
+    from tests.conftest import gen_template
+
+    confirm(admin, network_id, upload(admin, network_id, EXAMPLE))
+    with app.app_context():
+        db = get_session()
+        place = db.query(Place).one()
+        member = places.add_member(db, place, "Awa Diallo")
+        key = member.edit_key
+        meeting = meetings.create_meeting(db, gen_template(), network_id=network_id)
+        code = meeting.code
+    phone = app.test_client()
+    phone.post(f"/j/{code}", data={"name": "awa diallo"}, headers=SAME_ORIGIN)
+    page = phone.get(f"/j/{code}").get_data(as_text=True)
+    assert f"/offer/edit/{key}" in page and "La fiche d'offre de Anonymal" in page, page[-1200:]
+    stranger = app.test_client()
+    stranger.post(f"/j/{code}", data={"name": "Bruno"}, headers=SAME_ORIGIN)
+    assert "/offer/edit/" not in stranger.get(f"/j/{code}").get_data(as_text=True)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 import secrets
+import time
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -13,11 +14,12 @@ from typing import Any
 from flask import Blueprint, Response, abort, current_app, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
+from sqlalchemy import select
 
 from kit import links, networks, places, preparation
 from kit.db import get_session
 from kit.errors import KitError
-from kit.models import Network
+from kit.models import Network, Place, PlaceMember
 from kit.places import csv_io, standard
 from kit.web.facilitator import _require_admin
 
@@ -37,8 +39,13 @@ def _posted() -> None:
 
 
 def _imports() -> Path:
+    """Where a previewed file waits for its confirmation; files left there over a day are removed."""
     folder = Path(current_app.instance_path) / "imports"
     folder.mkdir(parents=True, exist_ok=True)
+    stale = time.time() - 86_400
+    for old in folder.glob("*.csv"):
+        if old.stat().st_mtime < stale:
+            old.unlink(missing_ok=True)
     return folder
 
 
@@ -200,3 +207,20 @@ def iso_date(value: Any) -> date | None:
         return date.fromisoformat(str(value))
     except ValueError:
         return None
+
+
+@bp.app_template_global("member_places")
+def member_places(meeting: Any, participant: Any) -> list[PlaceMember]:
+    """The places of the meeting's network where the coordinator linked this person (by the name
+    they gave): their phone offers the offer sheets' personal links, as it offers their directory entry."""
+    if meeting.network_id is None or participant is None:
+        return []
+    db = get_session()
+    found = db.scalars(
+        select(PlaceMember)
+        .join(Place, Place.id == PlaceMember.place_id)
+        .where(Place.network_id == meeting.network_id)
+        .order_by(PlaceMember.id)
+    )
+    name = participant.display_name.casefold().strip()
+    return [m for m in found if m.name.casefold().strip() == name]
