@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from kit import networks, places
-from kit.errors import KitError
-from kit.places import standard
+from kit.errors import InvalidInput, KitError
+from kit.places import csv_io, standard
 
 STANDARD = Path(__file__).resolve().parent / "fixtures" / "standard-mediation-num"
 SCHEMA = STANDARD / "schema.json"
@@ -226,3 +226,15 @@ def re_escape(value: str) -> str:
     import re
 
     return re.escape(value)
+
+
+def test_an_offer_sheet_may_stay_incomplete_but_never_wrong(db, network):
+    place = places.create_place(db, network, "Lieu nommé en réunion", "Vitré")
+    places.update_sheet(db, place, {"nom": "Lieu nommé en réunion", "commune": "Vitré", "duration": "1 h"})
+    assert place.offer["duration"] == "1 h" and not csv_io.complete(place.data)
+    with pytest.raises(places.PlaceErrors) as caught:
+        places.update_sheet(db, place, {"nom": "", "commune": "Vitré", "frequency": "x" * 301, "code_insee": "99999x"})
+    assert {p.column for p in caught.value.problems} == {"nom", "frequency", "code_insee"}
+    assert place.offer["duration"] == "1 h", "nothing saved"
+    with pytest.raises(InvalidInput):
+        places.update_sheet(db, place, {"nom": "Lieu", "commune": "Vitré", "services": [3]})

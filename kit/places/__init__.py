@@ -221,7 +221,7 @@ def update_sheet(db: Session, place: Place, form: Mapping[str, Any]) -> None:
         except InvalidInput as error:
             errors.append(csv_io.Problem(0, name, error.message))
     # a sheet may stay incomplete (the export leaves it out until it is complete), but never wrong
-    errors = [e for e in errors if raw.get(e.column, "").strip() or e.column in ("nom", "commune")]
+    errors = [e for e in errors if e.column in (*OFFER_FIELDS, "nom", "commune") or raw.get(e.column, "").strip()]
     if errors:
         raise PlaceErrors(errors)
     place.data = data
