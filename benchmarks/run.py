@@ -135,6 +135,7 @@ async def measure(server: Server, phones: int, options: Options) -> dict[str, An
     console = socketio.AsyncClient(reconnection=False)
     await screen.sio.connect(server.url, namespaces=["/screen"], auth=server.screen_auth(), transports=["websocket"])
     await console.connect(server.url, namespaces=["/console"], auth=server.console_auth(), transports=["websocket"])
+    server.stage = "start"
     step_id = 1
     if server.is_kit:
         assert (await console.call("start", namespace="/console", timeout=30))["ok"]
@@ -145,6 +146,7 @@ async def measure(server: Server, phones: int, options: Options) -> dict[str, An
         rss_before = usage.rss() if usage else None
 
         # 1. join storm
+        server.stage = "join storm"
         cpu_before = usage.cpu() if usage else None
         start_at = time.time() + 1.0
         answers = await workers.ask(
@@ -182,7 +184,9 @@ async def measure(server: Server, phones: int, options: Options) -> dict[str, An
         # 3. contribution flows
         result["flows"] = []
         for rate in options.rates:
+            server.stage = f"flow at {rate}/s"
             result["flows"].append(await flow(server, screen, workers, usage, rate, step_id, options))
+        server.stage = "sync"
         stored = await screen.sio.call("sync", namespace="/screen", timeout=60)
         stored_ids = Counter(
             item["data"]["text"].split(" ")[1]
@@ -199,6 +203,7 @@ async def measure(server: Server, phones: int, options: Options) -> dict[str, An
         result["votes"] = "not measured yet (see VOTE_FLOW)"
 
         # 4. fan-out of a step change
+        server.stage = "fan-out"
         fanouts = []
         for _ in range(options.fanouts):
             began = time.time()
@@ -312,7 +317,7 @@ def run_case(target: str, phones: int, options: Options, workdir: Path) -> dict[
         return {
             "target": target,
             "phones": phones,
-            "error": f"{type(error).__name__}: {error}"[:500],
+            "error": f"{type(error).__name__} during {server.stage}: {error}"[:500],
             "server_log": server.log_tail()[-800:],
         }
     finally:

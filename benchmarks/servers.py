@@ -69,6 +69,8 @@ class Server:
     console_key: str = "console"
     process: subprocess.Popen[bytes] | None = None
     env: dict[str, str] = field(default_factory=dict)
+    # what the harness was doing, for an error's message
+    stage: str = ""
 
     @property
     def url(self) -> str:

@@ -327,7 +327,8 @@ class PhoneNamespace(LiveNamespace):
         )
         viewer.participant_id = participant.id
         self.arrived(meeting, participant.id)
-        return {"ok": True, "token": participant.token, "snapshot": self.snapshot(meeting, viewer)}
+        snapshot = phone_snapshot(get_session(), meeting, participant, viewer.lang, new=True)
+        return {"ok": True, "token": participant.token, "snapshot": snapshot}
 
     @answers
     def on_contribute(self, payload: Any = None, *_args: Any) -> dict[str, Any]:
