@@ -30,6 +30,7 @@ from typing import Any
 
 import socketio
 
+from benchmarks.cluster import Cluster, ClusterUsage
 from benchmarks.load import worker_main
 from benchmarks.servers import LABELS, ROOT, Server, Usage, available
 
@@ -55,6 +56,9 @@ class Options:
     measure_usage: bool = True
     profile: Path | None = None
     kit_env: dict[str, str] = field(default_factory=dict)
+    # for the kit-4procs target: a PostgreSQL server (a throw-away database is made on it) and a Redis
+    postgres: str | None = None
+    redis: str | None = None
 
 
 def percentile(values: list[float], p: float) -> float | None:
@@ -129,7 +133,11 @@ class Workers:
 
 async def measure(server: Server, phones: int, options: Options) -> dict[str, Any]:
     """One target, one room size: join storm, memory, contribution flows, fan-out."""
-    usage = Usage(server.process.pid) if server.process and options.measure_usage else None
+    usage: Usage | None = None
+    if isinstance(server, Cluster) and options.measure_usage:
+        usage = ClusterUsage([process.pid for process in server.processes])
+    elif server.process and options.measure_usage:
+        usage = Usage(server.process.pid)
     result: dict[str, Any] = {"target": server.target, "phones": phones}
     screen = Screen()
     console = socketio.AsyncClient(reconnection=False)
@@ -152,7 +160,7 @@ async def measure(server: Server, phones: int, options: Options) -> dict[str, An
         answers = await workers.ask(
             "join",
             {
-                "url": server.url,
+                "urls": server.urls,
                 "code": server.code,
                 "start_at": start_at,
                 "window": options.join_window,
@@ -284,10 +292,19 @@ async def flow(
 
 
 def run_case(target: str, phones: int, options: Options, workdir: Path) -> dict[str, Any]:
-    server = Server(
-        target, workdir / f"{target}-{phones}", env=dict(options.kit_env) if target.startswith("kit-") else {}
-    )
-    server.start()
+    env = dict(options.kit_env) if target.startswith("kit-") else {}
+    server: Server
+    if target == "kit-4procs":
+        assert options.postgres and options.redis
+        folder = workdir / f"{target}-{phones}"
+        server = Cluster(target, folder, env=env, postgres=options.postgres, redis=options.redis)
+    else:
+        server = Server(target, workdir / f"{target}-{phones}", env=env)
+    try:
+        server.start()
+    except Exception as error:
+        server.stop()
+        return {"target": target, "phones": phones, "error": f"{type(error).__name__} during start: {error}"[:500]}
     profiler = None
     py_spy = shutil.which("py-spy") or shutil.which("py-spy", path=str(Path(sys.executable).parent))
     if options.profile and server.process and py_spy and target != "node":
@@ -361,6 +378,11 @@ def main(argv: list[str] | None = None) -> int:
         help="a setting for the kit servers, e.g. KIT_COUNTS_INTERVAL=5 (repeatable)",
     )
     parser.add_argument("--profile", type=Path, help="record each Python server with py-spy into this folder")
+    parser.add_argument(
+        "--postgres",
+        help="for --targets kit-4procs: a PostgreSQL URL (postgresql://user@host/db); a throw-away database is made",
+    )
+    parser.add_argument("--redis", help="for --targets kit-4procs: a Redis URL for the message queue (never flushed)")
     args = parser.parse_args(argv)
     options = Options(
         phones=[int(n) for n in args.phones.split(",")],
@@ -373,6 +395,8 @@ def main(argv: list[str] | None = None) -> int:
         minutes=not args.no_minutes,
         profile=args.profile,
         kit_env=dict(pair.split("=", 1) for pair in args.kit_env),
+        postgres=args.postgres,
+        redis=args.redis,
     )
     started = time.time()
     workdir = Path(tempfile.mkdtemp(prefix="kit-bench-"))
@@ -381,6 +405,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         for target in options.targets:
             reason = available(target)
+            if target == "kit-4procs" and not (options.postgres and options.redis):
+                reason = "give --postgres and --redis"
             if reason:
                 skipped[target] = reason
                 print(f"skip {target}: {reason}", flush=True)
