@@ -8,6 +8,7 @@ one: they get counts, coalesced (see counts.py), so the traffic grows with the r
 from __future__ import annotations
 
 import threading
+import time
 from typing import Any
 
 from flask import current_app, render_template
@@ -56,6 +57,29 @@ class PhoneStates:
     def __init__(self) -> None:
         self.lock = threading.Lock()
         self.entries: dict[tuple[int, str], tuple[int, dict[str, Any]]] = {}
+        self.counted: dict[int, tuple[int, float, dict[str, int]]] = {}
+
+    def counts(self, db: Session, meeting: Meeting, max_age: float) -> dict[str, int]:
+        """The meeting's counts for a phone's snapshot, counted at most once per `max_age` seconds.
+
+        A join storm asked for them twice per phone (two COUNT queries each time). A count is
+        kept while the version stays and for `max_age` at most, and forgotten when this process
+        adds a participant (`forget_counts`); a join on another process shows after `max_age`
+        at worst. Every arrival also marks the counts to be sent to all, exact, at the next
+        interval (CountBroadcaster)."""
+        now = time.monotonic()
+        with self.lock:
+            entry = self.counted.get(meeting.id)
+        if entry is not None and entry[0] == meeting.version and now - entry[1] < max_age:
+            return dict(entry[2])
+        counted = meetings.counts(db, meeting)
+        with self.lock:
+            self.counted[meeting.id] = (meeting.version, now, counted)
+        return dict(counted)
+
+    def forget_counts(self, meeting_id: int) -> None:
+        with self.lock:
+            self.counted.pop(meeting_id, None)
 
     def get(self, meeting: Meeting, lang: str) -> dict[str, Any] | None:
         with self.lock:
@@ -99,9 +123,12 @@ def shows_items(activity: Activity | None, view: str) -> bool:
 def state(db: Session, meeting: Meeting, view: str, lang: str, counted: dict[str, int] | None = None) -> dict[str, Any]:
     """The whole of what `view` shows now, in `lang`; `counted` saves the count queries when the
     caller renders several views of the same moment."""
-    if counted is None:
-        counted = meetings.counts(db, meeting)
     cache: PhoneStates | None = current_app.extensions.get("kit.phone_states") if view == "phone" else None
+    if counted is None:
+        if cache is not None:
+            counted = cache.counts(db, meeting, float(current_app.config["COUNTS_INTERVAL"]))
+        else:
+            counted = meetings.counts(db, meeting)
     if cache is not None:
         shared = cache.get(meeting, lang)
         if shared is None:
