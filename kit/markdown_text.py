@@ -8,7 +8,7 @@ import markdown
 import nh3
 
 # characters Markdown would read as syntax; < > & become entities so text never turns into HTML
-_SYNTAX = re.compile(r"([\\`*_{}\[\]()#+!|~])")
+_SYNTAX = re.compile(r"([\\`*_{}\[\]()#+!|])")
 _LINE_START = re.compile(r"^(\s*)(\d+)([.)])", re.MULTILINE)
 _DASH_START = re.compile(r"^(\s*)([-=])", re.MULTILINE)
 
