@@ -131,14 +131,15 @@ class Workers:
                     process.kill()
 
 
-async def measure(server: Server, phones: int, options: Options) -> dict[str, Any]:
+async def measure(server: Server, phones: int, options: Options, result: dict[str, Any]) -> dict[str, Any]:
     """One target, one room size: join storm, memory, contribution flows, fan-out."""
     usage: Usage | None = None
     if isinstance(server, Cluster) and options.measure_usage:
         usage = ClusterUsage([process.pid for process in server.processes])
     elif server.process and options.measure_usage:
         usage = Usage(server.process.pid)
-    result: dict[str, Any] = {"target": server.target, "phones": phones}
+    # filled as the case goes: a stage that fails keeps what the earlier ones measured
+    result.update({"target": server.target, "phones": phones})
     screen = Screen()
     console = socketio.AsyncClient(reconnection=False)
     await screen.sio.connect(server.url, namespaces=["/screen"], auth=server.screen_auth(), transports=["websocket"])
@@ -189,20 +190,25 @@ async def measure(server: Server, phones: int, options: Options) -> dict[str, An
             result["rss_mb"] = round(rss_after / 2**20, 1)
             result["rss_per_phone_kb"] = round((rss_after - rss_before) / 1024 / max(1, len(latencies)), 1)
 
-        # 3. contribution flows
+        # 3. contribution flows, each checked against the store at once: a later flow that
+        # overwhelms the server (and drops the screen) does not lose what an earlier one showed
         result["flows"] = []
         for rate in options.rates:
             server.stage = f"flow at {rate}/s"
-            result["flows"].append(await flow(server, screen, workers, usage, rate, step_id, options))
-        server.stage = "sync"
-        stored = await screen.sio.call("sync", namespace="/screen", timeout=60)
-        stored_ids = Counter(
-            item["data"]["text"].split(" ")[1]
-            for item in stored["snapshot"]["items"]
-            if str(item.get("data", {}).get("text", "")).startswith("bench ")
-        )
-        for entry in result["flows"]:
+            entry = await flow(server, screen, workers, usage, rate, step_id, options)
+            result["flows"].append(entry)
+            server.stage = f"reading back the flow at {rate}/s"
             acked = entry.pop("_acked")
+            try:
+                stored = await screen.sio.call("sync", namespace="/screen", timeout=60)
+            except Exception as error:  # noqa: BLE001 - reported in the table, the case goes on
+                entry["check_error"] = f"{type(error).__name__}: {error}"[:200]
+                continue
+            stored_ids = Counter(
+                item["data"]["text"].split(" ")[1]
+                for item in stored["snapshot"]["items"]
+                if str(item.get("data", {}).get("text", "")).startswith("bench ")
+            )
             entry["stored"] = sum(1 for client_id in acked if stored_ids.get(client_id, 0) >= 1)
             entry["stored_twice"] = sum(1 for client_id in acked if stored_ids.get(client_id, 0) > 1)
             entry["consistent"] = entry["acked"] == entry["stored"] == entry["shown"] and not (
@@ -306,6 +312,7 @@ def run_case(target: str, phones: int, options: Options, workdir: Path) -> dict[
         server.stop()
         return {"target": target, "phones": phones, "error": f"{type(error).__name__} during start: {error}"[:500]}
     profiler = None
+    partial: dict[str, Any] = {}
     py_spy = shutil.which("py-spy") or shutil.which("py-spy", path=str(Path(sys.executable).parent))
     if options.profile and server.process and py_spy and target != "node":
         # sampled stacks of the server for the whole case, folded (flamegraph.pl or speedscope read them)
@@ -329,9 +336,12 @@ def run_case(target: str, phones: int, options: Options, workdir: Path) -> dict[
             stderr=subprocess.DEVNULL,
         )
     try:
-        return asyncio.run(asyncio.wait_for(measure(server, phones, options), 900))
+        return asyncio.run(asyncio.wait_for(measure(server, phones, options, partial), 900))
     except Exception as error:
+        for entry in partial.get("flows", []):
+            entry.pop("_acked", None)  # not checked against the store: the case stopped first
         return {
+            **partial,
             "target": target,
             "phones": phones,
             "error": f"{type(error).__name__} during {server.stage}: {error}"[:500],
