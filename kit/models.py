@@ -217,3 +217,49 @@ class Vote(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     contribution: Mapped[Contribution] = relationship(back_populates="votes")
+
+
+class Place(Base):
+    """A place of the network (*lieu de médiation numérique*) in the national standard's terms.
+
+    ``data`` holds the standard's columns (lists for the multi-valued ones, see kit.places.standard),
+    all but ``id``, which is ``ref``; ``offer`` holds what the offer sheet adds (how long, how often).
+    """
+
+    __tablename__ = "place"
+    __table_args__ = (
+        UniqueConstraint("network_id", "ref", name="uq_place_network_id_ref"),
+        UniqueConstraint("sheet_token", name="uq_place_sheet_token"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    network_id: Mapped[int] = mapped_column(ForeignKey("network.id", ondelete="CASCADE"), index=True)
+    # the standard's "id": the producer's own identifier of the place
+    ref: Mapped[str] = mapped_column(String(100))
+    data: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    offer: Mapped[dict[str, Any]] = mapped_column(default=dict, server_default="{}")
+    # the unguessable part of the offer sheet's address, to give publics and prescribers
+    sheet_token: Mapped[str] = mapped_column(String(64), default=lambda: secrets.token_urlsafe(12))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    network: Mapped[Network] = relationship()
+    members: Mapped[list[PlaceMember]] = relationship(
+        back_populates="place", cascade="all, delete-orphan", order_by="PlaceMember.id"
+    )
+
+
+class PlaceMember(Base):
+    """A member of the network who works at a place; their personal link edits its offer sheet."""
+
+    __tablename__ = "place_member"
+    __table_args__ = (UniqueConstraint("edit_key", name="uq_place_member_edit_key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    place_id: Mapped[int] = mapped_column(ForeignKey("place.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(120))
+    # the secret of the member's personal link
+    edit_key: Mapped[str] = mapped_column(String(64), default=lambda: secrets.token_urlsafe(24))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    place: Mapped[Place] = relationship(back_populates="members")

@@ -66,7 +66,21 @@ def waiting_needs(db: Session, network_id: int, *, before: Meeting | None = None
     )
     if before is not None:
         query = query.where(Meeting.id != before.id)
-    return [c for c in db.scalars(query) if c.outcome.get("channel") == "next_meeting"]
+    deferred = [c for c in db.scalars(query) if c.outcome.get("channel") == "next_meeting"]
+    # the gaps a territorial diagnosis named are needs to follow up, too
+    from kit.activities.diagnosis import gaps_to_follow
+
+    return sorted([*deferred, *gaps_to_follow(db, network_id, before=before)], key=lambda c: c.id)
+
+
+def need_text(need: Contribution) -> str:
+    """What a waiting need says, as the next meeting shows it."""
+    from kit.activities.diagnosis import Diagnosis
+    from kit.activities.diagnosis import need_text as gap_text
+
+    if need.step.activity == Diagnosis.name:
+        return gap_text(need)
+    return str(need.data.get("text", ""))
 
 
 def carry_over(db: Session, meeting: Meeting) -> list[Contribution]:
@@ -88,7 +102,7 @@ def carry_over(db: Session, meeting: Meeting) -> list[Contribution]:
                 participant_id=None,
                 client_id=f"carried-{source.id}",
                 data={
-                    "text": source.data.get("text", ""),
+                    "text": need_text(source),
                     "carried_from": {"title": origin.title, "date": when.isoformat() if when else None},
                 },
                 origin_id=source.id,

@@ -15,7 +15,7 @@ from kit.activities.news import News
 from kit.activities.roadmap import Roadmap
 from kit.markdown_text import escape, escape_block
 from kit.models import Meeting, Network, Status, utcnow
-from kit.networks import waiting_needs
+from kit.networks import need_text, waiting_needs
 
 
 def _closed(network: Network) -> list[Meeting]:
@@ -66,7 +66,7 @@ def _build(db: Session, network: Network) -> str:
 
     lines += ["## " + _("Needs waiting for the next meeting"), ""]
     waiting = waiting_needs(db, network.id)
-    lines += [f"- {escape_block(need.data.get('text', ''))}" for need in waiting] or [_("None.")]
+    lines += [f"- {escape_block(need_text(need))}" for need in waiting] or [_("None.")]
     lines.append("")
 
     validated = []

@@ -20,10 +20,11 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from kit.errors import KitError
-from kit.models import Base, Contribution, Meeting, Network, Participant, Step, Vote
+from kit.models import Base, Contribution, Meeting, Network, Participant, Place, PlaceMember, Step, Vote
 
 FORMAT = "kit-network"
-VERSION = 1
+# 2: the network's places and the members linked to them
+VERSION = 2
 # columns that are references, rebuilt from places in the file; and the participants' phone
 # tokens, which identify a phone on this server only (new ones are drawn on import)
 SKIPPED = {
@@ -37,6 +38,7 @@ SKIPPED = {
     "current_step_id",
     "merged_into_id",
     "origin_id",
+    "place_id",
 }
 
 
@@ -91,7 +93,15 @@ def export_network(db: Session, network: Network) -> dict[str, Any]:
                 ],
             }
         )
-    return {"format": FORMAT, "version": VERSION, "network": _row(network), "meetings": out_meetings}
+    places = db.scalars(select(Place).where(Place.network_id == network.id).order_by(Place.id))
+    out_places = [{**_row(p), "members": [_row(m) for m in p.members]} for p in places]
+    return {
+        "format": FORMAT,
+        "version": VERSION,
+        "network": _row(network),
+        "meetings": out_meetings,
+        "places": out_places,
+    }
 
 
 def _bad(detail: str) -> KitError:
@@ -163,6 +173,14 @@ def import_network(db: Session, data: Any) -> Network:
                     db.add(Vote(contribution_id=contribution.id, participant_id=people[voter].id))
                 refs[f"{m_index}.{c_index}"] = contribution
                 links.append((contribution, row.get("merged_into"), row.get("origin")))
+        places_in = data.get("places", [])
+        if not isinstance(places_in, list):
+            raise _bad("the places are not a list")
+        for p_index, raw in enumerate(places_in):
+            place = _build(Place, raw, f"place {p_index + 1}")
+            place.network = network
+            place.members = [_build(PlaceMember, m, f"a member of place {p_index + 1}") for m in raw.get("members", [])]
+            db.add(place)
         for contribution, merged_into, origin in links:
             contribution.merged_into_id = refs[merged_into].id if merged_into else None
             contribution.origin_id = refs[origin].id if origin else None

@@ -23,6 +23,8 @@ def contribution_for(step: Step, marker: str, name: str) -> dict:
         return {"topic": len(activity.topics) - 1, "text": marker}
     if kind == "roadmap":
         return {"kind": "item", "section": activity.chosen[-1], "text": marker}
+    if kind == "diagnosis":
+        return {"question": "gap", "text": marker, "commune": "Vitré", "service": activity.services[0], "public": ""}
     if kind in ("poll", "animation"):
         answers: dict = {}
         marked = False
@@ -57,6 +59,23 @@ def facilitate(
         phones[1].call("vote", {"contribution_id": sent[0], "vote": True})
         if step.activity == "needs":
             console.call("act", {"action": "answer_now", "id": sent[0], "minutes": 3})
+    elif step.activity == "diagnosis":
+        # the room answers the six questions for a few communes, so the table has something to show
+        answers = [
+            ("who", "Conseillère numérique du CCAS", "Vitré", 0),
+            ("where", "Médiathèque de Châteaugiron", "Châteaugiron", 1),
+            ("what", "Ateliers tablette pour les seniors", "Châteaugiron", 1),
+            ("how", "Sur rendez-vous, 45 minutes", "Vitré", 0),
+            ("for_whom", "Allocataires du RSA", "La Guerche-de-Bretagne", 0),
+            ("what_for", "Gagner en autonomie pour les démarches", "", None),
+            ("gap", "Aucune permanence le samedi", "La Guerche-de-Bretagne", 0),
+            ("where", "Espace France Services", "La Guerche-de-Bretagne", 7),
+        ]
+        for n, (question, text, commune, service) in enumerate(answers):
+            data = {"question": question, "text": text, "commune": commune, "service": ""}
+            if service is not None:
+                data["service"] = activity_for(step).services[service]  # type: ignore[attr-defined]
+            phones[n % 2].call("contribute", {"client_id": f"diag-{step_id}-{n}", "step_id": step_id, "data": data})
     elif step.activity == "roadmap":
         console.call("act", {"action": "validate", "id": sent[0]})
         if sign:

@@ -29,7 +29,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import inspect, text
 
-from kit import create_app, meetings, networks
+from kit import create_app, meetings, networks, places
 from kit.db import get_session
 from kit.extensions import socketio
 from kit.live.namespaces import LiveNamespace
@@ -73,6 +73,8 @@ class World:
     other_card_id: int
     status: str
     network_id: int
+    place_id: int
+    place_member_id: int
 
     def secrets(self) -> dict[str, str]:
         """Every secret of both meetings, by what it opens."""
@@ -103,8 +105,11 @@ def make_world(app: Flask, status: str) -> World:
     with app.app_context():
         db = get_session()
         this = gen_meeting(db)
-        this.network_id = networks.create_network(db, "Réseau du matrix").id
+        network = networks.create_network(db, "Réseau du matrix")
+        this.network_id = network.id
         db.commit()
+        place = places.create_place(db, network, "Médiathèque du matrix", "Vitré")
+        place_member = places.add_member(db, place, "Awa")
         awa = gen_participant(db, this, "Awa")
         card_id = None
         if status != "prepared":
@@ -136,6 +141,8 @@ def make_world(app: Flask, status: str) -> World:
             other_card_id=other_card.contribution.id,
             status=status,
             network_id=this.network_id,
+            place_id=place.id,
+            place_member_id=place_member.id,
         )
 
 
@@ -543,6 +550,68 @@ ROUTES = [
     ),
     Route("public.network_feed", "GET", "a feed that does not exist", lambda w, k: "/feeds/guess.atom", frozenset()),
     Route("facilitator.admin", "GET", "the admin page", lambda w, k: "/admin", frozenset({"admin"})),
+    Route("places.sheet", "GET", "an offer sheet that does not exist", lambda w, k: "/offer/guess", frozenset()),
+    Route(
+        "places.edit_sheet",
+        "GET",
+        "editing an offer sheet with a made-up personal link",
+        lambda w, k: f"/offer/edit/{w.participant_token}",
+        frozenset(),
+    ),
+    Route(
+        "places.edit_sheet",
+        "POST",
+        "saving an offer sheet with a made-up personal link",
+        lambda w, k: f"/offer/edit/{w.participant_token}",
+        frozenset(),
+        data={"nom": "Intrusion", "commune": "Vitré"},
+    ),
+    Route(
+        "places.import_preview",
+        "POST",
+        "previewing a places import",
+        lambda w, k: f"/networks/{w.network_id}/places/import",
+        frozenset({"admin"}),
+        data={"file": ""},
+    ),
+    Route(
+        "places.import_confirm",
+        "POST",
+        "confirming a places import",
+        lambda w, k: f"/networks/{w.network_id}/places/import/confirm",
+        frozenset({"admin"}),
+        data={"upload": "x" * 24},
+    ),
+    Route(
+        "places.export",
+        "GET",
+        "the network's places as CSV",
+        lambda w, k: f"/networks/{w.network_id}/places.csv",
+        frozenset({"admin"}),
+    ),
+    Route(
+        "places.create",
+        "POST",
+        "adding a place to a network",
+        lambda w, k: f"/networks/{w.network_id}/places",
+        frozenset({"admin"}),
+        data={"nom": "Intrusion", "commune": "Vitré"},
+    ),
+    Route(
+        "places.add_member",
+        "POST",
+        "linking a member to a place",
+        lambda w, k: f"/networks/{w.network_id}/places/{w.place_id}/members",
+        frozenset({"admin"}),
+        data={"name": "Intrus"},
+    ),
+    Route(
+        "places.remove_member",
+        "POST",
+        "unlinking a member from a place",
+        lambda w, k: f"/networks/{w.network_id}/places/{w.place_id}/members/{w.place_member_id}/remove",
+        frozenset({"admin"}),
+    ),
     Route(
         "facilitator.create",
         "POST",

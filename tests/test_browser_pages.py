@@ -183,7 +183,7 @@ def test_every_page_type_passes_axe_with_big_targets(server: KitServer, room: Ro
                 ack = sender.call("contribute", {"client_id": f"a{number}p{n}", "step_id": step_id, "data": data})
                 assert ack["ok"], (step.activity, ack)
                 sent.append(ack["id"])
-            facilitate(meeting.console, meeting.phones, step, 0, sent, sign=False)
+            facilitate(meeting.console, meeting.phones, step, step_id, sent, sign=False)
             for page in (phone, screen, desk):
                 expect(page.get_by_role("heading", name=step.title, exact=True)).to_be_visible()
             problems += axe(phone, f"phone, {step.activity}")

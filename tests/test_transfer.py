@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import io
 import json
+from pathlib import Path
 
 import pytest
 
-from kit import create_app, meetings, moderation, networks, votes
+from kit import create_app, meetings, moderation, networks, places, votes
 from kit.db import get_session
 from kit.errors import KitError
 from kit.meeting_templates import StepTemplate
@@ -33,6 +34,12 @@ def busy_network(db):  # type: ignore[no-untyped-def]
     meetings.close(db, first)
     meetings.publish(db, first)
     meetings.create_meeting(db, template, title="Avril", network_id=network.id)  # carries the need over
+    example = Path(__file__).parent / "fixtures" / "standard-mediation-num" / "exemple-valide.csv"
+    places.apply_import(db, network, example.read_bytes())
+    [place] = places.network_places(db, network.id)
+    places.add_member(db, place, "Awa")
+    place.offer = {"duration": "1 h", "frequency": "chaque mardi"}
+    db.commit()
     return network
 
 
@@ -49,6 +56,8 @@ def test_export_then_import_elsewhere_then_export_gives_the_same_file(app, db, t
         [carried] = meetings.contributions(other, april.steps[1])
         assert carried.origin_id is not None and carried.data["text"] == "Former à France Connect"
         # the published minutes answer at the same share link on the new server
+        [place] = places.network_places(other, imported.id)
+        assert place.ref == "structure-1" and [m.name for m in place.members] == ["Awa"]
         march = imported.meetings[0]
         assert elsewhere.test_client().get(f"/minutes/{march.share_token}").status_code == 200
 

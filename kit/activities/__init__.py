@@ -139,6 +139,7 @@ class Activity:
 from kit.activities.animation import AnimationTest  # noqa: E402
 from kit.activities.board import Board  # noqa: E402
 from kit.activities.checkin import CheckIn  # noqa: E402
+from kit.activities.diagnosis import Diagnosis  # noqa: E402
 from kit.activities.needs import Needs  # noqa: E402
 from kit.activities.news import News  # noqa: E402
 from kit.activities.poll import Poll  # noqa: E402
@@ -163,6 +164,7 @@ ACTIVITIES: dict[str, type[Activity]] = {
         Roadmap,
         Poll,
         Board,
+        Diagnosis,
     )
 }
 

@@ -16,10 +16,11 @@ from kit.errors import KitError
 
 
 def register_web(app: Flask) -> None:
-    from kit.web import facilitator, public
+    from kit.web import facilitator, places, public
 
     app.register_blueprint(public.bp)
     app.register_blueprint(facilitator.bp)
+    app.register_blueprint(places.bp)
     register_template_helpers(app)
 
     @app.errorhandler(KitError)

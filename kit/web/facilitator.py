@@ -26,7 +26,7 @@ from kit.db import get_session
 from kit.errors import KitError
 from kit.markdown_text import to_safe_html
 from kit.meeting_templates import find_template, list_templates
-from kit.models import Meeting
+from kit.models import Meeting, Network
 
 bp = Blueprint("facilitator", __name__)
 
@@ -258,6 +258,7 @@ def network(network_id: int) -> ResponseReturnValue:
         "network.html",
         network=found,
         waiting=networks.waiting_needs(db, found.id),
+        need_text=networks.need_text,
         directory=networks.directory(db, found.id, request.args.get("q", "")[:100]),
         search=request.args.get("q", "")[:100],
         hosts=networks.hosts(found),
@@ -266,7 +267,26 @@ def network(network_id: int) -> ResponseReturnValue:
         next_host=networks.next_host(db, found),
         scales=networks.SCALES,
         links=links,
+        places=_places_of(found),
     )
+
+
+def _places_of(found: Network) -> dict[str, object]:
+    """The network page's places: filtered by commune, service and public, with counts by service."""
+    from kit import places
+
+    args = request.args
+    selection = places.select_places(
+        places.network_places(get_session(), found.id),
+        args.get("commune", "")[:200],
+        args.get("service", "")[:200],
+        args.get("public", "")[:200],
+    )
+    return {
+        "selection": selection,
+        "notice": args.get("places_notice", "")[:300],
+        "error": args.get("places_error", "")[:300],
+    }
 
 
 @bp.route("/m/<code>/minutes", methods=["GET", "POST"])

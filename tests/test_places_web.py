@@ -1,0 +1,203 @@
+"""The places in the pages: import with a preview, export, the network page's filters and counts,
+the offer sheet and its editing through a member's personal link."""
+
+from __future__ import annotations
+
+import io
+import re
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from kit import networks, places
+from kit.db import get_session
+from kit.models import Place
+from tests.test_places import EXAMPLE, csv_file, line
+
+SAME_ORIGIN = {"Origin": "http://localhost"}
+
+
+@pytest.fixture
+def admin(app: Flask) -> FlaskClient:
+    client = app.test_client()
+    client.get("/admin", query_string={"token": app.config["ADMIN_TOKEN"]})
+    return client
+
+
+@pytest.fixture
+def network_id(app: Flask) -> int:
+    with app.app_context():
+        return networks.create_network(get_session(), "Réseau de Vitré", "Vitré Communauté", "epci").id
+
+
+def upload(client: FlaskClient, network_id: int, raw: bytes) -> str:
+    response = client.post(
+        f"/networks/{network_id}/places/import",
+        data={"file": (io.BytesIO(raw), "lieux.csv")},
+        headers=SAME_ORIGIN,
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 200
+    return response.get_data(as_text=True)
+
+
+def confirm(client: FlaskClient, network_id: int, page: str, **extra: str):  # type: ignore[no-untyped-def]
+    [name] = re.findall(r'name="upload" value="([\w-]+)"', page)
+    return client.post(
+        f"/networks/{network_id}/places/import/confirm", data={"upload": name, **extra}, headers=SAME_ORIGIN
+    )
+
+
+def test_an_import_shows_what_it_would_do_then_does_it(app, admin, network_id):
+    raw = csv_file(line(id="a"), line(id="b", code_postal="355"), line(id="c", commune="Étrelles"))
+    page = upload(admin, network_id, raw)
+    assert "ce qui changerait" in page
+    assert "<td>3</td><td>code_postal</td><td>Un code postal a 5 chiffres" in page
+    assert "Importer seulement les 2 lignes valides" in page
+    with app.app_context():
+        assert get_session().query(Place).count() == 0, "a preview stores nothing"
+    refused = confirm(admin, network_id, page)
+    assert refused.status_code == 400 and "Rien n&#39;a été importé" in refused.get_data(as_text=True)
+    done = confirm(admin, network_id, page, valid_only="yes")
+    assert done.status_code == 303
+    network_page = admin.get(done.headers["Location"]).get_data(as_text=True)
+    assert "2 lieux ajoutés" in network_page
+    with app.app_context():
+        assert sorted(p.ref for p in get_session().query(Place)) == ["a", "c"]
+
+
+def test_the_network_page_filters_places_and_counts_them_by_service(app, admin, network_id):
+    raw = csv_file(
+        line(id="a", nom="Médiathèque", commune="Vitré"),
+        line(
+            id="b",
+            nom="CCAS",
+            commune="Étrelles",
+            services="Accès internet et matériel informatique",
+            publics_specifiquement_adresses="Jeunes",
+        ),
+    )
+    confirm(admin, network_id, upload(admin, network_id, raw))
+    page = admin.get(f"/networks/{network_id}").get_data(as_text=True)
+    assert "2 lieux affichés" in page
+    counts = dict(re.findall(r'service=[^"]+">([^<]+)</a></td>\s*<td>(\d+)', page))
+    assert counts["Aide aux démarches administratives"] == "1"
+    assert counts["Loisirs et créations numériques"] == "0" and "aucun lieu" in page
+    by_commune = admin.get(f"/networks/{network_id}?commune=Étrelles").get_data(as_text=True)
+    assert "1 lieu affiché" in by_commune and ">CCAS</a>" in by_commune and ">Médiathèque</a>" not in by_commune
+    by_public = admin.get(f"/networks/{network_id}?public=Seniors").get_data(as_text=True)
+    assert ">Médiathèque</a>" in by_public and ">CCAS</a>" not in by_public
+    by_service = admin.get(
+        f"/networks/{network_id}", query_string={"service": "Accès internet et matériel informatique"}
+    ).get_data(as_text=True)
+    assert ">CCAS</a>" in by_service and ">Médiathèque</a>" not in by_service
+
+
+def test_the_export_is_a_csv_in_the_standard(app, admin, network_id):
+    confirm(admin, network_id, upload(admin, network_id, EXAMPLE))
+    response = admin.get(f"/networks/{network_id}/places.csv")
+    assert response.status_code == 200 and response.mimetype == "text/csv"
+    body = response.get_data(as_text=True)
+    assert body.startswith("id,pivot,nom,commune,code_postal")
+    assert "Aide aux démarches administratives|Maîtrise des outils numériques du quotidien" in body
+
+
+def test_a_member_edits_the_offer_sheet_through_their_personal_link(app, admin, network_id):
+    confirm(admin, network_id, upload(admin, network_id, EXAMPLE))
+    with app.app_context():
+        place_id = get_session().query(Place).one().id
+    admin.post(f"/networks/{network_id}/places/{place_id}/members", data={"name": "Awa"}, headers=SAME_ORIGIN)
+    page = admin.get(f"/networks/{network_id}").get_data(as_text=True)
+    [link] = re.findall(r"http://kit\.test(/offer/edit/[\w-]+)", page)
+    member = app.test_client()
+    form_page = member.get(link).get_data(as_text=True)
+    assert "Bonjour Awa" in form_page and 'value="Anonymal"' in form_page
+
+    good = {
+        "nom": "Anonymal",
+        "commune": "Reims",
+        "code_postal": "51100",
+        "adresse": "12 bis rue de Leclercq",
+        "pivot": "43493312300029",
+        "services": ["Aide aux démarches administratives", "Loisirs et créations numériques"],
+        "frais_a_charge": ["Gratuit"],
+        "modalites_acces": ["Téléphoner"],
+        "telephone": "03 26 00 00 00",
+        "duration": "45 minutes par rendez-vous",
+        "frequency": "Chaque mardi",
+    }
+    bad = {
+        **good,
+        "code_postal": "5110",
+        "latitude": "95",
+        "services": ["Aide aux démarches administratives", "Pêche"],
+        "prise_rdv": "javascript:alert(1)",
+        "nom": "",
+    }
+    refused = member.post(link, data=bad, headers=SAME_ORIGIN)
+    text = refused.get_data(as_text=True)
+    assert refused.status_code == 400
+    assert "Rien n'a été enregistré\u00a0: 5 valeurs à corriger." in text
+    for field, words in [
+        ("nom", "obligatoire"),
+        ("code_postal", "Un code postal a 5 chiffres"),
+        ("latitude", "entre -90 et 90"),
+        ("services", "Pêche"),
+        ("prise_rdv", "adresse web"),
+    ]:
+        assert re.search(f'id="e-{field}">[^<]*{words}', text), field
+    with app.app_context():
+        assert get_session().get(Place, place_id).data["code_postal"] == "51100", "nothing saved"
+
+    saved = member.post(link, data=good, headers=SAME_ORIGIN)
+    assert saved.status_code == 303
+    with app.app_context():
+        place = get_session().get(Place, place_id)
+        assert place.data["telephone"] == "+33326000000"
+        assert place.data["services"] == ["Aide aux démarches administratives", "Loisirs et créations numériques"]
+        assert place.offer == {"duration": "45 minutes par rendez-vous", "frequency": "Chaque mardi"}
+        token = place.sheet_token
+    sheet = app.test_client().get(f"/offer/{token}").get_data(as_text=True)
+    for question in ("Qui sommes-nous", "Que proposons-nous", "Pour qui", "Où", "Comment", "Combien de temps"):
+        assert question in sheet
+    assert "45 minutes par rendez-vous" in sheet and "Loisirs et créations numériques" in sheet
+    assert "Tout public." in sheet, "the member took out the specific publics: the sheet says everyone"
+
+
+def test_a_wrong_personal_link_or_sheet_says_so(client):
+    assert client.get("/offer/edit/not-a-key").status_code == 404
+    assert client.get("/offer/nothing").status_code == 404
+
+
+def test_the_sheet_never_links_anything_but_web_addresses(app, network_id):
+    with app.app_context():
+        db = get_session()
+        network = networks.get_network(db, network_id)
+        place = places.create_place(db, network, "Lieu", "Vitré")
+        place.data = {**place.data, "site_web": ["javascript:alert(1)"], "prise_rdv": "data:text/html,x"}
+        db.commit()
+        token = place.sheet_token
+    page = app.test_client().get(f"/offer/{token}").get_data(as_text=True)
+    assert 'href="javascript' not in page and 'href="data:' not in page
+
+
+def test_a_member_finds_the_link_on_their_phone_at_a_network_meeting(app, admin, network_id):
+    from kit import meetings
+    from tests.conftest import gen_template
+
+    confirm(admin, network_id, upload(admin, network_id, EXAMPLE))
+    with app.app_context():
+        db = get_session()
+        place = db.query(Place).one()
+        member = places.add_member(db, place, "Awa Diallo")
+        key = member.edit_key
+        meeting = meetings.create_meeting(db, gen_template(), network_id=network_id)
+        code = meeting.code
+    phone = app.test_client()
+    phone.post(f"/j/{code}", data={"name": "awa diallo"}, headers=SAME_ORIGIN)
+    page = phone.get(f"/j/{code}").get_data(as_text=True)
+    assert f"/offer/edit/{key}" in page and "La fiche d'offre de Anonymal" in page, page[-1200:]
+    stranger = app.test_client()
+    stranger.post(f"/j/{code}", data={"name": "Bruno"}, headers=SAME_ORIGIN)
+    assert "/offer/edit/" not in stranger.get(f"/j/{code}").get_data(as_text=True)
