@@ -172,3 +172,27 @@ def test_a_diagnosis_runs_live_and_its_gaps_open_the_next_meeting(app, db, netwo
     # taken up once: a meeting after that one does not carry it again
     later = meetings.create_meeting(db, diagnosis_template(), network_id=network.id, title="Juillet")
     assert meetings.contributions(db, later.steps[1]) == []
+
+
+def test_answers_show_as_text_on_the_screen_and_in_the_minutes(app, db, live_clients):
+    evil = "<script>alert(1)</script><img src=x onerror=alert(2)>"
+    meeting = meetings.create_meeting(db, diagnosis_template())
+    screen = live_clients("screen", {"meeting": meeting.code, "key": meeting.screen_key})
+    phone = live_clients("phone", {"meeting": meeting.code})
+    assert phone.emit("join", {"name": "Awa"}, callback=True, namespace="/phone")["ok"]
+    meetings.start(db, meeting)
+    data = {"question": "gap", "text": evil, "commune": evil, "service": DEMARCHES, "public": ""}
+    ack = phone.emit(
+        "contribute",
+        {"client_id": "x", "step_id": meeting.steps[0].id, "data": data},
+        callback=True,
+        namespace="/phone",
+    )
+    assert ack["ok"], ack
+    screen.get_received("/screen")
+    app.extensions["kit.counts"].flush()
+    drawn = events(screen, "/screen", "state")[-1]["html"]
+    assert "<script>alert(1)" not in drawn and "<img src=x" not in drawn
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in drawn
+    meetings.close(db, meeting)
+    assert "<script>" not in meeting.minutes_md.split("## Diagnostic")[1]

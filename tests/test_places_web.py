@@ -201,3 +201,25 @@ def test_a_member_finds_the_link_on_their_phone_at_a_network_meeting(app, admin,
     stranger = app.test_client()
     stranger.post(f"/j/{code}", data={"name": "Bruno"}, headers=SAME_ORIGIN)
     assert "/offer/edit/" not in stranger.get(f"/j/{code}").get_data(as_text=True)
+
+
+def test_what_a_file_or_a_member_writes_shows_as_text_everywhere(app, admin, network_id):
+    evil = '<script>alert(1)</script>"><img src=x onerror=alert(2)>'
+    raw = csv_file(line(nom=evil, commune=evil, adresse=evil, horaires=evil))
+    page = upload(admin, network_id, raw)
+    assert "<script>alert(1)" not in page and "&lt;script&gt;alert(1)" in page
+    confirm(admin, network_id, page)
+    with app.app_context():
+        db = get_session()
+        place = db.query(Place).one()
+        member = places.add_member(db, place, evil)
+        token, key = place.sheet_token, member.edit_key
+    for path, client in (
+        (f"/networks/{network_id}", admin),
+        (f"/networks/{network_id}?commune={evil}", admin),
+        (f"/offer/{token}", app.test_client()),
+        (f"/offer/edit/{key}", app.test_client()),
+    ):
+        body = client.get(path).get_data(as_text=True)
+        assert "<script>alert(1)" not in body and "<img src=x" not in body, path
+        assert "&lt;script&gt;alert(1)&lt;/script&gt;" in body, path
