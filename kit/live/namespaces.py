@@ -20,7 +20,7 @@ from flask_socketio import Namespace, emit, join_room
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from kit import meetings, moderation, preparation, votes, webhook
+from kit import meetings, moderation, preparation, privacy, votes, webhook
 from kit import room as room_control
 from kit.access import same_secret
 from kit.db import get_session
@@ -368,6 +368,16 @@ class PhoneNamespace(LiveNamespace):
         if outcome.changed:
             broadcast.contribution_stored(db, meeting, outcome.contribution)
         return {"ok": True, **own_item(outcome.contribution)}
+
+    @answers
+    def on_withdraw(self, payload: Any = None, *_args: Any) -> dict[str, Any]:
+        """Delete one of one's own contributions (during or after the meeting); safe to resend."""
+        payload = require_mapping(payload)
+        participant = self.participant()
+        contribution, changed = privacy.withdraw(get_session(), participant, payload.get("contribution_id"))
+        if changed:
+            broadcast.meeting_changed(get_session(), self.meeting())
+        return {"ok": True, **own_item(contribution), "changed": changed}
 
     @answers
     def on_vote(self, payload: Any = None, *_args: Any) -> dict[str, Any]:

@@ -210,6 +210,7 @@ def own_item(contribution: Contribution) -> dict[str, Any]:
         "client_id": contribution.client_id,
         "step_id": contribution.step_id,
         "summary": activity.summary(contribution.data),
+        "withdrawn": contribution.hidden_by == "participant",
     }
 
 
