@@ -71,7 +71,8 @@ async def _join_all(phones: list[SimPhone], args: dict[str, Any]) -> list[dict[s
         delay = args["start_at"] + phone.number * args["window"] / max(args["total"], 1) - time.time()
         if delay > 0:
             await asyncio.sleep(delay)
-        return await phone.join(args["url"], args["code"])
+        urls = args["urls"]
+        return await phone.join(urls[phone.number % len(urls)], args["code"])
 
     return list(await asyncio.gather(*(one(phone) for phone in phones)))
 

@@ -62,7 +62,7 @@ def markdown(report: dict[str, Any]) -> str:
         "|---|---:|---:|---|---:|---:|---:|---:|",
     ]
     for case in cases:
-        if "error" in case:
+        if "join" not in case:
             lines.append(f"| {LABELS[case['target']]} | {case['phones']} | failed: {case['error'][:80]} | | | | | |")
             continue
         join = case["join"]
@@ -85,11 +85,13 @@ def markdown(report: dict[str, Any]) -> str:
     for case in cases:
         for entry in case.get("flows", []):
             ref = _flow(by.get((REFERENCE, case["phones"]), {}), entry["rate"])
-            ok = (
-                "ok"
-                if entry.get("consistent")
-                else (f"lost {entry['lost']}, twice {entry['shown_twice']}, stored {entry.get('stored')}")
-            )
+            if "consistent" not in entry:
+                # the case stopped before the store was read back: only what the screen saw is known
+                ok = f"screen: lost {entry['lost']}, twice {entry['shown_twice']}; store not read"
+            elif entry["consistent"]:
+                ok = "ok"
+            else:
+                ok = f"lost {entry['lost']}, twice {entry['shown_twice']}, stored {entry.get('stored')}"
             lines.append(
                 f"| {LABELS[case['target']]} | {case['phones']} | {entry['rate']} | {entry['acked']}/{entry['sent']} | "
                 f"{ok} | {_fmt(entry['p50_ms'])} / {_fmt(entry['p95_ms'])} / {_fmt(entry['p99_ms'])} | "
@@ -121,6 +123,10 @@ def markdown(report: dict[str, Any]) -> str:
             f"| {LABELS[case['target']]} | {case['phones']} | {_fmt(fan['median_last_ms'])} | "
             f"{_ratio(fan['median_last_ms'], ref.get('median_last_ms'))} | {fan['received_min']}/{case['join']['ok']} |"
         )
+    stopped = [case for case in cases if "error" in case]
+    if stopped:
+        lines += ["", "## Cases that stopped before the end", ""]
+        lines += [f"- {LABELS[case['target']]}, {case['phones']} phones: {case['error']}" for case in stopped]
     lines += [
         "",
         "## Votes",
@@ -152,7 +158,7 @@ def plots(report: dict[str, Any], out: Path, name: str) -> list[Path]:
         import matplotlib.pyplot as plt
     except ImportError:
         return []
-    cases = [case for case in report["cases"] if "error" not in case]
+    cases = [case for case in report["cases"] if "join" in case]
     targets = list(dict.fromkeys(case["target"] for case in cases))
     written = []
     rates = report["options"]["rates"]
@@ -171,7 +177,7 @@ def plots(report: dict[str, Any], out: Path, name: str) -> list[Path]:
         axis.grid(True, alpha=0.3)
     axis = axes[0][len(rates)]
     for target in targets:
-        points = [(c["phones"], c["fanout"]["median_last_ms"]) for c in cases if c["target"] == target]
+        points = [(c["phones"], c.get("fanout", {}).get("median_last_ms")) for c in cases if c["target"] == target]
         points = [(x, y) for x, y in points if y is not None]
         if points:
             axis.plot(*zip(*points, strict=True), marker="o", label=LABELS[target])

@@ -30,6 +30,7 @@ from typing import Any
 
 import socketio
 
+from benchmarks.cluster import Cluster, ClusterUsage
 from benchmarks.load import worker_main
 from benchmarks.servers import LABELS, ROOT, Server, Usage, available
 
@@ -55,6 +56,9 @@ class Options:
     measure_usage: bool = True
     profile: Path | None = None
     kit_env: dict[str, str] = field(default_factory=dict)
+    # for the kit-4procs target: a PostgreSQL server (a throw-away database is made on it) and a Redis
+    postgres: str | None = None
+    redis: str | None = None
 
 
 def percentile(values: list[float], p: float) -> float | None:
@@ -127,14 +131,20 @@ class Workers:
                     process.kill()
 
 
-async def measure(server: Server, phones: int, options: Options) -> dict[str, Any]:
+async def measure(server: Server, phones: int, options: Options, result: dict[str, Any]) -> dict[str, Any]:
     """One target, one room size: join storm, memory, contribution flows, fan-out."""
-    usage = Usage(server.process.pid) if server.process and options.measure_usage else None
-    result: dict[str, Any] = {"target": server.target, "phones": phones}
+    usage: Usage | None = None
+    if isinstance(server, Cluster) and options.measure_usage:
+        usage = ClusterUsage([process.pid for process in server.processes])
+    elif server.process and options.measure_usage:
+        usage = Usage(server.process.pid)
+    # filled as the case goes: a stage that fails keeps what the earlier ones measured
+    result.update({"target": server.target, "phones": phones})
     screen = Screen()
     console = socketio.AsyncClient(reconnection=False)
     await screen.sio.connect(server.url, namespaces=["/screen"], auth=server.screen_auth(), transports=["websocket"])
     await console.connect(server.url, namespaces=["/console"], auth=server.console_auth(), transports=["websocket"])
+    server.stage = "start"
     step_id = 1
     if server.is_kit:
         assert (await console.call("start", namespace="/console", timeout=30))["ok"]
@@ -145,12 +155,13 @@ async def measure(server: Server, phones: int, options: Options) -> dict[str, An
         rss_before = usage.rss() if usage else None
 
         # 1. join storm
+        server.stage = "join storm"
         cpu_before = usage.cpu() if usage else None
         start_at = time.time() + 1.0
         answers = await workers.ask(
             "join",
             {
-                "url": server.url,
+                "urls": server.urls,
                 "code": server.code,
                 "start_at": start_at,
                 "window": options.join_window,
@@ -179,18 +190,25 @@ async def measure(server: Server, phones: int, options: Options) -> dict[str, An
             result["rss_mb"] = round(rss_after / 2**20, 1)
             result["rss_per_phone_kb"] = round((rss_after - rss_before) / 1024 / max(1, len(latencies)), 1)
 
-        # 3. contribution flows
+        # 3. contribution flows, each checked against the store at once: a later flow that
+        # overwhelms the server (and drops the screen) does not lose what an earlier one showed
         result["flows"] = []
         for rate in options.rates:
-            result["flows"].append(await flow(server, screen, workers, usage, rate, step_id, options))
-        stored = await screen.sio.call("sync", namespace="/screen", timeout=60)
-        stored_ids = Counter(
-            item["data"]["text"].split(" ")[1]
-            for item in stored["snapshot"]["items"]
-            if str(item.get("data", {}).get("text", "")).startswith("bench ")
-        )
-        for entry in result["flows"]:
+            server.stage = f"flow at {rate}/s"
+            entry = await flow(server, screen, workers, usage, rate, step_id, options)
+            result["flows"].append(entry)
+            server.stage = f"reading back the flow at {rate}/s"
             acked = entry.pop("_acked")
+            try:
+                stored = await screen.sio.call("sync", namespace="/screen", timeout=60)
+            except Exception as error:  # noqa: BLE001 - reported in the table, the case goes on
+                entry["check_error"] = f"{type(error).__name__}: {error}"[:200]
+                continue
+            stored_ids = Counter(
+                item["data"]["text"].split(" ")[1]
+                for item in stored["snapshot"]["items"]
+                if str(item.get("data", {}).get("text", "")).startswith("bench ")
+            )
             entry["stored"] = sum(1 for client_id in acked if stored_ids.get(client_id, 0) >= 1)
             entry["stored_twice"] = sum(1 for client_id in acked if stored_ids.get(client_id, 0) > 1)
             entry["consistent"] = entry["acked"] == entry["stored"] == entry["shown"] and not (
@@ -199,6 +217,7 @@ async def measure(server: Server, phones: int, options: Options) -> dict[str, An
         result["votes"] = "not measured yet (see VOTE_FLOW)"
 
         # 4. fan-out of a step change
+        server.stage = "fan-out"
         fanouts = []
         for _ in range(options.fanouts):
             began = time.time()
@@ -279,11 +298,21 @@ async def flow(
 
 
 def run_case(target: str, phones: int, options: Options, workdir: Path) -> dict[str, Any]:
-    server = Server(
-        target, workdir / f"{target}-{phones}", env=dict(options.kit_env) if target.startswith("kit-") else {}
-    )
-    server.start()
+    env = dict(options.kit_env) if target.startswith("kit-") else {}
+    server: Server
+    if target == "kit-4procs":
+        assert options.postgres and options.redis
+        folder = workdir / f"{target}-{phones}"
+        server = Cluster(target, folder, env=env, postgres=options.postgres, redis=options.redis)
+    else:
+        server = Server(target, workdir / f"{target}-{phones}", env=env)
+    try:
+        server.start()
+    except Exception as error:
+        server.stop()
+        return {"target": target, "phones": phones, "error": f"{type(error).__name__} during start: {error}"[:500]}
     profiler = None
+    partial: dict[str, Any] = {}
     py_spy = shutil.which("py-spy") or shutil.which("py-spy", path=str(Path(sys.executable).parent))
     if options.profile and server.process and py_spy and target != "node":
         # sampled stacks of the server for the whole case, folded (flamegraph.pl or speedscope read them)
@@ -307,12 +336,15 @@ def run_case(target: str, phones: int, options: Options, workdir: Path) -> dict[
             stderr=subprocess.DEVNULL,
         )
     try:
-        return asyncio.run(asyncio.wait_for(measure(server, phones, options), 900))
+        return asyncio.run(asyncio.wait_for(measure(server, phones, options, partial), 900))
     except Exception as error:
+        for entry in partial.get("flows", []):
+            entry.pop("_acked", None)  # not checked against the store: the case stopped first
         return {
+            **partial,
             "target": target,
             "phones": phones,
-            "error": f"{type(error).__name__}: {error}"[:500],
+            "error": f"{type(error).__name__} during {server.stage}: {error}"[:500],
             "server_log": server.log_tail()[-800:],
         }
     finally:
@@ -356,6 +388,11 @@ def main(argv: list[str] | None = None) -> int:
         help="a setting for the kit servers, e.g. KIT_COUNTS_INTERVAL=5 (repeatable)",
     )
     parser.add_argument("--profile", type=Path, help="record each Python server with py-spy into this folder")
+    parser.add_argument(
+        "--postgres",
+        help="for --targets kit-4procs: a PostgreSQL URL (postgresql://user@host/db); a throw-away database is made",
+    )
+    parser.add_argument("--redis", help="for --targets kit-4procs: a Redis URL for the message queue (never flushed)")
     args = parser.parse_args(argv)
     options = Options(
         phones=[int(n) for n in args.phones.split(",")],
@@ -368,6 +405,8 @@ def main(argv: list[str] | None = None) -> int:
         minutes=not args.no_minutes,
         profile=args.profile,
         kit_env=dict(pair.split("=", 1) for pair in args.kit_env),
+        postgres=args.postgres,
+        redis=args.redis,
     )
     started = time.time()
     workdir = Path(tempfile.mkdtemp(prefix="kit-bench-"))
@@ -376,6 +415,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         for target in options.targets:
             reason = available(target)
+            if target == "kit-4procs" and not (options.postgres and options.redis):
+                reason = "give --postgres and --redis"
             if reason:
                 skipped[target] = reason
                 print(f"skip {target}: {reason}", flush=True)

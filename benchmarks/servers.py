@@ -31,6 +31,7 @@ LABELS = {
     "bare": "bare python-socketio",
     "bare-sqlite": "bare python-socketio + SQLite",
     "node": "bare Node socket.io",
+    "kit-4procs": "kit, 4 processes (PostgreSQL + Redis)",
 }
 
 
@@ -69,6 +70,8 @@ class Server:
     console_key: str = "console"
     process: subprocess.Popen[bytes] | None = None
     env: dict[str, str] = field(default_factory=dict)
+    # what the harness was doing, for an error's message
+    stage: str = ""
 
     @property
     def url(self) -> str:
@@ -77,6 +80,11 @@ class Server:
     @property
     def is_kit(self) -> bool:
         return self.target.startswith("kit-")
+
+    @property
+    def urls(self) -> list[str]:
+        """Where phones connect: phone number i to urls[i % len(urls)]."""
+        return [self.url]
 
     def screen_auth(self) -> dict[str, Any]:
         return {"meeting": self.code, "key": self.screen_key}

@@ -23,6 +23,8 @@ def init_extensions(app: Flask) -> None:
         app,
         async_mode=app.config["ASYNC_MODE"],
         message_queue=app.config["MESSAGE_QUEUE"],
+        # one channel per installation (see settings.queue_channel)
+        channel=app.config["MESSAGE_QUEUE_CHANNEL"],
         # a contribution is a few KB at most; refuse anything far bigger before parsing it
         max_http_buffer_size=64 * 1024,
         ping_interval=10,

@@ -11,10 +11,10 @@ import secrets
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import Any, cast
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select, update
+from sqlalchemy import Table, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
@@ -44,15 +44,12 @@ def normalise_code(typed: str) -> str:
 
 def bump_version(db: Session, meeting: Meeting) -> int:
     """Count one more change to the meeting (in the caller's transaction) and return the new version."""
-    # one UPDATE … RETURNING: atomic across processes, and on PostgreSQL it orders writers
-    statement = (
-        update(Meeting)
-        .where(Meeting.id == meeting.id)
-        .values(version=Meeting.version + 1)
-        .returning(Meeting.version)
-        .execution_options(synchronize_session=False)
-    )
-    version = db.execute(statement).scalar_one()
+    # one UPDATE … RETURNING: atomic across processes, and on PostgreSQL it orders writers. On the
+    # table, not the ORM entity: the ORM's bulk-update path costs several times the statement on
+    # every contribution (profiled), and nothing here needs it
+    table = cast(Table, Meeting.__table__)
+    statement = update(table).where(table.c.id == meeting.id).values(version=table.c.version + 1)
+    version = db.execute(statement.returning(table.c.version)).scalar_one()
     set_committed_value(meeting, "version", version)
     return version
 

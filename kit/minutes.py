@@ -12,7 +12,7 @@ from flask_babel import force_locale, format_date, format_datetime
 from flask_babel import gettext as _
 from sqlalchemy.orm import Session
 
-from kit import meetings, votes
+from kit import meetings, privacy, votes
 from kit.activities import activity_for
 from kit.markdown_text import escape
 from kit.models import Meeting, utcnow
@@ -57,6 +57,9 @@ def _markdown(db: Session, meeting: Meeting) -> str:
             lines += [f"> {escape(step.prompt)}".replace("\n", "\n> "), ""]
         section = activity_for(step).minutes_section(meetings.contributions(db, step), votes.tallies(db, step.id))
         lines += [section, ""]
+        removed = privacy.withdrawn_count(db, step)
+        if removed:
+            lines += ["*" + escape(privacy.withdrawn_count_note(removed)) + "*", ""]
 
     skipped = [step for step in meeting.steps if step.opened_at is None]
     if skipped:

@@ -30,8 +30,9 @@ def hide(db: Session, meeting: Meeting, contribution_id: object, by: str = FACIL
 
 
 def show(db: Session, meeting: Meeting, contribution_id: object) -> Contribution:
-    """Undo a hide or a merge."""
+    """Undo a hide or a merge (never a participant's own withdrawal: its words are gone)."""
     contribution = get_contribution(db, meeting, contribution_id)
+    _not_withdrawn(contribution)
     contribution.hidden_at = None
     contribution.hidden_by = None
     contribution.merged_into_id = None
@@ -41,6 +42,7 @@ def show(db: Session, meeting: Meeting, contribution_id: object) -> Contribution
 def edit(db: Session, meeting: Meeting, contribution_id: object, text: object) -> Contribution:
     """Rewrite the words of a contribution (a typo, a clearer title); the original is kept."""
     contribution = get_contribution(db, meeting, contribution_id)
+    _not_withdrawn(contribution)
     activity = activity_for(contribution.step)
     field = activity.editable_field
     if field is None:
@@ -57,6 +59,7 @@ def merge(db: Session, meeting: Meeting, contribution_id: object, into_id: objec
     """Fold a duplicate into another contribution of the same step; its votes follow it."""
     duplicate = get_contribution(db, meeting, contribution_id)
     target = get_contribution(db, meeting, into_id)
+    _not_withdrawn(duplicate)
     if target.id == duplicate.id or target.step_id != duplicate.step_id:
         raise InvalidInput(_l("Choose another contribution of the same step to merge with."), "into")
     if not target.visible:
@@ -72,6 +75,11 @@ def merge(db: Session, meeting: Meeting, contribution_id: object, into_id: objec
         earlier.merged_into_id = target.id
     _done(db, meeting, duplicate)
     return target
+
+
+def _not_withdrawn(contribution: Contribution) -> None:
+    if contribution.hidden_by == "participant":
+        raise KitError("withdrawn", _l("Its author deleted this contribution: it cannot be shown or edited again."))
 
 
 def merged_into(db: Session, contribution: Contribution) -> list[Contribution]:

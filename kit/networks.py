@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, aliased
 
 from kit.errors import InvalidInput, NotFound
@@ -215,7 +215,12 @@ def check_ins(db: Session, network_id: int) -> list[Contribution]:
         select(Contribution)
         .join(Step, Step.id == Contribution.step_id)
         .join(Meeting, Meeting.id == Contribution.meeting_id)
-        .where(Meeting.network_id == network_id, Step.activity == "checkin", Contribution.hidden_at.is_(None))
+        .where(
+            Meeting.network_id == network_id,
+            Step.activity == "checkin",
+            # an entry its member withdrew still counts as their latest: it says "not listed"
+            or_(Contribution.hidden_at.is_(None), Contribution.hidden_by == "participant"),
+        )
         .order_by(Contribution.id)
     )
     return list(db.scalars(query))

@@ -7,6 +7,7 @@ folder, created on first start.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import secrets
 import tomllib
@@ -24,6 +25,9 @@ DEFAULTS: dict[str, Any] = {
     "DATABASE_URL": None,
     "ASYNC_MODE": "eventlet",
     "MESSAGE_QUEUE": None,
+    # the queue's channel; None means one derived from the secret key, so two installations
+    # sharing one Redis never hear each other, and the processes of one installation do
+    "MESSAGE_QUEUE_CHANNEL": None,
     # e.g. "http://192.168.1.20:8000"; None means work it out from the address served on
     "PUBLIC_URL": None,
     "SESSIONS_DIRS": None,
@@ -67,12 +71,22 @@ def configure(app: Flask, config: Mapping[str, Any] | None) -> None:
         app.config["SECRET_KEY"] = read_or_create_secret(folder / "secret-key")
     if not app.config.get("ADMIN_TOKEN"):
         app.config["ADMIN_TOKEN"] = read_or_create_secret(folder / "admin-token")
+    if not app.config.get("MESSAGE_QUEUE_CHANNEL"):
+        app.config["MESSAGE_QUEUE_CHANNEL"] = queue_channel(app.config["SECRET_KEY"])
     if not app.config["DATABASE_URL"]:
         app.config["DATABASE_URL"] = f"sqlite:///{folder / 'kit.sqlite3'}"
     if not app.config["SESSIONS_DIRS"]:
         app.config["SESSIONS_DIRS"] = [str(PROJECT_ROOT / "sessions"), str(folder / "sessions")]
     elif isinstance(app.config["SESSIONS_DIRS"], str):
         app.config["SESSIONS_DIRS"] = app.config["SESSIONS_DIRS"].split(os.pathsep)
+
+
+def queue_channel(secret_key: str) -> str:
+    """The message queue channel of an installation: its processes share the secret key (they
+    must, for cookies), so they share the channel; another installation has another key. A hash,
+    so the channel's name, visible to anyone on the Redis, says nothing of the key."""
+    digest = hashlib.sha256(b"kit message queue channel\0" + secret_key.encode()).hexdigest()
+    return f"kit-{digest[:16]}"
 
 
 def read_or_create_secret(path: Path) -> str:

@@ -243,6 +243,11 @@ EVENTS: dict[str, Event] = {
         {"/phone": frozenset({"participant of this meeting"})},
         loose=True,
     ),
+    # deleting one's own card: only its author may
+    "withdraw": Event(
+        lambda w: {"contribution_id": w.card_id},
+        {"/phone": frozenset({"participant of this meeting"})},
+    ),
 }
 
 
@@ -376,6 +381,13 @@ REACHES = [
         "/phone",
         "vote",
         lambda w: {"contribution_id": w.card_id, "vote": True},
+    ),
+    Reach(
+        "a phone of another meeting cannot delete this meeting's card",
+        "participant of another meeting",
+        "/phone",
+        "withdraw",
+        lambda w: {"contribution_id": w.card_id},
     ),
     Reach(
         "the facilitator of another meeting cannot show a step of this meeting",
@@ -519,6 +531,28 @@ ROUTES = [
         lambda w, k: f"/directory/{w.participant_token}",
         frozenset(),
         data={"name": "Intrus", "action": "save"},
+    ),
+    # a participant's personal page: the link holds their phone's secret (a facilitator key opens nothing)
+    Route(
+        "public.mine",
+        "GET",
+        "one's own contributions, at one's personal link",
+        lambda w, k: f"/mine/{k or 'no-token-at-all-here'}",
+        frozenset({"participant of this meeting", "participant of another meeting"}),
+    ),
+    Route(
+        "public.delete_own",
+        "GET",
+        "the question before deleting this meeting's card",
+        lambda w, k: f"/mine/{k or 'no-token-at-all-here'}/{w.card_id}",
+        frozenset({"participant of this meeting"}),
+    ),
+    Route(
+        "public.delete_own",
+        "POST",
+        "deleting this meeting's card",
+        lambda w, k: f"/mine/{k or 'no-token-at-all-here'}/{w.card_id}",
+        frozenset({"participant of this meeting"}),
     ),
     Route("public.network_feed", "GET", "a feed that does not exist", lambda w, k: "/feeds/guess.atom", frozenset()),
     Route("facilitator.admin", "GET", "the admin page", lambda w, k: "/admin", frozenset({"admin"})),

@@ -178,6 +178,7 @@ def payloads(event: str, room: Room) -> st.SearchStrategy[Any]:
         "vote": {"contribution_id": room.need, "vote": True, "step_id": room.steps[2], "step_version": 1},
         "give_name": {"name": "Eve"},
         "next": {"at": {"step_id": room.steps[2], "step_version": 1}},
+        "withdraw": {"contribution_id": room.board_card},
     }
     anything = st.one_of(json_value, deep_value)
     if event in fields:
@@ -279,7 +280,7 @@ LIVE_TARGETS = [
             "control",
         )
     ),
-    *(("/phone", e) for e in ("sync", "join", "contribute", "vote", "give_name")),
+    *(("/phone", e) for e in ("sync", "join", "contribute", "vote", "give_name", "withdraw")),
 ]
 
 
@@ -476,6 +477,33 @@ def test_the_admin_form_with_hostile_fields_never_fails(app, errors, body):
     assert not errors.records, [r.getMessage() for r in errors.records]
 
 
+@FUZZ
+@given(
+    token=form_value, target=st.one_of(st.integers(min_value=-(2**70), max_value=2**70), form_value), post=st.booleans()
+)
+def test_the_personal_page_with_a_hostile_link_never_fails(app, errors, token, target, post):
+    errors.records.clear()
+    room = make_room(app)
+    client = app.test_client()
+    text_of = lambda v: v.decode("utf-8", "replace") if isinstance(v, bytes) else str(v)  # noqa: E731
+    who = urllib.parse.quote(text_of(token), safe="") or "x"
+    what = urllib.parse.quote(text_of(target), safe="") or "1"
+    before = dump(app)
+    response = client.open(f"/mine/{who}/{what}", method="POST" if post else "GET", headers=SAME_ORIGIN)
+    listing = client.get(f"/mine/{who}")
+    EXAMPLES["form: personal page"] += 1
+    for answer in (response, listing):
+        assert_page_refusal(answer, "personal page")
+        assert answer.status_code in (403, 404, 405), answer.status_code
+    assert dump(app) == before
+    # the real link of the meeting's participant, with a hostile contribution id, changes nothing either
+    own = client.open(f"/mine/{room.token}/{what}", method="POST" if post else "GET", headers=SAME_ORIGIN)
+    assert_page_refusal(own, "personal page of a real participant")
+    if own.status_code >= 400:
+        assert dump(app) == before
+    assert not errors.records, [r.getMessage() for r in errors.records]
+
+
 # -- bugs the fuzzer found, fixed since: each stays as a test ----------------------------------------
 def _ack(app: Flask, namespace: str, event: str, payload: Callable[[Room], Any]) -> Any:
     room = make_room(app)
@@ -511,6 +539,7 @@ ID_FIELDS = [
     ("/console", "act", lambda room: {"action": "reopen", "id": BEYOND_64_BITS}),
     ("/phone", "contribute", lambda room: {"client_id": "big-1", "step_id": BEYOND_64_BITS, "data": {"text": "a"}}),
     ("/phone", "vote", lambda room: {"contribution_id": BEYOND_64_BITS, "vote": True}),
+    ("/phone", "withdraw", lambda room: {"contribution_id": BEYOND_64_BITS}),
 ]
 
 

@@ -82,6 +82,15 @@ def test_two_processes_show_every_contribution_once(tmp_path, postgres_database)
 
         wait_for(lambda: all(has_state(client) for client in [screen, *phones]), timeout=20)
 
+        # who is connected is the whole room, whichever process holds which phone (Redis presence)
+        def connected_seen(client: LiveClient) -> int:
+            with client.lock:
+                return max((data["connected"] for event, data in client.received if event == "counts"), default=0)
+
+        everyone = len(phones)
+        wait_for(lambda: connected_seen(console) == everyone, timeout=20, what="the console counting every phone")
+        wait_for(lambda: connected_seen(screen) == everyone, timeout=20, what="the screen counting every phone")
+
         # phones on both processes send at once; texts carry this run's mark (Redis channels are shared)
         mark = uuid.uuid4().hex[:8]
         deadline = time.monotonic() + 60
@@ -118,6 +127,63 @@ def test_two_processes_show_every_contribution_once(tmp_path, postgres_database)
         wait_for(lambda: fresh.snapshots, timeout=20)
         stored = sorted(item["id"] for item in fresh.snapshots[-1]["items"])
         assert stored == acked
+    finally:
+        for client in clients:
+            client.close()
+        for server in servers:
+            server.stop()
+
+
+def test_two_installations_sharing_one_redis_never_hear_each_other(tmp_path):
+    """Each installation broadcasts on a channel of its own (derived from its secret key): a meeting
+    of one never reaches the other, even when both meetings have the same code."""
+    queue = redis_url()
+    if not queue:
+        pytest.skip("set KIT_TEST_REDIS_URL to run two kit installations on one Redis")
+    import sqlite3
+
+    import redis
+
+    redis.Redis.from_url(queue).ping()
+    servers = [KitServer(tmp_path / name / "instance") for name in ("une", "autre")]
+    clients: list[LiveClient] = []
+    try:
+        links = [server.new_meeting(f"Rencontre {n}") for n, server in enumerate(servers)]
+        # the same code in both installations, as two random codes could be
+        code = links[0].code
+        with sqlite3.connect(tmp_path / "autre" / "instance" / "kit.sqlite3") as database:
+            database.execute("UPDATE meeting SET code = ?", (code,))
+        for server in servers:
+            server.env["KIT_MESSAGE_QUEUE"] = queue
+            server.start()
+        screens = [
+            LiveClient(server.url, "screen", {"meeting": code, "key": link.screen_key})
+            for server, link in zip(servers, links, strict=True)
+        ]
+        consoles = [
+            LiveClient(server.url, "console", {"meeting": code, "key": link.console_key})
+            for server, link in zip(servers, links, strict=True)
+        ]
+        clients += [*screens, *consoles]
+        for console in consoles:
+            assert console.call("start")["ok"]
+        board = consoles[1].call("next")["current_step_id"]
+        phone = Phone(servers[1].url, code, "Personne")
+        clients.append(phone)
+        mark = uuid.uuid4().hex[:8]
+        phone.send_until_acked(f"{mark}-1", board, f"{mark} une idée", time.monotonic() + 30)
+
+        def shown(screen: LiveClient) -> int:
+            with screen.lock:
+                return sum(
+                    1
+                    for event, data in screen.received
+                    if event == "contribution" and str(data["item"]["data"].get("text", "")).startswith(mark)
+                )
+
+        wait_for(lambda: shown(screens[1]) == 1, timeout=20, what="the contribution on its own screen")
+        time.sleep(1.0)  # what leaked through a shared channel would have arrived by now
+        assert shown(screens[0]) == 0, "another installation's contribution reached this screen"
     finally:
         for client in clients:
             client.close()

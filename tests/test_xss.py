@@ -4,8 +4,9 @@ where facilitators prepare, then shown in real Chromium and read in every export
 The vectors go in as participants' names and directory entries (check-in), news, needs, roadmap
 items, board cards and project ideas, and as a template's step titles, prompts and options, a
 meeting's title, place and host, a network's name. Then the screen, the console and the phone of
-each step, the draft minutes, the published minutes page, the network page and a member's own
-directory page are opened in Chromium — with the Content-Security-Policy *bypassed*, so that an
+each step, the draft minutes, the published minutes page, the network page, a member's own
+directory page and a participant's personal page (what they sent, and the question before deleting)
+are opened in Chromium — with the Content-Security-Policy *bypassed*, so that an
 escaping hole shows even though the policy would have blocked it — and each must:
 
 - run nothing: no dialog, `window.__xss` (the vectors' sentinel) never set, no script error;
@@ -396,6 +397,7 @@ def test_no_vector_runs_and_every_vector_shows_as_text(server: KitServer, room: 
         scenario.drive("next")  # project ideas
         ideas = send_all(5, lambda n, v: ({"topic": n % 6, "text": multi_line(v)}, multi_line(v)))
         open_views(5, ideas, phone_sees=False)
+        writer_token = str(writer.auth["token"])
         writer.close()
 
         # the draft minutes in the facilitator's editor (text area and preview)
@@ -426,6 +428,12 @@ def test_no_vector_runs_and_every_vector_shows_as_text(server: KitServer, room: 
         inspector.look(own, "own directory entry", [])
         values = own.evaluate("() => Array.from(document.querySelectorAll('input[name]')).map(i => i.value)")
         assert one_line(VECTORS[0], 60) in values
+
+        # the writer's personal page lists everything it sent, and asks before deleting one
+        own.goto(f"{scenario.url}/mine/{writer_token}")
+        inspector.look(own, "personal page (what you sent)", [*needs, *board])
+        own.goto(f"{scenario.url}/mine/{writer_token}/{sent[4][0]}")
+        inspector.look(own, "personal page (delete question)", [board[0]])
 
         exports(scenario, inspector, everything, names)
     finally:

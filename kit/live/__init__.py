@@ -10,7 +10,8 @@ from flask import Flask
 
 from kit.extensions import socketio
 from kit.live.counts import CountBroadcaster
-from kit.live.presence import Presence
+from kit.live.presence import Presence, SharedPresence
+from kit.live.state import PhoneStates
 from kit.ratelimit import RateLimiter
 
 _namespaces_registered = False
@@ -26,5 +27,11 @@ def register_live(app: Flask) -> None:
         socketio.on_namespace(PhoneNamespace("/phone"))
         _namespaces_registered = True
     app.extensions["kit.counts"] = CountBroadcaster(app)
-    app.extensions["kit.presence"] = Presence()
+    queue = app.config.get("MESSAGE_QUEUE")
+    if isinstance(queue, str) and queue.startswith(("redis://", "rediss://", "unix://")):
+        # several processes: who is connected is kept where they all see it
+        app.extensions["kit.presence"] = SharedPresence(queue, app.config["MESSAGE_QUEUE_CHANNEL"])
+    else:
+        app.extensions["kit.presence"] = Presence()
+    app.extensions["kit.phone_states"] = PhoneStates()
     app.extensions["kit.rate_limiter"] = RateLimiter(app.config["RATE_LIMIT"], app.config["RATE_WINDOW"])

@@ -8,17 +8,16 @@ from sqlalchemy.orm import Session
 from kit import meetings
 from kit.activities import activity_for
 from kit.extensions import socketio
-from kit.i18n import LANGUAGES
-from kit.live.state import VIEWS, item_event, room, shows_items, state
+from kit.live.state import VIEWS, item_event, listening_languages, room, shows_items, state
 from kit.models import Contribution, Meeting
 
 
 def meeting_changed(db: Session, meeting: Meeting) -> None:
     """The step, the status or the facilitator's work on the step changed: every view gets its new
-    state, in each language. Rare (a click in the console), so the whole view is sent again."""
+    state, in each language someone reads. Rare (a click in the console), so the whole view is sent again."""
     counted = meetings.counts(db, meeting)
     for view in VIEWS:
-        for lang in LANGUAGES:
+        for lang in listening_languages(meeting, view):
             payload = state(db, meeting, view, lang, counted)
             socketio.emit("state", payload, namespace=f"/{view}", to=room(meeting, lang))
     counts_changed(meeting)
@@ -27,7 +26,7 @@ def meeting_changed(db: Session, meeting: Meeting) -> None:
 def console_changed(db: Session, meeting: Meeting) -> None:
     """Something only the console shows changed (who joined, under which name): its view again."""
     counted = meetings.counts(db, meeting)
-    for lang in LANGUAGES:
+    for lang in listening_languages(meeting, "console"):
         socketio.emit(
             "state", state(db, meeting, "console", lang, counted), namespace="/console", to=room(meeting, lang)
         )
@@ -44,7 +43,8 @@ def contribution_stored(db: Session, meeting: Meeting, contribution: Contributio
         if not shows_items(activity, view) or (view == "screen" and meeting.screen_picked_only):
             # the screen shows only what the facilitator picked: something new is not picked yet
             continue
-        for lang in LANGUAGES:
+        # rendered only in the languages someone reads (most rooms: French alone)
+        for lang in listening_languages(meeting, view):
             event = item_event(db, meeting, contribution, view, lang)
             socketio.emit("contribution", event, namespace=f"/{view}", to=room(meeting, lang))
     counts_changed(meeting)

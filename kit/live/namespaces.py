@@ -17,9 +17,10 @@ from flask_babel import force_locale, get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_socketio import Namespace, emit, join_room
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from kit import meetings, moderation, preparation, votes, webhook
+from kit import meetings, moderation, preparation, privacy, votes, webhook
 from kit import room as room_control
 from kit.access import same_secret
 from kit.db import get_session
@@ -324,6 +325,22 @@ class PhoneNamespace(LiveNamespace):
             raise KitError("not_joined", _l("Please give your name first."))
         return participant
 
+    def sender(self) -> tuple[Participant, Meeting]:
+        """The participant sending and their meeting, read in one query (every contribution asks)."""
+        viewer = self.viewer()
+        row = None
+        if viewer.participant_id is not None:
+            query = (
+                select(Participant, Meeting)
+                .join(Meeting, Meeting.id == Participant.meeting_id)
+                .where(Participant.id == viewer.participant_id, Meeting.id == viewer.meeting_id)
+            )
+            row = get_session().execute(query).first()
+        if row is None:
+            self.meeting()  # a meeting gone is said so first
+            raise KitError("not_joined", _l("Please give your name first."))
+        return row[0], row[1]
+
     @answers
     def on_join(self, payload: Any = None, *_args: Any) -> dict[str, Any]:
         """Join with a name (and optionally structure and territory); the ack carries the secret token."""
@@ -344,17 +361,19 @@ class PhoneNamespace(LiveNamespace):
             max_field=config["MAX_FIELD_LENGTH"],
         )
         viewer.participant_id = participant.id
+        # this snapshot counts the new participant
+        current_app.extensions["kit.phone_states"].forget_counts(meeting.id)
         self.arrived(meeting, participant.id)
-        return {"ok": True, "token": participant.token, "snapshot": self.snapshot(meeting, viewer)}
+        snapshot = phone_snapshot(get_session(), meeting, participant, viewer.lang, new=True)
+        return {"ok": True, "token": participant.token, "snapshot": snapshot}
 
     @answers
     def on_contribute(self, payload: Any = None, *_args: Any) -> dict[str, Any]:
         """A contribution: stored once per client id, acknowledged, then shown on the screen."""
         payload = require_mapping(payload)
         cid = client_id(payload.get("client_id"))
-        participant = self.participant()
+        participant, meeting = self.sender()
         db = get_session()
-        meeting = self.meeting()
 
         def slow_down_if_needed() -> None:
             # per participant, never per address: a whole room shares one Wi-Fi
@@ -374,6 +393,16 @@ class PhoneNamespace(LiveNamespace):
         if outcome.changed:
             broadcast.contribution_stored(db, meeting, outcome.contribution)
         return {"ok": True, **own_item(outcome.contribution)}
+
+    @answers
+    def on_withdraw(self, payload: Any = None, *_args: Any) -> dict[str, Any]:
+        """Delete one of one's own contributions (during or after the meeting); safe to resend."""
+        payload = require_mapping(payload)
+        participant = self.participant()
+        contribution, changed = privacy.withdraw(get_session(), participant, payload.get("contribution_id"))
+        if changed:
+            broadcast.meeting_changed(get_session(), self.meeting())
+        return {"ok": True, **own_item(contribution), "changed": changed}
 
     @answers
     def on_vote(self, payload: Any = None, *_args: Any) -> dict[str, Any]:

@@ -7,6 +7,8 @@ one: they get counts, coalesced (see counts.py), so the traffic grows with the r
 
 from __future__ import annotations
 
+import threading
+import time
 from typing import Any
 
 from flask import current_app, render_template
@@ -15,6 +17,8 @@ from sqlalchemy.orm import Session
 
 from kit import links, meetings, votes
 from kit.activities import ACTIVITIES, Activity, activity_for
+from kit.extensions import socketio
+from kit.i18n import LANGUAGES
 from kit.models import Contribution, Meeting, Participant, Step, utcnow
 
 VIEWS = ("screen", "console", "phone")
@@ -26,6 +30,65 @@ def room(meeting: Meeting, lang: str | None = None) -> str:
     Named by the meeting's code, unique across databases, so two servers sharing a message
     queue — or two apps in one test run — never mix their rooms."""
     return f"meeting:{meeting.code}" if lang is None else f"meeting:{meeting.code}:{lang}"
+
+
+def listening_languages(meeting: Meeting, view: str) -> tuple[str, ...]:
+    """The languages in which someone may be viewing `view` of this meeting: a message rendered
+    in another language would reach nobody.
+
+    Without a message queue this process holds every connection, so its rooms say who listens;
+    with one, viewers may be on other processes, and every language is rendered."""
+    if current_app.config.get("MESSAGE_QUEUE"):
+        return LANGUAGES
+    server = socketio.server
+    rooms = server.manager.rooms.get(f"/{view}", {}) if server is not None else {}
+    return tuple(lang for lang in LANGUAGES if rooms.get(room(meeting, lang)))
+
+
+class PhoneStates:
+    """The phone view's shared state, rendered once per meeting version and language.
+
+    Everything a phone's state shows changes the meeting's version when it changes (a step, a
+    status, a contribution, a vote, a moderation — see meetings.bump_version), and nothing in it
+    depends on who is connected; so a join storm renders the phone page once, not twice per phone.
+    The version is read from the database on each event, which keeps this right across processes.
+    """
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.entries: dict[tuple[int, str], tuple[int, dict[str, Any]]] = {}
+        self.counted: dict[int, tuple[int, float, dict[str, int]]] = {}
+
+    def counts(self, db: Session, meeting: Meeting, max_age: float) -> dict[str, int]:
+        """The meeting's counts for a phone's snapshot, counted at most once per `max_age` seconds.
+
+        A join storm asked for them twice per phone (two COUNT queries each time). A count is
+        kept while the version stays and for `max_age` at most, and forgotten when this process
+        adds a participant (`forget_counts`); a join on another process shows after `max_age`
+        at worst. Every arrival also marks the counts to be sent to all, exact, at the next
+        interval (CountBroadcaster)."""
+        now = time.monotonic()
+        with self.lock:
+            entry = self.counted.get(meeting.id)
+        if entry is not None and entry[0] == meeting.version and now - entry[1] < max_age:
+            return dict(entry[2])
+        counted = meetings.counts(db, meeting)
+        with self.lock:
+            self.counted[meeting.id] = (meeting.version, now, counted)
+        return dict(counted)
+
+    def forget_counts(self, meeting_id: int) -> None:
+        with self.lock:
+            self.counted.pop(meeting_id, None)
+
+    def get(self, meeting: Meeting, lang: str) -> dict[str, Any] | None:
+        with self.lock:
+            entry = self.entries.get((meeting.id, lang))
+        return entry[1] if entry is not None and entry[0] == meeting.version else None
+
+    def put(self, meeting: Meeting, lang: str, shared: dict[str, Any]) -> None:
+        with self.lock:
+            self.entries[(meeting.id, lang)] = (meeting.version, shared)
 
 
 def meeting_info(meeting: Meeting) -> dict[str, Any]:
@@ -65,6 +128,24 @@ def shows_items(activity: Activity | None, view: str) -> bool:
 def state(db: Session, meeting: Meeting, view: str, lang: str, counted: dict[str, int] | None = None) -> dict[str, Any]:
     """The whole of what `view` shows now, in `lang`; `counted` saves the count queries when the
     caller renders several views of the same moment."""
+    cache: PhoneStates | None = current_app.extensions.get("kit.phone_states") if view == "phone" else None
+    if counted is None:
+        if cache is not None:
+            counted = cache.counts(db, meeting, float(current_app.config["COUNTS_INTERVAL"]))
+        else:
+            counted = meetings.counts(db, meeting)
+    if cache is not None:
+        shared = cache.get(meeting, lang)
+        if shared is None:
+            shared = _render_state(db, meeting, view, lang, counted)
+            cache.put(meeting, lang, shared)
+    else:
+        shared = _render_state(db, meeting, view, lang, counted)
+    # the time and the counts are of this moment: never cached
+    return {**shared, "server_time": utcnow().isoformat(), "counts": counted}
+
+
+def _render_state(db: Session, meeting: Meeting, view: str, lang: str, counted: dict[str, int]) -> dict[str, Any]:
     step = meeting.current_step
     activity = activity_for(step) if step else None
     items: list[Contribution] = []
@@ -77,8 +158,6 @@ def state(db: Session, meeting: Meeting, view: str, lang: str, counted: dict[str
     if step is not None and activity is not None and activity.votable:
         tallies = votes.tallies(db, step.id)
     now = utcnow()
-    if counted is None:
-        counted = meetings.counts(db, meeting)
     with force_locale(lang):
         html = render_template(
             f"live/{view}.html",
@@ -98,11 +177,9 @@ def state(db: Session, meeting: Meeting, view: str, lang: str, counted: dict[str
         )
     payload: dict[str, Any] = {
         "version": meeting.version,
-        "server_time": now.isoformat(),
         "meeting": meeting_info(meeting),
         "step": step_info(step, meeting.step_version),
         "html": html,
-        "counts": counted,
     }
     if activity is not None and shows_items(activity, view):
         payload["items"] = [activity.item_data(c) for c in items]
@@ -110,8 +187,11 @@ def state(db: Session, meeting: Meeting, view: str, lang: str, counted: dict[str
     return payload
 
 
-def phone_snapshot(db: Session, meeting: Meeting, participant: Participant | None, lang: str) -> dict[str, Any]:
-    """A phone's state plus what is its own: who it is and what it sent (all steps)."""
+def phone_snapshot(
+    db: Session, meeting: Meeting, participant: Participant | None, lang: str, *, new: bool = False
+) -> dict[str, Any]:
+    """A phone's state plus what is its own: who it is and what it sent (all steps). A `new`
+    participant (just joined) has sent nothing and voted for nothing: no need to ask."""
     payload = state(db, meeting, "phone", lang)
     if participant is None:
         payload["me"] = None
@@ -123,8 +203,8 @@ def phone_snapshot(db: Session, meeting: Meeting, participant: Participant | Non
         "structure": participant.structure,
         "territory": participant.territory,
     }
-    payload["mine"] = [own_item(c) for c in meetings.own_contributions(db, participant)]
-    payload["my_votes"] = votes.my_votes(db, participant)
+    payload["mine"] = [] if new else [own_item(c) for c in meetings.own_contributions(db, participant)]
+    payload["my_votes"] = [] if new else votes.my_votes(db, participant)
     return payload
 
 
@@ -137,6 +217,7 @@ def own_item(contribution: Contribution) -> dict[str, Any]:
         "client_id": contribution.client_id,
         "step_id": contribution.step_id,
         "summary": activity.summary(contribution.data),
+        "withdrawn": contribution.hidden_by == "participant",
     }
 
 

@@ -463,7 +463,8 @@
     var shown = 0;
     mine.forEach(function (item) {
       if (item.step_id !== stepId) return;
-      list.appendChild(mineEntry(item.summary, texts.sent, 'sent'));
+      if (item.withdrawn) list.appendChild(mineEntry('', texts.deleted, 'deleted'));
+      else list.appendChild(mineEntry(item.summary, texts.sent, 'sent', deleteControl(item)));
       shown++;
     });
     outbox.forEach(function (entry) {
@@ -473,7 +474,7 @@
     });
     section.hidden = shown === 0;
   }
-  function mineEntry(summary, state, kind) {
+  function mineEntry(summary, state, kind, extra) {
     var li = document.createElement('li');
     li.className = 'mine-' + kind;
     var text = document.createElement('span');
@@ -483,7 +484,49 @@
     badge.textContent = state;
     li.appendChild(text);
     li.appendChild(badge);
+    if (extra) li.appendChild(extra);
     return li;
+  }
+
+  // -- deleting one's own contribution: one button, one plain question, then `withdraw` ------------
+  function smallButton(label, className) {
+    var b = document.createElement('button');
+    b.type = 'button';
+    b.className = 'button small ' + className;
+    b.textContent = label;
+    return b;
+  }
+  function deleteControl(item) {
+    var box = document.createElement('span');
+    box.className = 'mine-delete';
+    var ask = smallButton(texts.delete, 'danger');
+    ask.addEventListener('click', function () {
+      box.textContent = '';
+      var question = document.createElement('span');
+      question.textContent = texts.deleteQuestion;
+      var yes = smallButton(texts.deleteYes, 'danger');
+      var no = smallButton(texts.deleteNo, '');
+      yes.addEventListener('click', function () { yes.disabled = true; withdraw(item); });
+      no.addEventListener('click', function () { renderMine(); });
+      box.appendChild(question);
+      box.appendChild(yes);
+      box.appendChild(no);
+      yes.focus();
+    });
+    box.appendChild(ask);
+    return box;
+  }
+  function withdraw(item) {
+    socket.timeout(10000).emit('withdraw', { contribution_id: item.id }, function (timedOut, ack) {
+      if (timedOut || !ack.ok) {
+        setStatus('lost', timedOut ? texts.noAnswer : ack.error.message);
+        renderMine();
+        return;
+      }
+      item.withdrawn = true;
+      announce(texts.deleted);
+      renderMine();
+    });
   }
 
   // kind: 'ok' (sent), 'pending' (kept, waiting for the link) or 'error' (the person must act)

@@ -192,3 +192,74 @@ def own_entry(token: str) -> ResponseReturnValue:
     return render_template(
         "own_entry.html", entry=check_in.data, token=token, error=error, saved=request.args.get("saved")
     ), (400 if error else 200)
+
+
+# -- what a participant sent: seen, and deleted, by its author ------------------------------------
+def _own_list(token: str) -> tuple[Any, list[Any]]:
+    from kit import privacy
+    from kit.activities import activity_for
+
+    db = get_session()
+    person = privacy.participant_by_token(db, token)
+    rows = []
+    for contribution in meetings.own_contributions(db, person):
+        activity = activity_for(contribution.step)
+        rows.append(
+            {
+                "id": contribution.id,
+                "step": contribution.step.title,
+                "summary": activity.summary(contribution.data),
+                "withdrawn": privacy.is_withdrawn(contribution),
+                "hidden": contribution.hidden_at is not None,
+            }
+        )
+    return person, rows
+
+
+@bp.get("/mine/<token>")
+def mine(token: str) -> ResponseReturnValue:
+    """A participant's personal page: everything they sent in one meeting, each with a delete button.
+
+    The link holds the phone's secret: the phone shows it so the person can keep it after the meeting."""
+    try:
+        person, rows = _own_list(token)
+    except KitError as error:
+        return render_template("error.html", message=str(error.message)), 404
+    meeting = get_session().get(Meeting, person.meeting_id)
+    return render_template(
+        "mine.html", person=person, meeting=meeting, rows=rows, token=token, deleted=request.args.get("deleted")
+    )
+
+
+@bp.route("/mine/<token>/<int:contribution_id>", methods=["GET", "POST"])
+def delete_own(token: str, contribution_id: int) -> ResponseReturnValue:
+    """Ask once (GET shows the words and two big buttons), then delete for good (POST)."""
+    from kit import privacy
+    from kit.live import broadcast
+
+    db = get_session()
+    try:
+        person = privacy.participant_by_token(db, token)
+        contribution = privacy.own_contribution(db, person, contribution_id)
+    except KitError as error:
+        return render_template("error.html", message=str(error.message)), error.status
+    meeting = db.get(Meeting, person.meeting_id)
+    assert meeting is not None
+    if request.method == "GET":
+        from kit.activities import activity_for
+
+        summary = activity_for(contribution.step).summary(contribution.data)
+        return render_template(
+            "mine_confirm.html",
+            token=token,
+            contribution=contribution,
+            summary=summary,
+            withdrawn=privacy.is_withdrawn(contribution),
+            meeting=meeting,
+        )
+    if not links.same_origin():
+        abort(403)
+    _, changed = privacy.withdraw(db, person, contribution_id)
+    if changed:
+        broadcast.meeting_changed(db, meeting)
+    return redirect(url_for("public.mine", token=token, deleted=1), code=303)

@@ -1,0 +1,110 @@
+"""What the live layer saves in a big room must never change what anyone sees.
+
+The phone page is rendered once per meeting version and language (kit.live.state.PhoneStates),
+items only in the languages someone reads (listening_languages), and counts go to a big room in
+slices (CountBroadcaster.emit_spread). Each shortcut is checked against the long way here.
+"""
+
+from __future__ import annotations
+
+from kit import create_app
+from kit.live import state as live_state
+from kit.settings import queue_channel
+from tests.conftest import prepared_meeting
+
+
+def events(client, namespace: str, name: str) -> list:
+    return [e["args"][0] for e in client.get_received(namespace) if e["name"] == name]
+
+
+def test_a_phone_joining_after_a_change_never_gets_the_page_of_before(app, live_clients):
+    meeting = prepared_meeting(app)
+    console = live_clients("console", {"meeting": meeting.code, "key": meeting.facilitator_key})
+    first = live_clients("phone", {"meeting": meeting.code})
+    [before] = events(first, "/phone", "snapshot")
+    assert first.emit("join", {"name": "Awa"}, callback=True, namespace="/phone")["snapshot"]["html"] == before["html"]
+    assert console.emit("start", callback=True, namespace="/console")["ok"]
+    board = console.emit("next", callback=True, namespace="/console")["current_step_id"]
+    second = live_clients("phone", {"meeting": meeting.code})
+    [after] = events(second, "/phone", "snapshot")
+    assert after["step"]["id"] == board and after["html"] != before["html"]
+    joined = second.emit("join", {"name": "Bruno"}, callback=True, namespace="/phone")
+    assert joined["snapshot"]["step"]["id"] == board
+    # counts are of the moment, never of the cached page: Bruno is counted in his own snapshot
+    assert joined["snapshot"]["counts"]["participants"] == 2
+    assert joined["snapshot"]["mine"] == [] and joined["snapshot"]["my_votes"] == []
+
+    # a contribution changes the version: a phone reconnecting gets its own item back
+    sent = {"client_id": "b-1", "step_id": board, "data": {"text": "Une idée"}}
+    ack = second.emit("contribute", sent, callback=True, namespace="/phone")
+    assert ack["ok"]
+    again = live_clients("phone", {"meeting": meeting.code, "token": joined["token"]})
+    [snapshot] = events(again, "/phone", "snapshot")
+    assert [item["id"] for item in snapshot["mine"]] == [ack["id"]]
+    assert snapshot["version"] > after["version"]
+
+
+def test_items_are_rendered_in_the_languages_someone_reads(app, live_clients, monkeypatch):
+    meeting = prepared_meeting(app, live=True)
+    french = live_clients("screen", {"meeting": meeting.code, "key": meeting.screen_key})
+    console = live_clients("console", {"meeting": meeting.code, "key": meeting.facilitator_key})
+    board = console.emit("next", callback=True, namespace="/console")["current_step_id"]
+    phone = live_clients("phone", {"meeting": meeting.code})
+    assert phone.emit("join", {"name": "Awa"}, callback=True, namespace="/phone")["ok"]
+    rendered: list[str] = []
+    real = live_state.item_event
+
+    def counting(db, meeting, contribution, view, lang):  # type: ignore[no-untyped-def]
+        rendered.append(f"{view}:{lang}")
+        return real(db, meeting, contribution, view, lang)
+
+    monkeypatch.setattr("kit.live.broadcast.item_event", counting)
+    sent = {"client_id": "a-1", "step_id": board, "data": {"text": "Une idée"}}
+    assert phone.emit("contribute", sent, callback=True, namespace="/phone")["ok"]
+    assert sorted(rendered) == ["console:fr", "screen:fr"], "nobody reads English yet"
+    assert len(events(french, "/screen", "contribution")) == 1
+
+    english = live_clients(
+        "screen", {"meeting": meeting.code, "key": meeting.screen_key}, headers={"Accept-Language": "en"}
+    )
+    english.get_received("/screen")
+    rendered.clear()
+    sent = {"client_id": "a-2", "step_id": board, "data": {"text": "Une autre"}}
+    assert phone.emit("contribute", sent, callback=True, namespace="/phone")["ok"]
+    assert sorted(rendered) == ["console:fr", "screen:en", "screen:fr"]
+    [item] = events(english, "/screen", "contribution")
+    assert item["item"]["data"]["text"] == "Une autre"
+
+
+def test_counts_reach_every_phone_of_a_room_bigger_than_a_slice(app, live_clients, monkeypatch):
+    monkeypatch.setattr("kit.live.counts.SLICE", 2)
+    app.config["COUNTS_INTERVAL"] = 1000  # only the flush below sends counts
+    meeting = prepared_meeting(app, live=True)
+    phones = []
+    for n in range(5):
+        phone = live_clients("phone", {"meeting": meeting.code})
+        assert phone.emit("join", {"name": f"P{n}"}, callback=True, namespace="/phone")["ok"]
+        phones.append(phone)
+    for phone in phones:
+        phone.get_received("/phone")
+    with app.app_context():
+        app.extensions["kit.counts"].dirty.add(meeting.id)
+        app.extensions["kit.counts"].flush()
+    for phone in phones:
+        [counts] = events(phone, "/phone", "counts")
+        assert counts["participants"] == 5 and counts["connected"] == 5
+
+
+def test_each_installation_has_its_own_message_queue_channel(tmp_path):
+    one = create_app({"INSTANCE_PATH": str(tmp_path / "one"), "ASYNC_MODE": "threading"})
+    same = create_app({"INSTANCE_PATH": str(tmp_path / "one"), "ASYNC_MODE": "threading"})
+    other = create_app({"INSTANCE_PATH": str(tmp_path / "other"), "ASYNC_MODE": "threading"})
+    chosen = create_app(
+        {"INSTANCE_PATH": str(tmp_path / "other"), "ASYNC_MODE": "threading", "MESSAGE_QUEUE_CHANNEL": "kit-ours"}
+    )
+    assert one.config["MESSAGE_QUEUE_CHANNEL"] == same.config["MESSAGE_QUEUE_CHANNEL"]
+    assert one.config["MESSAGE_QUEUE_CHANNEL"] != other.config["MESSAGE_QUEUE_CHANNEL"]
+    assert chosen.config["MESSAGE_QUEUE_CHANNEL"] == "kit-ours"
+    # derived from the secret key, without showing it
+    assert one.config["MESSAGE_QUEUE_CHANNEL"] == queue_channel(one.config["SECRET_KEY"])
+    assert one.config["SECRET_KEY"][:8] not in one.config["MESSAGE_QUEUE_CHANNEL"]
