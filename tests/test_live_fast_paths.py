@@ -7,6 +7,8 @@ slices (CountBroadcaster.emit_spread). Each shortcut is checked against the long
 
 from __future__ import annotations
 
+import threading
+
 from kit import create_app
 from kit.live import state as live_state
 from kit.settings import queue_channel
@@ -108,3 +110,32 @@ def test_each_installation_has_its_own_message_queue_channel(tmp_path):
     # derived from the secret key, without showing it
     assert one.config["MESSAGE_QUEUE_CHANNEL"] == queue_channel(one.config["SECRET_KEY"])
     assert one.config["SECRET_KEY"][:8] not in one.config["MESSAGE_QUEUE_CHANNEL"]
+
+
+def test_a_flush_asked_for_while_one_is_sending_returns_only_once_that_one_has_sent(app, monkeypatch):
+    """Tests (and the console's own redraws) flush and then read what was sent: the background
+    task must not have taken the marked meetings and still be sending them when that flush returns."""
+    counts = app.extensions["kit.counts"]
+    sending, release = threading.Event(), threading.Event()
+    sent: list[set[int]] = []
+
+    def slow_send(ids: set[int], redraw: set[int]) -> None:
+        sending.set()
+        release.wait(10)
+        sent.append(ids)
+
+    monkeypatch.setattr(counts, "_send", slow_send)
+    with counts.lock:
+        counts.dirty.add(1)
+    background = threading.Thread(target=counts.flush)
+    background.start()
+    assert sending.wait(10)
+    returned = threading.Event()
+    asked = threading.Thread(target=lambda: (counts.flush(), returned.set()))
+    asked.start()
+    assert not returned.wait(0.2), "the second flush returned while the first was still sending"
+    release.set()
+    assert returned.wait(10)
+    background.join(10)
+    asked.join(10)
+    assert sent == [{1}]

@@ -27,6 +27,9 @@ class CountBroadcaster:
         self.results: set[int] = set()
         self.running = False
         self.lock = threading.Lock()
+        # held for a whole flush: a flush asked for while the background one is sending waits for
+        # it to finish, so on return everything marked before the call has been sent, in order
+        self.sending = threading.Lock()
 
     def mark(self, meeting_id: int, results: bool = False) -> None:
         """Send this meeting's counts (and, with `results`, its screen and console again) soon."""
@@ -70,15 +73,18 @@ class CountBroadcaster:
 
     def flush(self) -> None:
         """Send the counts (and results) of every meeting marked since the last flush."""
+        with self.sending:
+            with self.lock:
+                ids, self.dirty = self.dirty, set()
+                redraw, self.results = self.results, set()
+            if ids:
+                self._send(ids, redraw)
+
+    def _send(self, ids: set[int], redraw: set[int]) -> None:
         from kit import meetings, votes
         from kit.activities import activity_for
         from kit.live.state import VIEWS, listening_languages, room, state
 
-        with self.lock:
-            ids, self.dirty = self.dirty, set()
-            redraw, self.results = self.results, set()
-        if not ids:
-            return
         base = self.app.config.get("PUBLIC_URL") or "http://localhost"
         # rendering needs a request context for url_for; this one is the server's own
         with self.app.test_request_context(base_url=base):
