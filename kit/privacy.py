@@ -143,6 +143,13 @@ def withdraw(db: Session, participant: Participant, contribution_id: object) -> 
         if holder.id not in touched:
             touched[holder.id] = (holder, _minutes_as_built(db, holder), [])
         touched[holder.id][2].extend(_texts(each.data))
+    for holder, step in _carried_news(db, contribution):
+        if holder.id not in touched:
+            touched[holder.id] = (holder, _minutes_as_built(db, holder), [])
+        touched[holder.id][2].extend(_texts(contribution.data))
+        key = _news_key(contribution.data)
+        items = [item for item in (step.options or {}).get("items", []) if _news_key(item) != key]
+        step.options = {**(step.options or {}), "items": items}
     for each in found:
         _erase(db, each)
         _release_duplicates(db, each)
@@ -153,6 +160,28 @@ def withdraw(db: Session, participant: Participant, contribution_id: object) -> 
             meetings.bump_version(db, holder)
     meetings.save_change(db, meeting)
     return contribution, True
+
+
+def _news_key(item: dict[str, Any]) -> tuple[Any, Any, Any]:
+    return (item.get("title"), item.get("deadline"), item.get("date"))
+
+
+def _carried_news(db: Session, contribution: Contribution) -> list[tuple[Meeting, Step]]:
+    """The news steps of the network's other meetings that list this accepted news item: its
+    deadline or date was still to come when they were prepared (kit.networks.carry_news copies it
+    there as a prepared item, without a link back)."""
+    step = db.get(Step, contribution.step_id)
+    meeting = db.get(Meeting, contribution.meeting_id)
+    if step is None or step.activity != "news" or meeting is None or meeting.network_id is None:
+        return []
+    key = _news_key(contribution.data)
+    others = select(Meeting).where(Meeting.network_id == meeting.network_id, Meeting.id != meeting.id)
+    return [
+        (other, news)
+        for other in db.scalars(others)
+        for news in other.steps
+        if news.activity == "news" and any(_news_key(i) == key for i in (news.options or {}).get("items", []))
+    ]
 
 
 def _carried_copies(db: Session, contribution: Contribution) -> list[Contribution]:

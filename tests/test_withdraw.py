@@ -209,3 +209,30 @@ def test_a_need_carried_over_to_the_next_meeting_is_erased_there_too(db):
     db.refresh(copy)
     assert privacy.is_withdrawn(copy) and SECRET not in json.dumps(copy.data)
     assert SECRET not in (april.minutes_md or "") and SECRET not in (march.minutes_md or "")
+
+
+def test_an_accepted_news_item_copied_into_the_next_meeting_is_taken_out_there_too(db):
+    from datetime import timedelta
+
+    from kit.models import utcnow
+
+    network = networks.create_network(db, "Réseau de Vitré")
+    soon = (utcnow().date() + timedelta(days=30)).isoformat()
+    template = gen_template(StepTemplate("news", "Actualité", "", {"items": [{"title": "AAP régional"}]}))
+    march = meetings.create_meeting(db, template, title="Mars", network_id=network.id)
+    meetings.start(db, march)
+    awa = gen_participant(db, march, "Awa")
+    data = {"type": "event", "title": SECRET, "date": soon, "description": "Chez Didier"}
+    proposal = meetings.contribute(db, march, awa, march.steps[0].id, "n", data).contribution
+    meetings.act(db, march, "accept", {"id": proposal.id})
+    meetings.close(db, march)
+    april = meetings.create_meeting(db, template, title="Avril", network_id=network.id)
+    meetings.start(db, april)
+    assert SECRET in json.dumps(april.steps[0].options)
+    meetings.close(db, april)
+    assert SECRET in (april.minutes_md or "")
+    privacy.withdraw(db, awa, proposal.id)
+    db.expire_all()
+    titles = [item["title"] for item in april.steps[0].options["items"]]
+    assert titles == ["AAP régional"], "the network's own prepared item stays"
+    assert SECRET not in (april.minutes_md or "") and SECRET not in (march.minutes_md or "")
