@@ -49,24 +49,32 @@ def all_networks(db: Session) -> list[Network]:
     return list(db.scalars(select(Network).order_by(Network.name)))
 
 
-def waiting_needs(db: Session, network_id: int, *, before: Meeting | None = None) -> list[Contribution]:
-    """Needs deferred to the next meeting in the network's meetings, not yet taken up by a later one."""
+def not_yet_carried(db: Session, network_id: int, *where: Any, before: Meeting | None = None) -> list[Contribution]:
+    """Visible contributions of the network's meetings (other than `before`) matching `where` that
+    no later meeting has carried over yet: what a next meeting may still take up."""
     carried = aliased(Contribution)
     query = (
         select(Contribution)
+        .join(Step, Step.id == Contribution.step_id)
         .join(Meeting, Meeting.id == Contribution.meeting_id)
         .where(
             Meeting.network_id == network_id,
-            Contribution.status == "deferred",
             Contribution.hidden_at.is_(None),
             Contribution.merged_into_id.is_(None),
             ~select(carried.id).where(carried.origin_id == Contribution.id).exists(),
+            *where,
         )
         .order_by(Contribution.id)
     )
     if before is not None:
         query = query.where(Meeting.id != before.id)
-    deferred = [c for c in db.scalars(query) if c.outcome.get("channel") == "next_meeting"]
+    return list(db.scalars(query))
+
+
+def waiting_needs(db: Session, network_id: int, *, before: Meeting | None = None) -> list[Contribution]:
+    """Needs deferred to the next meeting in the network's meetings, not yet taken up by a later one."""
+    found = not_yet_carried(db, network_id, Contribution.status == "deferred", before=before)
+    deferred = [c for c in found if c.outcome.get("channel") == "next_meeting"]
     # the gaps a territorial diagnosis named are needs to follow up, too
     from kit.activities.diagnosis import gaps_to_follow
 

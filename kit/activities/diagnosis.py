@@ -303,28 +303,11 @@ class Diagnosis(Activity):
 def gaps_to_follow(db: Session, network_id: int, *, before: Meeting | None = None) -> list[Contribution]:
     """The gaps the network's diagnosis steps named and did not set aside, not yet taken up by a
     later meeting: the next meeting's needs step starts with them."""
-    from sqlalchemy.orm import aliased
+    from kit.models import Contribution, Step
+    from kit.networks import not_yet_carried
 
-    from kit.models import Contribution, Meeting, Step
-
-    carried = aliased(Contribution)
-    query = (
-        select(Contribution)
-        .join(Step, Step.id == Contribution.step_id)
-        .join(Meeting, Meeting.id == Contribution.meeting_id)
-        .where(
-            Meeting.network_id == network_id,
-            Step.activity == Diagnosis.name,
-            Contribution.status != "set_aside",
-            Contribution.hidden_at.is_(None),
-            Contribution.merged_into_id.is_(None),
-            ~select(carried.id).where(carried.origin_id == Contribution.id).exists(),
-        )
-        .order_by(Contribution.id)
-    )
-    if before is not None:
-        query = query.where(Meeting.id != before.id)
-    return [c for c in db.scalars(query) if c.data.get("question") == "gap"]
+    where = (Step.activity == Diagnosis.name, Contribution.status != "set_aside")
+    return [c for c in not_yet_carried(db, network_id, *where, before=before) if c.data.get("question") == "gap"]
 
 
 def need_text(gap: Contribution) -> str:
