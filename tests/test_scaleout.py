@@ -16,7 +16,7 @@ from collections import Counter
 
 import pytest
 
-from tests.conftest import ROOT, postgres_url
+from tests.conftest import postgres_url
 from tests.server import KitServer, LiveClient, Phone, wait_for
 from tests.server import postgres_database as server_database
 
@@ -54,12 +54,8 @@ def test_two_processes_show_every_contribution_once(tmp_path, postgres_database)
         for server in servers:
             server.start()
         first, second = servers
-        template = str(ROOT / "tests" / "fixtures" / "board-meeting.toml")
-        printed = first.kit("meeting", "new", template, "--title", "Deux")
-        links = dict(line.split(":", 1) for line in printed.strip().splitlines())
-        code = links["code"].strip().replace("-", "")
-        console_key = links["console"].split("key=")[1].strip()
-        screen_key = links["screen"].split("key=")[1].strip()
+        links = first.new_meeting("Deux")
+        code, console_key, screen_key = links.code, links.console_key, links.screen_key
 
         screen = LiveClient(first.url, "screen", {"meeting": code, "key": screen_key})
         console = LiveClient(second.url, "console", {"meeting": code, "key": console_key})

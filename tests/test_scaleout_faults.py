@@ -28,7 +28,7 @@ import pytest
 import socketio
 from sqlalchemy import create_engine, text
 
-from tests.conftest import ROOT, postgres_url
+from tests.conftest import postgres_url
 from tests.server import KitServer, LiveClient, free_port, wait_for
 from tests.server import postgres_database as server_database
 
@@ -260,12 +260,8 @@ def test_redis_restart_and_a_killed_process_lose_nothing(tmp_path: Path, setting
     try:
         for server in servers:
             server.start()
-        template = str(ROOT / "tests" / "fixtures" / "board-meeting.toml")
-        printed = first.kit("meeting", "new", template, "--title", "Pannes")
-        links = dict(line.split(":", 1) for line in printed.strip().splitlines())
-        code = links["code"].strip().replace("-", "")
-        console_key = links["console"].split("key=")[1].strip()
-        screen_key = links["screen"].split("key=")[1].strip()
+        links = first.new_meeting("Pannes")
+        code, console_key, screen_key = links.code, links.console_key, links.screen_key
 
         screen = LiveClient(first.url, "screen", {"meeting": code, "key": screen_key})
         console = LiveClient(second.url, "console", {"meeting": code, "key": console_key})
