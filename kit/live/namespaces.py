@@ -17,7 +17,7 @@ from flask_babel import force_locale, get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_socketio import Namespace, emit, join_room
-from sqlalchemy import select
+from sqlalchemy import and_, bindparam, select
 from sqlalchemy.orm import Session
 
 from kit import meetings, moderation, preparation, privacy, votes, webhook
@@ -27,10 +27,18 @@ from kit.db import get_session
 from kit.errors import Forbidden, InvalidInput, KitError
 from kit.live import broadcast
 from kit.live.state import own_item, phone_snapshot, room, state
-from kit.models import Meeting, Participant
+from kit.models import Meeting, Participant, Step
 from kit.validation import client_id, require_mapping
 
 log = logging.getLogger(__name__)
+
+# who sends, in which meeting, to which step: one statement built once (see kit.meetings)
+_SENDER = (
+    select(Participant, Meeting, Step)
+    .join(Meeting, Meeting.id == Participant.meeting_id)
+    .outerjoin(Step, and_(Step.id == bindparam("step"), Step.meeting_id == Meeting.id))
+    .where(Participant.id == bindparam("participant"), Meeting.id == bindparam("meeting"))
+)
 
 
 def current_sid() -> str:
@@ -325,21 +333,22 @@ class PhoneNamespace(LiveNamespace):
             raise KitError("not_joined", _l("Please give your name first."))
         return participant
 
-    def sender(self) -> tuple[Participant, Meeting]:
-        """The participant sending and their meeting, read in one query (every contribution asks)."""
+    def sender(self, step_id: object = None) -> tuple[Participant, Meeting, Step | None]:
+        """The participant sending, their meeting and the step they send to (None if it is not one
+        of this meeting's), read in one query: every contribution asks."""
         viewer = self.viewer()
         row = None
         if viewer.participant_id is not None:
-            query = (
-                select(Participant, Meeting)
-                .join(Meeting, Meeting.id == Participant.meeting_id)
-                .where(Participant.id == viewer.participant_id, Meeting.id == viewer.meeting_id)
-            )
-            row = get_session().execute(query).first()
+            params = {
+                "participant": viewer.participant_id,
+                "meeting": viewer.meeting_id,
+                "step": step_id if meetings.is_row_id(step_id) else None,
+            }
+            row = get_session().execute(_SENDER, params).first()
         if row is None:
             self.meeting()  # a meeting gone is said so first
             raise KitError("not_joined", _l("Please give your name first."))
-        return row[0], row[1]
+        return row[0], row[1], row[2]
 
     @answers
     def on_join(self, payload: Any = None, *_args: Any) -> dict[str, Any]:
@@ -372,7 +381,7 @@ class PhoneNamespace(LiveNamespace):
         """A contribution: stored once per client id, acknowledged, then shown on the screen."""
         payload = require_mapping(payload)
         cid = client_id(payload.get("client_id"))
-        participant, meeting = self.sender()
+        participant, meeting, step = self.sender(payload.get("step_id"))
         db = get_session()
 
         def slow_down_if_needed() -> None:
@@ -389,6 +398,7 @@ class PhoneNamespace(LiveNamespace):
             payload.get("data"),
             step_version=payload.get("step_version"),
             before_new=slow_down_if_needed,
+            step=step,
         )
         if outcome.changed:
             broadcast.contribution_stored(db, meeting, outcome.contribution)

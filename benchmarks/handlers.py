@@ -1,0 +1,128 @@
+"""CPU spent inside kit's own event handlers, per event, in one process.
+
+The harness (`benchmarks.run`) measures a real server from outside, with everything the
+machine does around it; this measures only what kit's code costs per event: Flask-SocketIO's
+test client calls the handlers in this thread, and `time.thread_time` counts this thread's
+CPU alone, so neighbours' load on a shared machine weighs much less than on wall time.
+
+    python -m benchmarks.handlers --phones 200 --contributions 600 --repeat 3
+
+prints the per-event CPU (first quartile of each run, median of the runs) of connecting (guest
+snapshot), joining, contributing (a board card, screen and console connected in French) and voting.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import statistics
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from kit import create_app, meetings
+from kit.db import get_session
+from kit.extensions import socketio
+from kit.meeting_templates import MeetingTemplate, StepTemplate
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def template() -> MeetingTemplate:
+    steps = (
+        StepTemplate("board", "Besoins", "De quoi avez-vous besoin ?", {}),
+        StepTemplate("needs", "Besoins à voter", "Quels besoins ?", {}),
+    )
+    return MeetingTemplate("bench", ROOT / "sessions" / "bench.toml", "Rencontre", "", "fr", steps)
+
+
+def timed(results: list[float], call: Any, *args: Any, **kwargs: Any) -> Any:
+    """Call, add its CPU time in this thread (ms) to `results`, return what it returned."""
+    began = time.thread_time()
+    answer = call(*args, **kwargs)
+    results.append((time.thread_time() - began) * 1000)
+    return answer
+
+
+def once(phones: int, contributions: int) -> dict[str, float]:
+    with tempfile.TemporaryDirectory() as folder:
+        app = create_app(
+            {"INSTANCE_PATH": folder, "ASYNC_MODE": "threading", "PUBLIC_URL": "http://kit.test", "COUNTS_INTERVAL": 1}
+        )
+        with app.app_context():
+            db = get_session()
+            meeting = meetings.create_meeting(db, template())
+            meetings.start(db, meeting)
+            code, key, screen_key = meeting.code, meeting.facilitator_key, meeting.screen_key
+            step_ids = [s.id for s in meeting.steps]
+        screen = socketio.test_client(app, namespace="/screen", auth={"meeting": code, "key": screen_key})
+        console = socketio.test_client(app, namespace="/console", auth={"meeting": code, "key": key})
+        clients = []
+        connect_ms: list[float] = []
+        join_ms: list[float] = []
+        for i in range(phones):
+            phone = timed(connect_ms, socketio.test_client, app, namespace="/phone", auth={"meeting": code})
+            timed(join_ms, phone.emit, "join", {"name": f"P{i}"}, namespace="/phone", callback=True)
+            phone.get_received("/phone")
+            clients.append(phone)
+        contribute_ms: list[float] = []
+        for n in range(contributions):
+            phone = clients[n % phones]
+            data = {"step_id": step_ids[0], "client_id": f"c{n}", "data": {"text": f"Idée numéro {n}"}}
+            timed(contribute_ms, phone.emit, "contribute", data, namespace="/phone", callback=True)
+            if n % 50 == 0:
+                screen.get_received("/screen")
+                console.get_received("/console")
+                for client in clients:
+                    client.get_received("/phone")
+        console.emit("next", {}, namespace="/console", callback=True)
+        with app.app_context():
+            targets = []
+            for n in range(10):
+                ack = clients[n].emit(
+                    "contribute",
+                    {"step_id": step_ids[1], "client_id": f"n{n}", "data": {"text": f"Besoin {n}"}},
+                    namespace="/phone",
+                    callback=True,
+                )
+                targets.append(ack["id"])
+        vote_ms: list[float] = []
+        for n in range(min(contributions, phones * len(targets))):
+            phone = clients[n % phones]
+            payload = {"contribution_id": targets[n // phones], "vote": True}
+            timed(vote_ms, phone.emit, "vote", payload, namespace="/phone", callback=True)
+        screen.disconnect(namespace="/screen")
+        console.disconnect(namespace="/console")
+        for client in clients:
+            client.disconnect(namespace="/phone")
+        return {
+            "connect": typical(connect_ms),
+            "join": typical(join_ms),
+            "contribute": typical(contribute_ms),
+            "vote": typical(vote_ms),
+        }
+
+
+def typical(values: list[float]) -> float:
+    """The first quartile: what an event costs when nothing else took the core meanwhile (on a
+    shared machine the upper half measures the neighbours)."""
+    return statistics.quantiles(values, n=4)[0]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--phones", type=int, default=200)
+    parser.add_argument("--contributions", type=int, default=600)
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args()
+    gc.freeze()
+    runs = [once(args.phones, args.contributions) for _ in range(args.repeat)]
+    print(f"CPU per event in kit's handlers, ms: first quartile, median of {args.repeat} runs ({args.phones} phones)")
+    for event in runs[0]:
+        values = [run[event] for run in runs]
+        print(f"  {event:<11} {statistics.median(values):7.2f}   runs: " + ", ".join(f"{v:.2f}" for v in values))
+
+
+if __name__ == "__main__":
+    main()
