@@ -55,7 +55,27 @@ class SimPhone:
             return {"client_id": client_id, "sent": sent, "ok": False, "error": type(error).__name__}
         ok = isinstance(ack, dict) and ack.get("ok") is True
         error = None if ok else (ack.get("error", {}).get("code") if isinstance(ack, dict) else str(ack))
-        return {"client_id": client_id, "sent": sent, "acked": time.time(), "ok": ok, "error": error}
+        number = ack.get("id") if ok else None
+        return {"client_id": client_id, "sent": sent, "acked": time.time(), "ok": ok, "error": error, "id": number}
+
+    async def vote(self, contribution_id: int, step: dict[str, Any]) -> dict[str, Any]:
+        """Support a contribution (always `true`: each phone votes once for each, so counts only grow)."""
+        sent = time.time()
+        payload = {"contribution_id": contribution_id, "vote": True, **step}
+        try:
+            ack = await self.sio.call("vote", payload, namespace=PHONE, timeout=30)
+        except Exception as error:  # noqa: BLE001
+            return {"contribution_id": contribution_id, "sent": sent, "ok": False, "error": type(error).__name__}
+        ok = isinstance(ack, dict) and ack.get("ok") is True
+        code = None if ok else (ack.get("error", {}).get("code") if isinstance(ack, dict) else str(ack))
+        return {
+            "contribution_id": contribution_id,
+            "sent": sent,
+            "acked": time.time(),
+            "ok": ok,
+            "changed": ok and ack.get("changed") is True,
+            "error": code,
+        }
 
     async def close(self) -> None:
         try:
@@ -98,6 +118,52 @@ async def _flow(phones: list[SimPhone], args: dict[str, Any]) -> dict[str, Any]:
     return {"records": records, "lags": lags}
 
 
+async def _needs(phones: list[SimPhone], args: dict[str, Any]) -> list[dict[str, Any]]:
+    """This worker's share of `count` contributions to vote for, sent at once by its joined phones."""
+    joined = [phone for phone in phones if phone.sio.connected]
+    mine = range(args["worker"], args["count"], args["workers"])
+    if not joined:
+        return []
+    return list(
+        await asyncio.gather(
+            *(
+                joined[turn % len(joined)].contribute(f"{args['prefix']}-{number}", args["step_id"])
+                for turn, number in enumerate(mine)
+            )
+        )
+    )
+
+
+async def _votes(phones: list[SimPhone], args: dict[str, Any]) -> dict[str, Any]:
+    """Send this worker's share of `rate` votes per second for `duration` seconds, round-robin over
+    its phones; a phone's m-th vote goes to the (m + its number)-th contribution, so no phone votes
+    twice for the same one while m < len(ids), and votes in flight spread over the contributions."""
+    joined = [phone for phone in phones if phone.sio.connected]
+    ids = args["ids"]
+    if not joined or not ids:
+        return {"records": [], "lags": [], "not_sent": 0}
+    total = int(args["rate"] * args["duration"])
+    mine = range(args["worker"], total, args["workers"])
+    step = {"step_id": args["step_id"], "step_version": args["step_version"]}
+    tasks = []
+    lags = []
+    not_sent = 0
+    for turn, number in enumerate(mine):
+        when = args["start_at"] + number / args["rate"]
+        delay = when - time.time()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        lags.append(time.time() - when)
+        phone = joined[turn % len(joined)]
+        round_ = turn // len(joined)
+        if round_ >= len(ids):
+            not_sent += 1  # this phone has voted for every contribution already
+            continue
+        tasks.append(asyncio.create_task(phone.vote(ids[(round_ + phone.number) % len(ids)], step)))
+    records = list(await asyncio.wait_for(asyncio.gather(*tasks), args["duration"] + 60)) if tasks else []
+    return {"records": records, "lags": lags, "not_sent": not_sent}
+
+
 async def _worker(conn: Connection, numbers: list[int]) -> None:
     loop = asyncio.get_running_loop()
     phones = [SimPhone(number) for number in numbers]
@@ -107,6 +173,10 @@ async def _worker(conn: Connection, numbers: list[int]) -> None:
             result: Any = await _join_all(phones, args)
         elif command == "flow":
             result = await _flow(phones, args)
+        elif command == "needs":
+            result = await _needs(phones, args)
+        elif command == "votes":
+            result = await _votes(phones, args)
         elif command == "states":
             # when each phone received the state of this version (None: not received)
             result = [phone.states.get(args["version"]) for phone in phones]

@@ -1,9 +1,10 @@
 """The Python references: a bare python-socketio server (eventlet) speaking kit's protocol shapes.
 
 `--store none` only re-broadcasts (kit's floor in Python); `--store sqlite` also inserts each
-contribution into a SQLite file, in WAL mode with synchronous=NORMAL like kit (the floor with
-storage). Same namespaces, events and acks as kit for what the harness uses: /phone `join` and
-`contribute`, /screen `contribution` and `sync`, /console `next` and `state`.
+contribution and each vote into a SQLite file, in WAL mode with synchronous=NORMAL like kit (the
+floor with storage). Same namespaces, events and acks as kit for what the harness uses: /phone
+`join`, `contribute` and `vote`, /screen `contribution`, `counts` and `sync`, /console `next` and
+`state`. Unlike kit, which coalesces counts, each vote sends its need's new count to the screen at once.
 
     python -m benchmarks.reference_server --port 8100 --store sqlite --database /tmp/ref.sqlite3
 """
@@ -43,6 +44,12 @@ def build(store: str, database: str | None) -> socketio.WSGIApp:
             "CREATE TABLE IF NOT EXISTS contribution (id INTEGER PRIMARY KEY, participant TEXT NOT NULL,"
             " client_id TEXT NOT NULL, step_id INTEGER NOT NULL, text TEXT NOT NULL, UNIQUE (participant, client_id))"
         )
+        db.execute(
+            "CREATE TABLE IF NOT EXISTS vote (id INTEGER PRIMARY KEY, contribution_id INTEGER NOT NULL,"
+            " participant TEXT NOT NULL, UNIQUE (contribution_id, participant))"
+        )
+    # without a store: contribution id → who supports it
+    supporters: dict[int, set[str]] = {}
     participants: dict[str, str] = {}
 
     def refuse_unless(auth: Any, key: str | None = None) -> None:
@@ -92,6 +99,38 @@ def build(store: str, database: str | None) -> socketio.WSGIApp:
         )
         return {"ok": True, "id": number, "client_id": client_id, "step_id": state["step_id"]}
 
+    @sio.on("vote", namespace="/phone")
+    def vote(sid: str, data: Any = None) -> dict[str, Any]:
+        if not isinstance(data, dict) or not isinstance(data.get("contribution_id"), int):
+            return {"ok": False, "error": {"code": "bad_request", "message": "no"}}
+        if not isinstance(data.get("vote"), bool):
+            return {"ok": False, "error": {"code": "bad_request", "message": "no"}}
+        number, wanted, who = data["contribution_id"], data["vote"], participants.get(sid, "")
+        if db is not None:
+            if wanted:
+                sql = "INSERT OR IGNORE INTO vote (contribution_id, participant) VALUES (?, ?)"
+            else:
+                sql = "DELETE FROM vote WHERE contribution_id = ? AND participant = ?"
+            changed = db.execute(sql, (number, who)).rowcount > 0
+            count = db.execute("SELECT COUNT(*) FROM vote WHERE contribution_id = ?", (number,)).fetchone()[0]
+        else:
+            people = supporters.setdefault(number, set())
+            changed = (who in people) != wanted
+            if wanted:
+                people.add(who)
+            else:
+                people.discard(who)
+            count = len(people)
+        if changed:
+            state["version"] += 1
+            sio.emit(
+                "counts",
+                {"version": state["version"], "step_id": state["step_id"], "votes": {str(number): count}},
+                to="meeting",
+                namespace="/screen",
+            )
+        return {"ok": True, "contribution_id": number, "vote": wanted, "changed": changed}
+
     @sio.on("connect", namespace="/screen")
     def screen_connect(sid: str, environ: dict[str, Any], auth: Any = None) -> None:
         refuse_unless(auth, SCREEN_KEY)
@@ -100,10 +139,13 @@ def build(store: str, database: str | None) -> socketio.WSGIApp:
     @sio.on("sync", namespace="/screen")
     def screen_sync(sid: str, data: Any = None) -> dict[str, Any]:
         items = shown
+        votes = {str(number): len(people) for number, people in supporters.items() if people}
         if db is not None:
             rows = db.execute("SELECT id, step_id, text FROM contribution ORDER BY id").fetchall()
             items = [{"id": i, "key": f"c{i}", "step_id": s, "data": {"text": t}} for i, s, t in rows]
-        return {"ok": True, "snapshot": {"version": state["version"], "items": items}}
+            counted = db.execute("SELECT contribution_id, COUNT(*) FROM vote GROUP BY contribution_id").fetchall()
+            votes = {str(number): count for number, count in counted}
+        return {"ok": True, "snapshot": {"version": state["version"], "items": items, "votes": votes}}
 
     @sio.on("connect", namespace="/console")
     def console_connect(sid: str, environ: dict[str, Any], auth: Any = None) -> None:

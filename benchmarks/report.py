@@ -33,6 +33,27 @@ def _flow(case: dict[str, Any], rate: int) -> dict[str, Any]:
     return next((entry for entry in case.get("flows", []) if entry["rate"] == rate), {})
 
 
+def _vote_entries(case: dict[str, Any]) -> list[dict[str, Any]]:
+    # runs from before the vote flow have a sentence here
+    votes = case.get("votes")
+    return votes if isinstance(votes, list) else []
+
+
+def _votes(case: dict[str, Any], rate: int) -> dict[str, Any]:
+    return next((entry for entry in _vote_entries(case) if entry["rate"] == rate), {})
+
+
+def _vote_check(entry: dict[str, Any]) -> str:
+    if "consistent" not in entry:
+        return f"screen: lost {entry['lost']}, extra {entry['extra']}; store not read"
+    if entry["consistent"]:
+        return "ok"
+    return (
+        f"lost {entry['lost']}, extra {entry['extra']}, stored {entry['stored']}/{entry['counted']}"
+        f", unchanged {entry['unchanged']}"
+    )
+
+
 def markdown(report: dict[str, Any]) -> str:
     cases = report["cases"]
     options = report["options"]
@@ -43,7 +64,7 @@ def markdown(report: dict[str, Any]) -> str:
         f"`{report.get('command', 'python -m benchmarks.run')}`",
         "",
         f"Python {report['python']}; {options['workers']} client processes; phones join within "
-        f"{options['join_window']} s; each contribution flow lasts {options['duration']} s; "
+        f"{options['join_window']} s; each contribution and vote flow lasts {options['duration']} s; "
         f"{options['fanouts']} step changes per room. Whole run: {report['wall_seconds']} s. Clients and server "
         "share the same cores, so every figure includes client time: compare rows, not absolute values.",
         "",
@@ -107,6 +128,32 @@ def markdown(report: dict[str, Any]) -> str:
     for case in cases:
         good = [e["rate"] for e in case.get("flows", []) if e.get("consistent") and (e["p99_ms"] or 1e9) < 100]
         lines.append(f"- {LABELS[case['target']]}, {case['phones']} phones: {max(good) if good else 'none'}")
+    if any(_vote_entries(case) for case in cases):
+        lines += [
+            "",
+            "## Vote flow (send → screen's count)",
+            "",
+            "Phones vote for needs they have not voted for yet, round-robin; a vote is shown when the screen is "
+            "first sent a count for its need that includes it. kit sends counts coalesced, once per "
+            "`KIT_COUNTS_INTERVAL` (1 s unless set otherwise); the references send the new count at each vote. "
+            "`ok` means the counts the screen was sent last, the counts a `sync` returns and the votes acked agree "
+            "for every need.",
+            "",
+            "| server | phones | rate/s | acked | ok | p50 / p95 / p99 | p99 × ref | CPU ms/vote | CPU × ref "
+            "| client lag p99 |",
+            "|---|---:|---:|---:|---|---|---:|---:|---:|---:|",
+        ]
+        for case in cases:
+            for entry in _vote_entries(case):
+                ref = _votes(by.get((REFERENCE, case["phones"]), {}), entry["rate"])
+                lines.append(
+                    f"| {LABELS[case['target']]} | {case['phones']} | {entry['rate']} | "
+                    f"{entry['acked']}/{entry['sent']} | {_vote_check(entry)} | "
+                    f"{_fmt(entry['p50_ms'])} / {_fmt(entry['p95_ms'])} / {_fmt(entry['p99_ms'])} | "
+                    f"{_ratio(entry['p99_ms'], ref.get('p99_ms'))} | {_fmt(entry['cpu_ms_per_vote'])} | "
+                    f"{_ratio(entry['cpu_ms_per_vote'], ref.get('cpu_ms_per_vote'))} | "
+                    f"{_fmt(entry['client_lag_p99_ms'])} |"
+                )
     lines += [
         "",
         "## Step change fan-out (console `next` → last phone has the new state)",
@@ -127,13 +174,7 @@ def markdown(report: dict[str, Any]) -> str:
     if stopped:
         lines += ["", "## Cases that stopped before the end", ""]
         lines += [f"- {LABELS[case['target']]}, {case['phones']} phones: {case['error']}" for case in stopped]
-    lines += [
-        "",
-        "## Votes",
-        "",
-        "Not measured yet: the harness predates kit's votes (hook: `VOTE_FLOW` in benchmarks/run.py).",
-        "",
-    ]
+    lines.append("")
     minutes = report.get("minutes")
     if minutes:
         lines += ["## Minutes of 1,000 contributions", ""]

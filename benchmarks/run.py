@@ -1,12 +1,13 @@
 """Benchmark kit against bare references on the same clients, in the same run.
 
-    python -m benchmarks.run --phones 100,500,1000 --rates 50,500
+    python -m benchmarks.run --phones 100,500,1000 --rates 50,500 --vote-rates 50
 
 For each target and room size: a server process starts, one screen and one console connect
 (in this process), phones in worker processes join during a window (join storm), send
-contributions at each rate (contribution flow), then the console changes step several times
-(fan-out). Then the minutes of a 1,000-contribution meeting are timed. Results go to
-benchmarks/results/ as JSON, a Markdown table and PNG plots. See docs/performance.md.
+contributions at each rate (contribution flow), vote at each vote rate on a needs step (vote
+flow), then the console changes step several times (fan-out). Then the minutes of a
+1,000-contribution meeting are timed. Results go to benchmarks/results/ as JSON, a Markdown
+table and PNG plots. See docs/performance.md.
 """
 
 from __future__ import annotations
@@ -36,17 +37,13 @@ from benchmarks.servers import LABELS, ROOT, Server, Usage, available
 
 RESULTS = ROOT / "benchmarks" / "results"
 DEFAULT_TARGETS = "kit-eventlet,kit-gevent,kit-threading,bare,bare-sqlite,node"
-# The vote flow (issue 7, case 3) is not measured yet: the harness was written before kit had
-# votes. The hook: open a step whose activity is votable (needs), let phones `contribute`, then
-# `vote` {"contribution_id", "vote": true} at V/s, and time each vote until the screen's `counts`
-# carries it in `votes` — bounded below by KIT_COUNTS_INTERVAL, since counts are coalesced.
-VOTE_FLOW = None
 
 
 @dataclass
 class Options:
     phones: list[int] = field(default_factory=lambda: [100, 500, 1000])
     rates: list[int] = field(default_factory=lambda: [50, 500])
+    vote_rates: list[int] = field(default_factory=lambda: [50])
     duration: float = 10.0
     join_window: float = 5.0
     workers: int = 2
@@ -74,13 +71,19 @@ def ms(value: float | None) -> float | None:
 
 
 class Screen:
-    """The projected screen: records when each benchmark contribution arrives."""
+    """The projected screen: records when each benchmark contribution arrives, and when each
+    contribution's vote count first reached 1, 2, 3… in the `counts` it was sent."""
 
     def __init__(self) -> None:
         self.sio = socketio.AsyncClient(reconnection=False)
         self.seen: dict[str, list[float]] = {}
         self.latency: dict[str, float] = {}
+        # contribution id (a string, as in `counts`) → when its count first reached 1, 2, …
+        self.vote_levels: dict[str, list[float]] = {}
+        # contribution id → the count in the last `counts` that carried it
+        self.vote_counts: dict[str, int] = {}
         self.sio.on("contribution", self._on_contribution, namespace="/screen")
+        self.sio.on("counts", self._on_counts, namespace="/screen")
 
     async def _on_contribution(self, data: Any) -> None:
         now = time.time()
@@ -90,6 +93,19 @@ class Screen:
             return
         self.seen.setdefault(client_id, []).append(now)
         self.latency.setdefault(client_id, now - float(sent))
+
+    async def _on_counts(self, data: Any) -> None:
+        now = time.time()
+        votes = data.get("votes") if isinstance(data, dict) else None
+        if not isinstance(votes, dict):
+            return
+        for key, count in votes.items():
+            if not isinstance(count, int):
+                continue
+            levels = self.vote_levels.setdefault(str(key), [])
+            while len(levels) < count:
+                levels.append(now)
+            self.vote_counts[str(key)] = count
 
 
 class Workers:
@@ -170,6 +186,7 @@ async def measure(server: Server, phones: int, options: Options, result: dict[st
             timeout=options.join_window + 60,
         )
         joins = [entry for answer in answers for entry in answer]
+        joined_per_worker = [sum(1 for entry in answer if entry["ok"]) for answer in answers]
         latencies = [entry["latency"] for entry in joins if entry["ok"]]
         result["join"] = {
             "ok": len(latencies),
@@ -214,9 +231,39 @@ async def measure(server: Server, phones: int, options: Options, result: dict[st
             entry["consistent"] = entry["acked"] == entry["stored"] == entry["shown"] and not (
                 entry["shown_twice"] or entry["stored_twice"] or entry["lost"]
             )
-        result["votes"] = "not measured yet (see VOTE_FLOW)"
 
-        # 4. fan-out of a step change
+        # 4. vote flows, on the needs step that follows the contributions' board
+        server.stage = "moving to the vote step"
+        ack = await console.call("next", namespace="/console", timeout=30)
+        if not ack.get("ok"):
+            raise RuntimeError(f"moving to the vote step: {ack}")
+        # a step just opened: its version is the meeting's (docs/protocol.md, "Where the meeting is")
+        vote_step = {"step_id": ack["current_step_id"], "step_version": ack["version"]}
+        await asyncio.sleep(0.5)
+        result["votes"] = []
+        for rate in options.vote_rates:
+            server.stage = f"vote flow at {rate}/s"
+            entry = await vote_flow(server, screen, workers, usage, rate, vote_step, joined_per_worker, options)
+            result["votes"].append(entry)
+            server.stage = f"reading back the vote flow at {rate}/s"
+            expected = entry.pop("_expected")
+            try:
+                stored = await screen.sio.call("sync", namespace="/screen", timeout=60)
+            except Exception as error:  # noqa: BLE001 - reported in the table, the case goes on
+                entry["check_error"] = f"{type(error).__name__}: {error}"[:200]
+                continue
+            tallies = stored["snapshot"].get("votes") or {}
+            counts = {key: int(tallies.get(key, 0)) for key in expected}
+            entry["stored"] = sum(counts.values())
+            entry["stored_missing"] = sum(max(0, expected[key] - counts[key]) for key in expected)
+            entry["stored_extra"] = sum(max(0, counts[key] - expected[key]) for key in expected)
+            entry["consistent"] = (
+                entry["counted"] == entry["stored"] == entry["shown"]
+                and not (entry["lost"] or entry["extra"] or entry["stored_missing"] or entry["stored_extra"])
+                and not entry["unchanged"]
+            )
+
+        # 5. fan-out of a step change
         server.stage = "fan-out"
         fanouts = []
         for _ in range(options.fanouts):
@@ -297,6 +344,91 @@ async def flow(
     }
 
 
+async def vote_flow(
+    server: Server,
+    screen: Screen,
+    workers: Workers,
+    usage: Usage | None,
+    rate: int,
+    step: dict[str, int],
+    joined_per_worker: list[int],
+    options: Options,
+) -> dict[str, Any]:
+    """Votes at `rate` per second on needs of their own, each timed until the screen's counts carry it.
+
+    Every vote is `true` from a phone that has not voted for that need yet, so each need's count
+    only grows: the k-th vote sent for a need counts as shown when the screen is first sent a count
+    of at least k for it (when the server applies two votes for one need in another order than they
+    were sent, their latencies are swapped, not lost)."""
+    prefix = f"v{rate}"
+    total = int(rate * options.duration)
+    # enough needs that no phone has to vote twice for one: a worker's phones share its votes
+    rounds = [
+        -(-len(range(worker, total, workers.count)) // joined) if joined else 0
+        for worker, joined in enumerate(joined_per_worker)
+    ]
+    count = min(1000, max(10, *rounds))
+    answers = await workers.ask(
+        "needs", {"count": count, "prefix": prefix, "step_id": step["step_id"]}, timeout=options.duration + 120
+    )
+    needs = [record for answer in answers for record in answer]
+    ids = [record["id"] for record in needs if record["ok"] and isinstance(record.get("id"), int)]
+    if len(ids) < len(needs) or not ids:
+        refused = Counter(record["error"] for record in needs if not record["ok"]).most_common(3)
+        raise RuntimeError(f"{len(ids)} of {count} needs to vote for were stored: {refused}")
+    await asyncio.sleep(1.0)  # the new needs reach every view (phones list them) before the clock starts
+    cpu_before = usage.cpu() if usage else None
+    answers = await workers.ask(
+        "votes",
+        {"rate": rate, "duration": options.duration, "start_at": time.time() + 0.5, "ids": ids, **step},
+        timeout=options.duration + 120,
+    )
+    cpu_after = usage.cpu() if usage else None
+    records = [record for answer in answers for record in answer["records"]]
+    lags = [lag for answer in answers for lag in answer["lags"]]
+    counted = [record for record in records if record["ok"] and record["changed"]]
+    expected = Counter(str(record["contribution_id"]) for record in counted)
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline and any(
+        len(screen.vote_levels.get(key, [])) < number for key, number in expected.items()
+    ):
+        await asyncio.sleep(0.1)
+    await asyncio.sleep(0.3)  # a vote counted twice would show now
+    latencies = []
+    by_need: dict[str, list[float]] = {}
+    for record in counted:
+        by_need.setdefault(str(record["contribution_id"]), []).append(record["sent"])
+    for key, sends in by_need.items():
+        levels = screen.vote_levels.get(key, [])
+        latencies += [shown - sent for shown, sent in zip(levels, sorted(sends), strict=False)]
+    shown = {key: screen.vote_counts.get(key, 0) for key in (str(i) for i in ids)}
+    ack_latencies = [record["acked"] - record["sent"] for record in records if record["ok"]]
+    return {
+        "rate": rate,
+        "needs": len(ids),
+        "sent": len(records),
+        "not_sent": sum(answer["not_sent"] for answer in answers),
+        "acked": sum(1 for record in records if record["ok"]),
+        "counted": len(counted),
+        "unchanged": sum(1 for record in records if record["ok"] and not record["changed"]),
+        "refused": dict(Counter(record["error"] for record in records if not record["ok"]).most_common(3)),
+        "shown": sum(shown.values()),
+        "lost": sum(max(0, expected.get(key, 0) - number) for key, number in shown.items()),
+        "extra": sum(max(0, number - expected.get(key, 0)) for key, number in shown.items()),
+        "p50_ms": ms(percentile(latencies, 50)),
+        "p95_ms": ms(percentile(latencies, 95)),
+        "p99_ms": ms(percentile(latencies, 99)),
+        "ack_p50_ms": ms(percentile(ack_latencies, 50)),
+        "client_lag_p99_ms": ms(percentile(lags, 99)),
+        "cpu_ms_per_vote": (
+            round((cpu_after - cpu_before) * 1000 / max(1, len(records)), 3)
+            if cpu_before is not None and cpu_after is not None
+            else None
+        ),
+        "_expected": {key: expected.get(key, 0) for key in shown},
+    }
+
+
 def run_case(target: str, phones: int, options: Options, workdir: Path) -> dict[str, Any]:
     env = dict(options.kit_env) if target.startswith("kit-") else {}
     server: Server
@@ -340,6 +472,8 @@ def run_case(target: str, phones: int, options: Options, workdir: Path) -> dict[
     except Exception as error:
         for entry in partial.get("flows", []):
             entry.pop("_acked", None)  # not checked against the store: the case stopped first
+        for entry in partial.get("votes", []):
+            entry.pop("_expected", None)
         return {
             **partial,
             "target": target,
@@ -372,7 +506,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.run", description=__doc__.split("\n\n")[0])
     parser.add_argument("--phones", default="100,500,1000", help="room sizes, comma-separated")
     parser.add_argument("--rates", default="50,500", help="contributions per second, comma-separated")
-    parser.add_argument("--duration", type=float, default=10, help="seconds of each contribution flow")
+    parser.add_argument("--vote-rates", default="50", help="votes per second, comma-separated (empty: none)")
+    parser.add_argument("--duration", type=float, default=10, help="seconds of each contribution and vote flow")
     parser.add_argument("--join-window", type=float, default=5, help="the phones of a room join within this many s")
     parser.add_argument("--workers", type=int, default=2, help="client processes holding the phones")
     parser.add_argument("--fanouts", type=int, default=3, help="step changes timed per room")
@@ -397,6 +532,7 @@ def main(argv: list[str] | None = None) -> int:
     options = Options(
         phones=[int(n) for n in args.phones.split(",")],
         rates=[int(n) for n in args.rates.split(",")],
+        vote_rates=[int(n) for n in args.vote_rates.split(",") if n.strip()],
         duration=args.duration,
         join_window=args.join_window,
         workers=args.workers,

@@ -19,7 +19,7 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 NODE_DIR = ROOT / "benchmarks" / "node"
-# a check-in and five boards (the fan-out case moves through them); not a shipped template, so
+# a check-in, a board, a needs step and four boards (see the file); not a shipped template, so
 # what is measured stays the same when those change
 TEMPLATE = ROOT / "benchmarks" / "meeting.toml"
 

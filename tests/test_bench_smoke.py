@@ -1,8 +1,9 @@
 """A small run of the benchmark harness (benchmarks/): 50 phones against a real `kit serve`.
 
 Correctness only — every acknowledged contribution is stored and reaches the screen exactly
-once, every phone joins and gets the step change. Timings are printed by the harness, never
-asserted here. Needs neither Node nor gevent.
+once, every acknowledged vote is counted once on the screen and in the store, every phone joins
+and gets the step change. Timings are printed by the harness, never asserted here. Needs neither
+Node nor gevent.
 """
 
 from __future__ import annotations
@@ -16,7 +17,15 @@ pytestmark = pytest.mark.e2e
 
 def test_fifty_phones_lose_and_double_nothing(tmp_path):
     options = Options(
-        phones=[50], rates=[40], duration=3, join_window=1, workers=2, fanouts=1, minutes=False, measure_usage=False
+        phones=[50],
+        rates=[40],
+        vote_rates=[40],
+        duration=3,
+        join_window=1,
+        workers=2,
+        fanouts=1,
+        minutes=False,
+        measure_usage=False,
     )
     case = run_case("kit-eventlet", 50, options, tmp_path)
     assert "error" not in case, case
@@ -27,4 +36,11 @@ def test_fifty_phones_lose_and_double_nothing(tmp_path):
     assert flow["lost"] == 0 and flow["shown_twice"] == 0 and flow["shown_unacked"] == 0, flow
     assert flow["stored"] == flow["acked"] and flow["stored_twice"] == 0, flow
     assert flow["consistent"]
+    (votes,) = case["votes"]
+    assert votes["sent"] == 120 and votes["not_sent"] == 0, votes
+    assert votes["acked"] == votes["counted"] == votes["sent"], votes["refused"]
+    assert votes["unchanged"] == 0 and votes["lost"] == 0 and votes["extra"] == 0, votes
+    assert votes["shown"] == votes["stored"] == votes["counted"], votes
+    assert votes["stored_missing"] == 0 and votes["stored_extra"] == 0, votes
+    assert votes["consistent"]
     assert case["fanout"]["received_min"] == 50, case["fanout"]
