@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -12,6 +12,18 @@ from kit.errors import KitError
 from kit.meetings import bump_version, get_contribution, require_live
 from kit.models import Contribution, Meeting, Participant, Vote
 from kit.room import check_may_send
+
+# built once, like kit.meetings' hot statements: each vote and each count of votes runs them
+_EXISTING = select(Vote).where(
+    Vote.contribution_id == bindparam("contribution"), Vote.participant_id == bindparam("participant")
+)
+_TALLIES = (
+    select(Vote.contribution_id, func.count(Vote.id))
+    .join(Contribution, Contribution.id == Vote.contribution_id)
+    .where(Contribution.step_id == bindparam("step"))
+    .group_by(Vote.contribution_id)
+)
+_MINE = select(Vote.contribution_id).where(Vote.participant_id == bindparam("participant"))
 
 
 def set_vote(db: Session, meeting: Meeting, participant: Participant, contribution_id: object, wanted: object) -> bool:
@@ -28,9 +40,7 @@ def set_vote(db: Session, meeting: Meeting, participant: Participant, contributi
         raise KitError("not_votable", _l("There is nothing to vote for in this step."))
     if not contribution.visible:
         raise KitError("not_found", _l("This contribution is no longer shown."))
-    existing = db.scalar(
-        select(Vote).where(Vote.contribution_id == contribution.id, Vote.participant_id == participant.id)
-    )
+    existing = db.scalar(_EXISTING, {"contribution": contribution.id, "participant": participant.id})
     if (existing is not None) == wanted:
         return False
     if wanted:
@@ -49,15 +59,9 @@ def set_vote(db: Session, meeting: Meeting, participant: Participant, contributi
 
 def tallies(db: Session, step_id: int) -> dict[int, int]:
     """Votes per visible contribution of a step (only those with at least one)."""
-    query = (
-        select(Vote.contribution_id, func.count(Vote.id))
-        .join(Contribution, Contribution.id == Vote.contribution_id)
-        .where(Contribution.step_id == step_id)
-        .group_by(Vote.contribution_id)
-    )
-    return {contribution_id: count for contribution_id, count in db.execute(query)}
+    return {contribution_id: count for contribution_id, count in db.execute(_TALLIES, {"step": step_id})}
 
 
 def my_votes(db: Session, participant: Participant) -> list[int]:
     """The contributions this person supports, in every step."""
-    return list(db.scalars(select(Vote.contribution_id).where(Vote.participant_id == participant.id)))
+    return list(db.scalars(_MINE, {"participant": participant.id}))

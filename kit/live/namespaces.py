@@ -371,7 +371,7 @@ class PhoneNamespace(LiveNamespace):
         )
         viewer.participant_id = participant.id
         # this snapshot counts the new participant
-        current_app.extensions["kit.phone_states"].forget_counts(meeting.id)
+        current_app.extensions["kit.phone_states"].count_join(meeting.id)
         self.arrived(meeting, participant.id)
         snapshot = phone_snapshot(get_session(), meeting, participant, viewer.lang, new=True)
         return {"ok": True, "token": participant.token, "snapshot": snapshot}
@@ -418,8 +418,7 @@ class PhoneNamespace(LiveNamespace):
     def on_vote(self, payload: Any = None, *_args: Any) -> dict[str, Any]:
         """Support a contribution (`"vote": true`) or take the support back (`false`); safe to resend."""
         payload = require_mapping(payload)
-        participant = self.participant()
-        meeting = self.meeting()
+        participant, meeting, _step = self.sender()
         if payload.get("step_version") is not None:
             meetings.check_step(meeting, payload.get("step_id"), payload.get("step_version"))
         target = payload.get("contribution_id")

@@ -63,10 +63,10 @@ class PhoneStates:
         """The meeting's counts for a phone's snapshot, counted at most once per `max_age` seconds.
 
         A join storm asked for them twice per phone (two COUNT queries each time). A count is
-        kept while the version stays and for `max_age` at most, and forgotten when this process
-        adds a participant (`forget_counts`); a join on another process shows after `max_age`
-        at worst. Every arrival also marks the counts to be sent to all, exact, at the next
-        interval (CountBroadcaster)."""
+        kept while the version stays and for `max_age` at most, and counts the participants this
+        process adds (`count_join`); a join on another process shows after `max_age` at worst.
+        Every arrival also marks the counts to be sent to all, exact, at the next interval
+        (CountBroadcaster)."""
         now = time.monotonic()
         with self.lock:
             entry = self.counted.get(meeting.id)
@@ -77,9 +77,14 @@ class PhoneStates:
             self.counted[meeting.id] = (meeting.version, now, counted)
         return dict(counted)
 
-    def forget_counts(self, meeting_id: int) -> None:
+    def count_join(self, meeting_id: int) -> None:
+        """Someone joined through this process: the kept count goes up by one, without asking
+        the database again (a join storm asked twice per phone)."""
         with self.lock:
-            self.counted.pop(meeting_id, None)
+            entry = self.counted.get(meeting_id)
+            if entry is not None:
+                version, at, counted = entry
+                self.counted[meeting_id] = (version, at, {**counted, "participants": counted["participants"] + 1})
 
     def get(self, meeting: Meeting, lang: str) -> dict[str, Any] | None:
         with self.lock:
