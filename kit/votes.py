@@ -8,6 +8,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from kit.activities import activity_for
+from kit.db import insert_row
 from kit.errors import KitError
 from kit.meetings import bump_version, get_contribution, require_live
 from kit.models import Contribution, Meeting, Participant, Vote
@@ -43,12 +44,12 @@ def set_vote(db: Session, meeting: Meeting, participant: Participant, contributi
     existing = db.scalar(_EXISTING, {"contribution": contribution.id, "participant": participant.id})
     if (existing is not None) == wanted:
         return False
-    if wanted:
-        db.add(Vote(contribution_id=contribution.id, participant_id=participant.id))
-    else:
-        db.delete(existing)
-    bump_version(db, meeting)
     try:
+        if wanted:
+            insert_row(db, Vote, contribution_id=contribution.id, participant_id=participant.id)
+        else:
+            db.delete(existing)
+        bump_version(db, meeting)
         db.commit()
     except IntegrityError:
         # the same vote raced in on another connection: it is there, which is what was asked
