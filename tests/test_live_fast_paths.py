@@ -2,7 +2,8 @@
 
 The phone page is rendered once per meeting version and language (kit.live.state.PhoneStates),
 items only in the languages someone reads (listening_languages), and counts go to a big room in
-slices (CountBroadcaster.emit_spread). Each shortcut is checked against the long way here.
+slices (CountBroadcaster.emit_spread), its phones less often than the screen (phones_due). Each
+shortcut is checked against the long way here.
 """
 
 from __future__ import annotations
@@ -95,6 +96,48 @@ def test_counts_reach_every_phone_of_a_room_bigger_than_a_slice(app, live_client
     for phone in phones:
         [counts] = events(phone, "/phone", "counts")
         assert counts["participants"] == 5 and counts["connected"] == 5
+
+
+def test_a_big_rooms_phones_get_counts_less_often_and_never_miss_the_last(app, live_clients, monkeypatch):
+    monkeypatch.setattr("kit.live.counts.PHONES_PER_INTERVAL", 2)
+    clock = [1000.0]
+    monkeypatch.setattr("kit.live.counts.time.monotonic", lambda: clock[0])
+    app.config["COUNTS_INTERVAL"] = 1000  # only the flushes below send counts
+    meeting = prepared_meeting(app, live=True)
+    screen = live_clients("screen", {"meeting": meeting.code, "key": meeting.screen_key})
+    phones = []
+    for n in range(5):
+        phone = live_clients("phone", {"meeting": meeting.code})
+        assert phone.emit("join", {"name": f"P{n}"}, callback=True, namespace="/phone")["ok"]
+        phones.append(phone)
+    for client, namespace in ((screen, "/screen"), *((phone, "/phone") for phone in phones)):
+        client.get_received(namespace)
+    broadcaster = app.extensions["kit.counts"]
+
+    def flush() -> None:
+        with app.app_context():
+            broadcaster.dirty.add(meeting.id)
+            broadcaster.flush()
+
+    flush()
+    assert [len(events(phone, "/phone", "counts")) for phone in phones] == [1] * 5
+    assert len(events(screen, "/screen", "counts")) == 1
+    # 4 phones left, 2 per interval: their next counts wait 2 intervals; the screen's never wait
+    phones[0].disconnect(namespace="/phone")
+    clock[0] += 1000
+    flush()
+    assert [len(events(phone, "/phone", "counts")) for phone in phones[1:]] == [0] * 4
+    [seen] = events(screen, "/screen", "counts")
+    assert seen["connected"] == 4
+    assert meeting.id in broadcaster.phones_waiting, "the phones' turn is kept, not dropped"
+    # the next flush after their wait sends what changed meanwhile, with nothing newly marked
+    clock[0] += 1000
+    with app.app_context():
+        broadcaster.flush()
+    for phone in phones[1:]:
+        [counts] = events(phone, "/phone", "counts")
+        assert counts["connected"] == 4
+    assert not broadcaster.phones_waiting
 
 
 def test_each_installation_has_its_own_message_queue_channel(tmp_path):
