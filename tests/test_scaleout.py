@@ -185,3 +185,34 @@ def test_two_installations_sharing_one_redis_never_hear_each_other(tmp_path):
             client.close()
         for server in servers:
             server.stop()
+
+
+def test_shared_presence_keys_are_forgotten_after_the_meeting(tmp_path):
+    """Each process's set expires within seconds of it dying; the meeting's list of processes and
+    its peak a day after the last arrival, so a Redis serving kit for years does not fill up."""
+    if not redis_url():
+        pytest.skip("set KIT_TEST_REDIS_URL to check presence in Redis")
+    from kit import create_app
+    from kit.live.presence import MEETING_KEYS_TTL, SharedPresence
+
+    app = create_app(
+        {
+            "INSTANCE_PATH": str(tmp_path / "instance"),
+            "ASYNC_MODE": "threading",
+            "MESSAGE_QUEUE": redis_url(),
+            "MESSAGE_QUEUE_CHANNEL": f"kit-test-{uuid.uuid4().hex[:8]}",
+        }
+    )
+    presence = app.extensions["kit.presence"]
+    assert isinstance(presence, SharedPresence)
+    try:
+        assert presence.arrive(7, 1) == 1 and presence.arrive(7, 2) == 2
+        mine, processes, peak = presence._keys(7)
+        assert presence.peak(7) == 2 and presence.connected(7) == {1, 2}
+        assert 0 < presence.redis.ttl(mine) <= 30
+        for key in (processes, peak):
+            assert MEETING_KEYS_TTL - 60 < presence.redis.ttl(key) <= MEETING_KEYS_TTL
+        presence.leave(7, 2)
+        assert presence.connected(7) == {1} and presence.peak(7) == 2
+    finally:
+        presence.redis.delete(*presence._keys(7))

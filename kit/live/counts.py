@@ -98,10 +98,11 @@ class CountBroadcaster:
         """Whether this meeting's phones get their counts now: every interval in a room of up to
         PHONES_PER_INTERVAL phones, every two intervals up to twice that, and so on. The screen
         and the console get them every interval whatever the room's size."""
-        every = self.app.config["COUNTS_INTERVAL"] * math.ceil(connected / PHONES_PER_INTERVAL)
+        interval = self.app.config["COUNTS_INTERVAL"]
+        every = interval * math.ceil(connected / PHONES_PER_INTERVAL)
         now = time.monotonic()
         with self.lock:
-            if every > self.app.config["COUNTS_INTERVAL"] and now - self.phones_sent_at.get(meeting_id, -math.inf) < every:
+            if every > interval and now - self.phones_sent_at.get(meeting_id, -math.inf) < every:
                 self.phones_waiting.add(meeting_id)
                 return False
             self.phones_sent_at[meeting_id] = now

@@ -53,9 +53,13 @@ class Presence:
 _RAISE_PEAK = """
 local stored = tonumber(redis.call('GET', KEYS[1]) or '0')
 local seen = tonumber(ARGV[1])
-if seen > stored then redis.call('SET', KEYS[1], seen) return seen end
+if seen > stored then redis.call('SET', KEYS[1], seen) stored = seen end
+redis.call('EXPIRE', KEYS[1], ARGV[2])
 return stored
 """
+
+# a meeting's list of processes and its peak are forgotten a day after anyone last arrived
+MEETING_KEYS_TTL = 24 * 3600
 
 
 class SharedPresence(Presence):
@@ -64,7 +68,8 @@ class SharedPresence(Presence):
     Each process writes the set of people it holds per meeting under a key of its own that
     expires unless refreshed (every `ttl` / 3 s while it holds anyone), so a process that dies
     stops counting within `ttl` seconds. Connected people are the union of those sets; the
-    peak is kept in Redis too. The local counts still decide when this process's set changes.
+    peak is kept in Redis too; both are forgotten a day after the meeting's last arrival. The
+    local counts still decide when this process's set changes.
     """
 
     def __init__(self, url: str, channel: str, ttl: int = 30) -> None:
@@ -89,9 +94,10 @@ class SharedPresence(Presence):
         pipe.sadd(mine, participant_id)
         pipe.expire(mine, self.ttl)
         pipe.sadd(processes, self.process)
+        pipe.expire(processes, MEETING_KEYS_TTL)
         pipe.execute()
         count = len(self.connected(meeting_id))
-        self.raise_peak(keys=[peak], args=[count])
+        self.raise_peak(keys=[peak], args=[count, MEETING_KEYS_TTL])
         self._keep_alive()
         return count
 
