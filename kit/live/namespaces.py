@@ -32,7 +32,9 @@ from kit.validation import client_id, require_mapping
 
 log = logging.getLogger(__name__)
 
-# who sends, in which meeting, to which step: one statement built once (see kit.meetings)
+# statements built once (see kit.meetings): the viewer's meeting, asked by most events, and who
+# sends, in which meeting, to which step, asked by every contribution
+_MEETING = select(Meeting).where(Meeting.id == bindparam("meeting"))
 _SENDER = (
     select(Participant, Meeting, Step)
     .join(Meeting, Meeting.id == Participant.meeting_id)
@@ -130,7 +132,7 @@ class LiveNamespace(Namespace):
         return viewer
 
     def meeting(self) -> Meeting:
-        meeting = get_session().get(Meeting, self.viewer().meeting_id)
+        meeting = get_session().scalar(_MEETING, {"meeting": self.viewer().meeting_id})
         if meeting is None:
             raise KitError("not_found", _l("This meeting no longer exists."))
         return meeting
