@@ -36,6 +36,7 @@ class CountBroadcaster:
         # meetings whose phones have counts still to get (a big room's phones wait their turn)
         self.phones_waiting: set[int] = set()
         self.phones_sent_at: dict[int, float] = {}
+        self.clock = time.monotonic
         self.running = False
         self.lock = threading.Lock()
         # held for a whole flush: a flush asked for while the background one is sending waits for
@@ -100,7 +101,7 @@ class CountBroadcaster:
         and the console get them every interval whatever the room's size."""
         interval = self.app.config["COUNTS_INTERVAL"]
         every = interval * math.ceil(connected / PHONES_PER_INTERVAL)
-        now = time.monotonic()
+        now = self.clock()
         with self.lock:
             if every > interval and now - self.phones_sent_at.get(meeting_id, -math.inf) < every:
                 self.phones_waiting.add(meeting_id)
