@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -12,7 +13,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from kit import create_app, meetings
-from kit.db import get_session
+from kit.db import get_session, make_engine, upgrade
 from kit.extensions import socketio
 from kit.meeting_templates import MeetingTemplate, StepTemplate
 from kit.models import Meeting, Participant
@@ -20,12 +21,34 @@ from kit.models import Meeting, Participant
 ROOT = Path(__file__).resolve().parent.parent
 
 
+@pytest.fixture(scope="session")
+def migrated_sqlite(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A SQLite file brought to the latest migration once for the whole run.
+
+    Running the migrations takes about 0.3 s and hundreds of tests make an app: each starts from a
+    copy of this file instead, and create_app's own upgrade finds nothing left to do. The
+    migrations themselves are checked by tests/test_storage.py, on files of their own.
+    """
+    path = tmp_path_factory.mktemp("migrated") / "kit.sqlite3"
+    engine = make_engine(f"sqlite:///{path}")
+    upgrade(engine)
+    engine.dispose()  # the last connection closed: the write-ahead log is folded into the file
+    return path
+
+
+def migrated_instance(migrated_sqlite: Path, folder: Path) -> Path:
+    """An instance folder whose database is a copy of the migrated file; returns the folder."""
+    folder.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(migrated_sqlite, folder / "kit.sqlite3")
+    return folder
+
+
 @pytest.fixture
-def app(tmp_path: Path) -> Iterator[Flask]:
+def app(tmp_path: Path, migrated_sqlite: Path) -> Iterator[Flask]:
     app = create_app(
         {
             "TESTING": True,
-            "INSTANCE_PATH": str(tmp_path / "instance"),
+            "INSTANCE_PATH": str(migrated_instance(migrated_sqlite, tmp_path / "instance")),
             "ASYNC_MODE": "threading",
             "PUBLIC_URL": "http://kit.test",
             "COUNTS_INTERVAL": 0.01,
