@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,23 @@ from kit.meeting_templates import MeetingTemplate, StepTemplate
 from kit.models import Meeting, Participant
 
 ROOT = Path(__file__).resolve().parent.parent
+# the name under which tests/test_fuzz.py hands each test's count of examples to the report
+FUZZ_REPORT = "fuzz examples"
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    """How many examples each fuzz target ran, gathered from the tests' reports (of any worker)."""
+    examples: Counter[str] = Counter()
+    for reports in terminalreporter.stats.values():
+        for report in reports:
+            for name, value in getattr(report, "user_properties", ()):
+                if name == FUZZ_REPORT and getattr(report, "when", None) == "teardown":
+                    examples.update(value)
+    if examples:
+        terminalreporter.write_line("")
+        terminalreporter.write_line(f"fuzz examples per target ({sum(examples.values())} in all):")
+        for target, count in sorted(examples.items()):
+            terminalreporter.write_line(f"  {target}: {count}")
 
 
 @pytest.fixture(scope="session")
