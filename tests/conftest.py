@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import shutil
 from collections import Counter
@@ -22,6 +23,55 @@ from kit.models import Meeting, Participant
 ROOT = Path(__file__).resolve().parent.parent
 # the name under which tests/test_fuzz.py hands each test's count of examples to the report
 FUZZ_REPORT = "fuzz examples"
+
+
+@functools.cache
+def starts_servers(path: str) -> bool:
+    """Whether a test file has tests that start `kit serve` (marked e2e), from its path in the repository."""
+    return "pytest.mark.e2e" in (ROOT / path).read_text(encoding="utf-8")
+
+
+@pytest.hookimpl(optionalhook=True)  # a hook of pytest-xdist
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """With pytest-xdist's default distribution, the test files that start `kit serve` (and
+    Chromium) go to one worker, which runs them first and one after the other, as without xdist;
+    the other worker runs the in-process tests meanwhile.
+
+    Two such tests side by side would share the two cores with each other's servers, browsers and
+    hundreds of clients, and their time limits are set for a machine they have to themselves.
+    (The scheduler, not an `xdist_group` mark: pytest 9 ignores the group xdist adds to the test's
+    id. It sees test ids only, so it groups whole files.)
+    """
+    if config.getvalue("dist") != "load":
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    class ServersOnOneWorker(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            # one unit for every server test, the biggest, so it is handed out first; any other test alone
+            return "kit serve" if starts_servers(nodeid.split("::", 1)[0]) else nodeid
+
+    return ServersOnOneWorker(config, log)
+
+
+# how much lower the worker that runs in-process tests sets its priority
+IN_PROCESS_NICENESS = 10
+_made_way = False
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """A pytest-xdist worker about to run an in-process test lowers its priority, for good: the
+    tests that start kit serve keep the cores they need (their clients, servers and browser wait
+    on each other, with time limits) and the in-process tests take the time they leave idle.
+
+    The worker that runs the server tests gets them first, so it only lowers its priority once
+    they are all done.
+    """
+    global _made_way
+    if _made_way or not hasattr(item.config, "workerinput") or starts_servers(item.nodeid.split("::", 1)[0]):
+        return
+    os.nice(IN_PROCESS_NICENESS)
+    _made_way = True
 
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:

@@ -20,6 +20,8 @@ from kit.models import Step
 from tests.sample_data import contribution_for, facilitate
 from tests.server import KitServer, LiveClient, Phone
 
+pytestmark = pytest.mark.e2e
+
 ROOT = Path(__file__).resolve().parent.parent
 SHOTS = ROOT / "screenshots"
 CHROMIUM = "/usr/bin/chromium"
