@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import functools
 import os
+import shutil
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -12,20 +15,108 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from kit import create_app, meetings
-from kit.db import get_session
+from kit.db import get_session, make_engine, upgrade
 from kit.extensions import socketio
 from kit.meeting_templates import MeetingTemplate, StepTemplate
 from kit.models import Meeting, Participant
 
 ROOT = Path(__file__).resolve().parent.parent
+# the name under which tests/test_fuzz.py hands each test's count of examples to the report
+FUZZ_REPORT = "fuzz examples"
+
+
+@functools.cache
+def starts_servers(path: str) -> bool:
+    """Whether a test file has tests that start `kit serve` (marked e2e), from its path in the repository."""
+    return "pytest.mark.e2e" in (ROOT / path).read_text(encoding="utf-8")
+
+
+@pytest.hookimpl(optionalhook=True)  # a hook of pytest-xdist
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """With pytest-xdist's default distribution, the test files that start `kit serve` (and
+    Chromium) go to one worker, which runs them first and one after the other, as without xdist;
+    the other worker runs the in-process tests meanwhile.
+
+    Two such tests side by side would share the two cores with each other's servers, browsers and
+    hundreds of clients, and their time limits are set for a machine they have to themselves.
+    (The scheduler, not an `xdist_group` mark: pytest 9 ignores the group xdist adds to the test's
+    id. It sees test ids only, so it groups whole files.)
+    """
+    if config.getvalue("dist") != "load":
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    class ServersOnOneWorker(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            # one unit for every server test, the biggest, so it is handed out first; any other test alone
+            return "kit serve" if starts_servers(nodeid.split("::", 1)[0]) else nodeid
+
+    return ServersOnOneWorker(config, log)
+
+
+# how much lower the worker that runs in-process tests sets its priority
+IN_PROCESS_NICENESS = 10
+_made_way = False
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """A pytest-xdist worker about to run an in-process test lowers its priority, for good: the
+    tests that start kit serve keep the cores they need (their clients, servers and browser wait
+    on each other, with time limits) and the in-process tests take the time they leave idle.
+
+    The worker that runs the server tests gets them first, so it only lowers its priority once
+    they are all done.
+    """
+    global _made_way
+    if _made_way or not hasattr(item.config, "workerinput") or starts_servers(item.nodeid.split("::", 1)[0]):
+        return
+    os.nice(IN_PROCESS_NICENESS)
+    _made_way = True
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    """How many examples each fuzz target ran, gathered from the tests' reports (of any worker)."""
+    examples: Counter[str] = Counter()
+    for reports in terminalreporter.stats.values():
+        for report in reports:
+            for name, value in getattr(report, "user_properties", ()):
+                if name == FUZZ_REPORT and getattr(report, "when", None) == "teardown":
+                    examples.update(value)
+    if examples:
+        terminalreporter.write_line("")
+        terminalreporter.write_line(f"fuzz examples per target ({sum(examples.values())} in all):")
+        for target, count in sorted(examples.items()):
+            terminalreporter.write_line(f"  {target}: {count}")
+
+
+@pytest.fixture(scope="session")
+def migrated_sqlite(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A SQLite file brought to the latest migration once for the whole run.
+
+    Running the migrations takes about 0.3 s and hundreds of tests make an app: each starts from a
+    copy of this file instead, and create_app's own upgrade finds nothing left to do. The
+    migrations themselves are checked by tests/test_storage.py, on files of their own.
+    """
+    path = tmp_path_factory.mktemp("migrated") / "kit.sqlite3"
+    engine = make_engine(f"sqlite:///{path}")
+    upgrade(engine)
+    engine.dispose()  # the last connection closed: the write-ahead log is folded into the file
+    return path
+
+
+def migrated_instance(migrated_sqlite: Path, folder: Path) -> Path:
+    """An instance folder whose database is a copy of the migrated file; returns the folder."""
+    folder.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(migrated_sqlite, folder / "kit.sqlite3")
+    return folder
 
 
 @pytest.fixture
-def app(tmp_path: Path) -> Iterator[Flask]:
+def app(tmp_path: Path, migrated_sqlite: Path) -> Iterator[Flask]:
     app = create_app(
         {
             "TESTING": True,
-            "INSTANCE_PATH": str(tmp_path / "instance"),
+            "INSTANCE_PATH": str(migrated_instance(migrated_sqlite, tmp_path / "instance")),
             "ASYNC_MODE": "threading",
             "PUBLIC_URL": "http://kit.test",
             "COUNTS_INTERVAL": 0.01,

@@ -48,7 +48,7 @@ def postgres_database(base_url: str) -> Iterator[str]:
 
 @dataclass(frozen=True)
 class MeetingLinks:
-    """What `kit meeting new` printed: the code and the console's and screen's keys."""
+    """What `kit meeting new` prints: the code and the console's and screen's keys."""
 
     code: str
     console_key: str
@@ -92,15 +92,28 @@ class KitServer:
         return result.stdout
 
     def new_meeting(self, title: str = "Rencontre de test") -> MeetingLinks:
-        """Prepare a meeting from the fixed test template (tests/fixtures) with `kit meeting new`."""
-        printed = self.kit("meeting", "new", str(ROOT / "tests" / "fixtures" / "board-meeting.toml"), "--title", title)
-        pairs = (line.split(":", 1) for line in printed.strip().splitlines())
-        links = {key.strip(): value.strip() for key, value in pairs}
-        return MeetingLinks(
-            code=links["code"].replace("-", ""),
-            console_key=links["console"].split("key=")[1],
-            screen_key=links["screen"].split("key=")[1],
-        )
+        """Prepare a meeting from the fixed test template (tests/fixtures), as `kit meeting new` does.
+
+        Done in this process, on the server's database: running the command costs some 2 s of
+        starting Python and importing kit, and two dozen tests prepare a meeting. The command
+        itself is checked by tests/test_cli.py, and run against a live server by `kit()` in
+        tests/test_e2e_server.py, tests/test_screenshots.py and tests/test_browser_pages.py.
+        """
+        from kit import create_app, meetings
+        from kit.db import get_session
+        from kit.meeting_templates import load_template
+
+        config = {"INSTANCE_PATH": str(self.instance), "PUBLIC_URL": self.url, "ASYNC_MODE": "threading"}
+        if "KIT_DATABASE_URL" in self.env:
+            config["DATABASE_URL"] = self.env["KIT_DATABASE_URL"]
+        app = create_app(config)
+        try:
+            with app.app_context():
+                template = load_template(ROOT / "tests" / "fixtures" / "board-meeting.toml")
+                meeting = meetings.create_meeting(get_session(), template, title=title)
+                return MeetingLinks(meeting.code, meeting.facilitator_key, meeting.screen_key)
+        finally:
+            app.extensions["kit.engine"].dispose()
 
     def start(self, timeout: float = 30) -> None:
         with self.log.open("ab") as log:

@@ -13,7 +13,6 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -24,9 +23,10 @@ from tests.server import KitServer, LiveClient, wait_for
 pytestmark = pytest.mark.e2e
 
 
-@pytest.fixture
-def server(tmp_path: Path) -> Iterator[KitServer]:
-    started = KitServer(tmp_path / "instance")
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[KitServer]:
+    """One server for the module (each test prepares a meeting of its own): starting kit takes seconds."""
+    started = KitServer(tmp_path_factory.mktemp("browser-meeting") / "instance")
     started.start()
     try:
         yield started

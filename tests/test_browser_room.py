@@ -14,7 +14,6 @@ import io
 import re
 import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 import requests
@@ -25,9 +24,10 @@ from tests.server import KitServer, LiveClient, MeetingLinks, Phone
 pytestmark = pytest.mark.e2e
 
 
-@pytest.fixture
-def server(tmp_path: Path) -> Iterator[KitServer]:
-    started = KitServer(tmp_path / "instance")
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[KitServer]:
+    """One server for the module (each test prepares a meeting of its own): starting kit takes seconds."""
+    started = KitServer(tmp_path_factory.mktemp("browser-room") / "instance")
     started.start()
     try:
         yield started

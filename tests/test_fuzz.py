@@ -30,7 +30,7 @@ from kit import create_app, meetings
 from kit.db import get_session
 from kit.extensions import socketio
 from kit.meeting_templates import StepTemplate
-from tests.conftest import gen_participant, gen_template
+from tests.conftest import FUZZ_REPORT, gen_participant, gen_template, migrated_instance
 from tests.test_authorization import declared_events, dump
 
 # the suite replays the same examples every run, so it never turns red by chance; set
@@ -195,13 +195,12 @@ def payloads(event: str, room: Room) -> st.SearchStrategy[Any]:
 
 
 @pytest.fixture
-def app(tmp_path: Path) -> Iterator[Flask]:
+def app(tmp_path: Path, migrated_sqlite: Path) -> Iterator[Flask]:
     """A fresh database per fuzz target, shared by its examples (so it stays small and quick)."""
-    folder = tmp_path
     yield create_app(
         {
             "TESTING": True,
-            "INSTANCE_PATH": str(folder / "instance"),
+            "INSTANCE_PATH": str(migrated_instance(migrated_sqlite, tmp_path / "instance")),
             "ASYNC_MODE": "threading",
             "PUBLIC_URL": "http://kit.test",
             "COUNTS_INTERVAL": 0.01,
@@ -213,18 +212,15 @@ def app(tmp_path: Path) -> Iterator[Flask]:
 EXAMPLES: Counter[str] = Counter()
 
 
-@pytest.fixture(scope="module", autouse=True)
+@pytest.fixture(autouse=True)
 def report_examples(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Hand the examples this test ran to the end of the run's report (tests/conftest.py prints
+    them), through the test's report: with pytest-xdist the test runs in another process."""
+    before = Counter(EXAMPLES)
     yield
-    reporter = request.config.pluginmanager.get_plugin("terminalreporter")
-    capture = request.config.pluginmanager.get_plugin("capturemanager")
-    if reporter is None or capture is None or not EXAMPLES:
-        return
-    with capture.global_and_fixture_disabled():
-        reporter.write_line("")
-        reporter.write_line(f"fuzz examples per target ({sum(EXAMPLES.values())} in all):")
-        for target, count in sorted(EXAMPLES.items()):
-            reporter.write_line(f"  {target}: {count}")
+    ran = EXAMPLES - before
+    if ran:
+        request.node.user_properties.append((FUZZ_REPORT, dict(ran)))
 
 
 class Errors(logging.Handler):
