@@ -14,7 +14,7 @@ from sqlalchemy.orm import DeclarativeBase, Session, make_transient_to_detached,
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
-Row = TypeVar("Row", bound=DeclarativeBase)
+Model = TypeVar("Model", bound=DeclarativeBase)
 _INSERTS: dict[type, Insert] = {}
 
 
@@ -77,11 +77,11 @@ def _close_session(_exc: BaseException | None) -> None:
         db_session.close()
 
 
-def insert_row(db: Session, model: type[Row], **values: Any) -> Row:
+def insert_row(db: Session, model: type[Model], **values: Any) -> Model:
     """Insert one row with a plain INSERT … RETURNING and take it into the session as if read.
 
-    What `db.add(model(**values))` and a flush do, in about a third of the time: the unit of
-    work's flush of one new row was a quarter of a contribution's cost (profiled), and a join
+    What `db.add(model(**values))` and a flush do, in about half the time: the unit of work's
+    flush of one new row was a quarter of a contribution's cost (profiled), and a join
     storm or a busy room inserts one row per event. The row comes back whole, defaults
     included, so the object is what the database holds. A constraint the row breaks raises
     here, not at the commit."""

@@ -28,7 +28,7 @@ from kit.validation import clean_text
 
 # Statements that run on every join, contribution or snapshot are built once, with bound
 # parameters: on SQLite, building a statement and its cache key costs more than running it
-# (profiled: a third of a contribution's time). Run them with `db.execute(STATEMENT, {...})`.
+# (profiled with benchmarks/handlers.py). Run them with `db.execute(STATEMENT, {...})`.
 _MEETING_TABLE = cast(Table, Meeting.__table__)
 _BY_CODE = select(Meeting).where(Meeting.code == bindparam("code"))
 _BY_TOKEN = select(Participant).where(Participant.token == bindparam("token"))
