@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from tests.server import KitServer
 from tests.test_screenshots import CHROMIUM, LAUNCH_ARGS, SHOTS, browser_or_skip
 
 PHONE = {"viewport": {"width": 360, "height": 640}, "is_mobile": True, "has_touch": True}
@@ -69,6 +70,19 @@ class Room:
 
     def assert_no_script_error(self) -> None:
         assert not self.errors, "errors in the pages' script or refused by their policy:\n" + "\n".join(self.errors)
+
+
+@pytest.fixture(name="server", scope="module")
+def server_fixture(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[KitServer]:
+    """One `kit serve` for a module's browser tests (each test prepares a meeting of its own):
+    starting kit takes seconds. A module's `SERVER_ENV` adds to the server's environment."""
+    started = KitServer(tmp_path_factory.mktemp("server") / "instance")
+    started.env.update(getattr(request.module, "SERVER_ENV", {}))
+    started.start()
+    try:
+        yield started
+    finally:
+        started.stop()
 
 
 @pytest.fixture(name="room")

@@ -12,26 +12,14 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
-from tests.browser import DESK, PHONE, SCREEN, Room, browser_fixture, expect, join, room_fixture, shoot  # noqa: F401  (fixtures: browser, room)
+from tests.browser import DESK, PHONE, SCREEN, Room, browser_fixture, expect, join, room_fixture, server_fixture, shoot  # noqa: F401  (fixtures: browser, room, server)
 from tests.server import KitServer, LiveClient, wait_for
 
 pytestmark = pytest.mark.e2e
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[KitServer]:
-    """One server for the module (each test prepares a meeting of its own): starting kit takes seconds."""
-    started = KitServer(tmp_path_factory.mktemp("browser-meeting") / "instance")
-    started.start()
-    try:
-        yield started
-    finally:
-        started.stop()
 
 
 def test_a_whole_monthly_meeting(server: KitServer, room: Room) -> None:

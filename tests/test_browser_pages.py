@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import gzip
 import re
-from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -20,7 +19,7 @@ import pytest
 from kit.activities import activity_class
 from kit.meeting_templates import load_template
 from kit.models import Step
-from tests.browser import DESK, PHONE, SCREEN, Room, browser_fixture, expect, join, room_fixture, shoot  # noqa: F401  (fixtures: browser, room)
+from tests.browser import DESK, PHONE, SCREEN, Room, browser_fixture, expect, join, room_fixture, server_fixture, shoot  # noqa: F401  (fixtures: browser, room, server)
 from tests.sample_data import contribution_for, facilitate
 from tests.server import KitServer, LiveClient, Phone
 from tests.test_screenshots import ROOT
@@ -118,16 +117,6 @@ class Meeting:
     def close(self) -> None:
         for client in (self.console, *self.phones):
             client.close()
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[KitServer]:
-    started = KitServer(tmp_path_factory.mktemp("pages") / "instance")
-    started.start()
-    try:
-        yield started
-    finally:
-        started.stop()
 
 
 def checked_page(room: Room, **options: Any) -> Any:

@@ -6,12 +6,11 @@ Skipped without Playwright and /usr/bin/chromium, unless KIT_REQUIRE_BROWSER is 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.browser import DESK, PHONE, Room, browser_fixture, expect, room_fixture, shoot  # noqa: F401  (fixtures)
+from tests.browser import DESK, PHONE, Room, browser_fixture, expect, room_fixture, server_fixture, shoot  # noqa: F401  (fixtures)
 from tests.server import KitServer
 from tests.test_browser_pages import SMALL_TARGETS, axe
 from tests.test_places import HEADER, line
@@ -20,16 +19,6 @@ from tests.test_screenshots import ROOT
 pytestmark = pytest.mark.e2e
 
 EXAMPLE = ROOT / "tests" / "fixtures" / "standard-mediation-num" / "exemple-valide.csv"
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[KitServer]:
-    started = KitServer(tmp_path_factory.mktemp("places") / "instance")
-    started.start()
-    try:
-        yield started
-    finally:
-        started.stop()
 
 
 def test_places_pages_pass_axe_and_print(server: KitServer, room: Room, tmp_path: Path) -> None:

@@ -13,26 +13,14 @@ import csv
 import io
 import re
 import time
-from collections.abc import Iterator
 
 import pytest
 import requests
 
-from tests.browser import DESK, PHONE, SCREEN, Room, browser_fixture, expect, join, room_fixture, shoot  # noqa: F401  (fixtures: browser, room)
+from tests.browser import DESK, PHONE, SCREEN, Room, browser_fixture, expect, join, room_fixture, server_fixture, shoot  # noqa: F401  (fixtures: browser, room, server)
 from tests.server import KitServer, LiveClient, MeetingLinks, Phone
 
 pytestmark = pytest.mark.e2e
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[KitServer]:
-    """One server for the module (each test prepares a meeting of its own): starting kit takes seconds."""
-    started = KitServer(tmp_path_factory.mktemp("browser-room") / "instance")
-    started.start()
-    try:
-        yield started
-    finally:
-        started.stop()
 
 
 def exported(server: KitServer, links: MeetingLinks) -> list[dict[str, str]]:

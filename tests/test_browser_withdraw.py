@@ -4,22 +4,13 @@ button, one plain question), and from their personal link after it. Screenshots 
 from __future__ import annotations
 
 import re
-from typing import Any
 
 import pytest
 
-from tests.browser import PHONE, SCREEN, Room, browser_fixture, expect, join, room_fixture, shoot  # noqa: F401
+from tests.browser import PHONE, SCREEN, Room, browser_fixture, expect, join, room_fixture, server_fixture, shoot  # noqa: F401
 from tests.server import KitServer, LiveClient
 
 pytestmark = pytest.mark.e2e
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Any:
-    started = KitServer(tmp_path_factory.mktemp("withdraw") / "instance")
-    started.start()
-    yield started
-    started.stop()
 
 
 def test_a_participant_deletes_from_the_phone_then_from_the_personal_link(server: KitServer, room: Room) -> None:

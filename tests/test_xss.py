@@ -36,7 +36,7 @@ from urllib.parse import urlsplit
 import pytest
 import requests
 
-from tests.browser import Room, browser_fixture, room_fixture  # noqa: F401  (fixtures: browser, room)
+from tests.browser import Room, browser_fixture, room_fixture, server_fixture  # noqa: F401  (fixtures: browser, room, server)
 from tests.server import KitServer, LiveClient, Phone
 
 pytestmark = pytest.mark.e2e
@@ -50,6 +50,8 @@ def load_vectors() -> list[str]:
 
 
 VECTORS = load_vectors()
+# for the shared `server` fixture: one writer sends every vector to every step
+SERVER_ENV = {"KIT_RATE_LIMIT": "100000"}
 
 
 def one_line(vector: str, limit: int = 1000) -> str:
@@ -297,15 +299,6 @@ class Scenario:
 
         with ThreadPoolExecutor(6) as pool:
             self.tokens = list(pool.map(person, VECTORS))
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[KitServer]:
-    started = KitServer(tmp_path_factory.mktemp("xss") / "instance")
-    started.env["KIT_RATE_LIMIT"] = "100000"  # one writer sends every vector to every step
-    started.start()
-    yield started
-    started.stop()
 
 
 def test_no_vector_runs_and_every_vector_shows_as_text(server: KitServer, room: Room, tmp_path: Path) -> None:
