@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import AsyncIterator
 from multiprocessing.connection import Connection
 from typing import Any
 
@@ -97,25 +98,36 @@ async def _join_all(phones: list[SimPhone], args: dict[str, Any]) -> list[dict[s
     return list(await asyncio.gather(*(one(phone) for phone in phones)))
 
 
-async def _flow(phones: list[SimPhone], args: dict[str, Any]) -> dict[str, Any]:
-    """Send this worker's share of `rate` contributions per second for `duration` seconds."""
-    joined = [phone for phone in phones if phone.sio.connected]
-    if not joined:
-        return {"records": [], "lags": []}
+async def on_schedule(args: dict[str, Any], lags: list[float]) -> AsyncIterator[tuple[int, int]]:
+    """This worker's turns of a flow of `rate` sends per second for `duration` seconds, shared
+    round-robin by `workers`: (its turn, the send's number), each when it is due; how late each
+    one came goes into `lags`."""
     total = int(args["rate"] * args["duration"])
-    mine = range(args["worker"], total, args["workers"])
-    tasks = []
-    lags = []
-    for turn, number in enumerate(mine):
+    for turn, number in enumerate(range(args["worker"], total, args["workers"])):
         when = args["start_at"] + number / args["rate"]
         delay = when - time.time()
         if delay > 0:
             await asyncio.sleep(delay)
         lags.append(time.time() - when)
+        yield turn, number
+
+
+async def finished(tasks: list[asyncio.Task[Any]], args: dict[str, Any]) -> list[Any]:
+    """What a flow's sends answered, once all are answered (or timed out)."""
+    return list(await asyncio.wait_for(asyncio.gather(*tasks), args["duration"] + 60)) if tasks else []
+
+
+async def _flow(phones: list[SimPhone], args: dict[str, Any]) -> dict[str, Any]:
+    """Send this worker's share of `rate` contributions per second for `duration` seconds."""
+    joined = [phone for phone in phones if phone.sio.connected]
+    if not joined:
+        return {"records": [], "lags": []}
+    tasks = []
+    lags: list[float] = []
+    async for turn, number in on_schedule(args, lags):
         phone = joined[turn % len(joined)]
         tasks.append(asyncio.create_task(phone.contribute(f"{args['prefix']}-{number}", args["step_id"])))
-    records = list(await asyncio.wait_for(asyncio.gather(*tasks), args["duration"] + 60)) if tasks else []
-    return {"records": records, "lags": lags}
+    return {"records": await finished(tasks, args), "lags": lags}
 
 
 async def _needs(phones: list[SimPhone], args: dict[str, Any]) -> list[dict[str, Any]]:
@@ -142,26 +154,18 @@ async def _votes(phones: list[SimPhone], args: dict[str, Any]) -> dict[str, Any]
     ids = args["ids"]
     if not joined or not ids:
         return {"records": [], "lags": [], "not_sent": 0}
-    total = int(args["rate"] * args["duration"])
-    mine = range(args["worker"], total, args["workers"])
     step = {"step_id": args["step_id"], "step_version": args["step_version"]}
     tasks = []
-    lags = []
+    lags: list[float] = []
     not_sent = 0
-    for turn, number in enumerate(mine):
-        when = args["start_at"] + number / args["rate"]
-        delay = when - time.time()
-        if delay > 0:
-            await asyncio.sleep(delay)
-        lags.append(time.time() - when)
+    async for turn, _number in on_schedule(args, lags):
         phone = joined[turn % len(joined)]
         round_ = turn // len(joined)
         if round_ >= len(ids):
             not_sent += 1  # this phone has voted for every contribution already
             continue
         tasks.append(asyncio.create_task(phone.vote(ids[(round_ + phone.number) % len(ids)], step)))
-    records = list(await asyncio.wait_for(asyncio.gather(*tasks), args["duration"] + 60)) if tasks else []
-    return {"records": records, "lags": lags, "not_sent": not_sent}
+    return {"records": await finished(tasks, args), "lags": lags, "not_sent": not_sent}
 
 
 async def _worker(conn: Connection, numbers: list[int]) -> None:

@@ -294,6 +294,24 @@ async def measure(server: Server, phones: int, options: Options, result: dict[st
     return result
 
 
+def timings(latencies: list[float], ack_latencies: list[float], lags: list[float]) -> dict[str, float | None]:
+    """A flow's latencies to the screen and to the ack, and how late the clients were to send."""
+    return {
+        "p50_ms": ms(percentile(latencies, 50)),
+        "p95_ms": ms(percentile(latencies, 95)),
+        "p99_ms": ms(percentile(latencies, 99)),
+        "ack_p50_ms": ms(percentile(ack_latencies, 50)),
+        "client_lag_p99_ms": ms(percentile(lags, 99)),
+    }
+
+
+def cpu_per(cpu_before: float | None, cpu_after: float | None, count: int) -> float | None:
+    """The server's CPU time (ms) over a flow, per message sent."""
+    if cpu_before is None or cpu_after is None:
+        return None
+    return round((cpu_after - cpu_before) * 1000 / max(1, count), 3)
+
+
 async def flow(
     server: Server, screen: Screen, workers: Workers, usage: Usage | None, rate: int, step_id: int, options: Options
 ) -> dict[str, Any]:
@@ -330,16 +348,8 @@ async def flow(
         "shown_unacked": len(mine.keys() - acked),
         "shown_twice": sum(1 for times in mine.values() if len(times) > 1),
         "lost": len(acked - mine.keys()),
-        "p50_ms": ms(percentile(latencies, 50)),
-        "p95_ms": ms(percentile(latencies, 95)),
-        "p99_ms": ms(percentile(latencies, 99)),
-        "ack_p50_ms": ms(percentile(ack_latencies, 50)),
-        "client_lag_p99_ms": ms(percentile(lags, 99)),
-        "cpu_ms_per_message": (
-            round((cpu_after - cpu_before) * 1000 / max(1, len(records)), 3)
-            if cpu_before is not None and cpu_after is not None
-            else None
-        ),
+        **timings(latencies, ack_latencies, lags),
+        "cpu_ms_per_message": cpu_per(cpu_before, cpu_after, len(records)),
         "_acked": acked,
     }
 
@@ -415,16 +425,8 @@ async def vote_flow(
         "shown": sum(shown.values()),
         "lost": sum(max(0, expected.get(key, 0) - number) for key, number in shown.items()),
         "extra": sum(max(0, number - expected.get(key, 0)) for key, number in shown.items()),
-        "p50_ms": ms(percentile(latencies, 50)),
-        "p95_ms": ms(percentile(latencies, 95)),
-        "p99_ms": ms(percentile(latencies, 99)),
-        "ack_p50_ms": ms(percentile(ack_latencies, 50)),
-        "client_lag_p99_ms": ms(percentile(lags, 99)),
-        "cpu_ms_per_vote": (
-            round((cpu_after - cpu_before) * 1000 / max(1, len(records)), 3)
-            if cpu_before is not None and cpu_after is not None
-            else None
-        ),
+        **timings(latencies, ack_latencies, lags),
+        "cpu_ms_per_vote": cpu_per(cpu_before, cpu_after, len(records)),
         "_expected": {key: expected.get(key, 0) for key in shown},
     }
 
