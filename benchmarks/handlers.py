@@ -21,10 +21,11 @@ import time
 from pathlib import Path
 from typing import Any
 
-from kit import create_app, meetings
-from kit.db import get_session
-from kit.extensions import socketio
-from kit.meeting_templates import MeetingTemplate, StepTemplate
+from kit import create_app
+from kit.core.db import get_session
+from kit.core.extensions import socketio
+from kit.meeting import lifecycle
+from kit.meeting.templates import MeetingTemplate, StepTemplate
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -52,8 +53,8 @@ def once(phones: int, contributions: int) -> dict[str, float]:
         )
         with app.app_context():
             db = get_session()
-            meeting = meetings.create_meeting(db, template())
-            meetings.start(db, meeting)
+            meeting = lifecycle.create_meeting(db, template())
+            lifecycle.start(db, meeting)
             code, key, screen_key = meeting.code, meeting.facilitator_key, meeting.screen_key
             step_ids = [s.id for s in meeting.steps]
         screen = socketio.test_client(app, namespace="/screen", auth={"meeting": code, "key": screen_key})

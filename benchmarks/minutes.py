@@ -31,22 +31,24 @@ def median_seconds(work: Callable[[], Any]) -> float:
 
 
 def main() -> None:
-    from kit import create_app, meetings, minutes
-    from kit.db import get_session
-    from kit.markdown_text import to_safe_html
-    from kit.meeting_templates import load_template
+    from kit import create_app
+    from kit.core.db import get_session
+    from kit.core.markdown_text import to_safe_html
+    from kit.meeting import lifecycle
+    from kit.meeting.templates import load_template
+    from kit.publishing import minutes
 
     app = create_app({"ASYNC_MODE": "threading", "PUBLIC_URL": "http://127.0.0.1"})
     with app.test_request_context():
         db = get_session()
-        meeting = meetings.create_meeting(db, load_template(TEMPLATE), title="Minutes benchmark")
-        meetings.start(db, meeting)
-        people = [meetings.join(db, meeting, f"Personne {n}", "Structure", "Territoire") for n in range(PEOPLE)]
-        meetings.move(db, meeting, +1)
+        meeting = lifecycle.create_meeting(db, load_template(TEMPLATE), title="Minutes benchmark")
+        lifecycle.start(db, meeting)
+        people = [lifecycle.join(db, meeting, f"Personne {n}", "Structure", "Territoire") for n in range(PEOPLE)]
+        lifecycle.move(db, meeting, +1)
         step_id = meeting.current_step_id
         for n in range(CONTRIBUTIONS):
             text = f"Contribution {n}: un besoin, une idée, une question sur l'inclusion numérique **{n}**"
-            meetings.contribute(db, meeting, people[n % PEOPLE], step_id, f"m{n}", {"text": text})
+            lifecycle.contribute(db, meeting, people[n % PEOPLE], step_id, f"m{n}", {"text": text})
         markdown = minutes.build_markdown(db, meeting)
         build = median_seconds(lambda: minutes.build_markdown(db, meeting))
         export = median_seconds(lambda: minutes.as_data(db, meeting))

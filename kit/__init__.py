@@ -14,11 +14,12 @@ __version__ = "0.1.0"
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     """Build the application: settings, database, translations, pages and live layer."""
+    # late: `import kit` stays light (`kit --version`), and `kit serve` patches the standard library first
     from flask import Flask
 
-    from kit import settings
-    from kit.db import init_db
-    from kit.extensions import init_extensions
+    from kit.core import settings
+    from kit.core.db import init_db
+    from kit.core.extensions import init_extensions
     from kit.live import register_live
     from kit.web import register_web
 

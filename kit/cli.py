@@ -24,6 +24,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
     if args.version:
+        # late: `kit --version` loads nothing else of kit
         from kit import __version__
 
         print(f"kit {__version__}")
@@ -93,9 +94,10 @@ def _patch_for_async_mode() -> str:
 
 def serve_command(args: argparse.Namespace) -> int:
     _patch_for_async_mode()
+    # late, as the module docstring says: the async server patches the standard library first
     from kit import create_app
-    from kit.extensions import socketio
-    from kit.lan import public_url
+    from kit.core.extensions import socketio
+    from kit.web.lan import public_url
 
     base = os.environ.get("KIT_PUBLIC_URL") or public_url(args.host, args.port)
     app = create_app({"PUBLIC_URL": base})
@@ -169,9 +171,11 @@ def _banner(app, local: str) -> str:  # type: ignore[no-untyped-def]
     from flask_babel import gettext as _
     from sqlalchemy import select
 
-    from kit import links, qr
-    from kit.db import get_session
-    from kit.models import Meeting, Status
+    # late, as the module docstring says: the async server patches the standard library first
+    from kit.core.db import get_session
+    from kit.core.models import Meeting, Status
+    from kit.publishing import links
+    from kit.web import qr
 
     # the meeting people are most likely about to join: the newest one not yet closed
     upcoming = (
@@ -212,11 +216,14 @@ def _banner(app, local: str) -> str:  # type: ignore[no-untyped-def]
 def meeting_new_command(args: argparse.Namespace) -> int:
     from datetime import date
 
-    from kit import create_app, links, meetings
-    from kit.db import get_session
-    from kit.errors import KitError
-    from kit.lan import public_url
-    from kit.meeting_templates import load_template
+    # late, as the module docstring says: the async server patches the standard library first
+    from kit import create_app
+    from kit.core.db import get_session
+    from kit.core.errors import KitError
+    from kit.meeting import lifecycle
+    from kit.meeting.templates import load_template
+    from kit.publishing import links
+    from kit.web.lan import public_url
 
     base = os.environ.get("KIT_PUBLIC_URL") or public_url(args.host, args.port)
     app = create_app({"PUBLIC_URL": base, "ASYNC_MODE": "threading"})
@@ -224,7 +231,7 @@ def meeting_new_command(args: argparse.Namespace) -> int:
         try:
             template = load_template(args.template)
             meeting_date = date.fromisoformat(args.date) if args.date else None
-            meeting = meetings.create_meeting(
+            meeting = lifecycle.create_meeting(
                 get_session(), template, title=args.title, meeting_date=meeting_date, place=args.place
             )
         except KitError as error:
@@ -246,7 +253,8 @@ def _cli_app():  # type: ignore[no-untyped-def]
     from flask import Flask
     from flask_babel import Babel
 
-    from kit import settings
+    # late, as the module docstring says: the async server patches the standard library first
+    from kit.core import settings
 
     app = Flask("kit", instance_path=settings.instance_path(None), root_path=str(settings.PACKAGE_ROOT))
     settings.configure(app, None)
@@ -258,7 +266,8 @@ def _in_default_language(work: Callable[[str], list[str]]) -> int:
     """Run `work(database_url)` speaking kit's default language; print its lines, or its refusal."""
     from flask_babel import force_locale
 
-    from kit.errors import KitError
+    # late, as the module docstring says: the async server patches the standard library first
+    from kit.core.errors import KitError
 
     app = _cli_app()
     with app.app_context(), force_locale(app.config["DEFAULT_LANGUAGE"]):
@@ -275,7 +284,8 @@ def _in_default_language(work: Callable[[str], list[str]]) -> int:
 def backup_command(args: argparse.Namespace) -> int:
     from flask_babel import gettext as _
 
-    from kit import backup
+    # late, as the module docstring says: the async server patches the standard library first
+    from kit.core import backup
 
     def work(database_url: str) -> list[str]:
         written = backup.backup(database_url, args.file)
@@ -287,7 +297,8 @@ def backup_command(args: argparse.Namespace) -> int:
 def restore_command(args: argparse.Namespace) -> int:
     from flask_babel import gettext as _
 
-    from kit import backup
+    # late, as the module docstring says: the async server patches the standard library first
+    from kit.core import backup
 
     def work(database_url: str) -> list[str]:
         kept = backup.restore(database_url, args.file)
@@ -302,9 +313,10 @@ def restore_command(args: argparse.Namespace) -> int:
 def forget_command(args: argparse.Namespace) -> int:
     from flask_babel import ngettext
 
+    # late, as the module docstring says: the async server patches the standard library first
     from kit import create_app
-    from kit.db import get_session
-    from kit.privacy import forget_old_meetings
+    from kit.core.db import get_session
+    from kit.meeting.privacy import forget_old_meetings
 
     app = create_app({"ASYNC_MODE": "threading"})
     with app.test_request_context():

@@ -14,11 +14,12 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from kit import create_app, meetings
-from kit.db import get_session, make_engine, upgrade
-from kit.extensions import socketio
-from kit.meeting_templates import MeetingTemplate, StepTemplate
-from kit.models import Meeting, Participant
+from kit import create_app
+from kit.core.db import get_session, make_engine, upgrade
+from kit.core.extensions import socketio
+from kit.core.models import Meeting, Participant
+from kit.meeting import lifecycle
+from kit.meeting.templates import MeetingTemplate, StepTemplate
 
 ROOT = Path(__file__).resolve().parent.parent
 # the name under which tests/test_fuzz.py hands each test's count of examples to the report
@@ -158,14 +159,14 @@ def gen_template(*steps: StepTemplate, title: str = "Rencontre test") -> Meeting
 
 
 def gen_meeting(db, *, live: bool = False, **kwargs: Any) -> Meeting:  # type: ignore[no-untyped-def]
-    meeting = meetings.create_meeting(db, gen_template(), **kwargs)
+    meeting = lifecycle.create_meeting(db, gen_template(), **kwargs)
     if live:
-        meetings.start(db, meeting)
+        lifecycle.start(db, meeting)
     return meeting
 
 
 def gen_participant(db, meeting: Meeting, name: str = "Awa", **kwargs: Any) -> Participant:  # type: ignore[no-untyped-def]
-    return meetings.join(db, meeting, name, kwargs.get("structure", "Médiathèque"), kwargs.get("territory", "Rennes"))
+    return lifecycle.join(db, meeting, name, kwargs.get("structure", "Médiathèque"), kwargs.get("territory", "Rennes"))
 
 
 @pytest.fixture

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from kit.activities import activity_for
-from kit.models import Step
+from kit.core.models import Step
 from tests.server import LiveClient, Phone
 
 

@@ -99,9 +99,10 @@ class KitServer:
         itself is checked by tests/test_cli.py, and run against a live server by `kit()` in
         tests/test_e2e_server.py, tests/test_screenshots.py and tests/test_browser_pages.py.
         """
-        from kit import create_app, meetings
-        from kit.db import get_session
-        from kit.meeting_templates import load_template
+        from kit import create_app
+        from kit.core.db import get_session
+        from kit.meeting import lifecycle
+        from kit.meeting.templates import load_template
 
         config = {"INSTANCE_PATH": str(self.instance), "PUBLIC_URL": self.url, "ASYNC_MODE": "threading"}
         if "KIT_DATABASE_URL" in self.env:
@@ -110,7 +111,7 @@ class KitServer:
         try:
             with app.app_context():
                 template = load_template(ROOT / "tests" / "fixtures" / "board-meeting.toml")
-                meeting = meetings.create_meeting(get_session(), template, title=title)
+                meeting = lifecycle.create_meeting(get_session(), template, title=title)
                 return MeetingLinks(meeting.code, meeting.facilitator_key, meeting.screen_key)
         finally:
             app.extensions["kit.engine"].dispose()

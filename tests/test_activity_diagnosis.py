@@ -5,11 +5,14 @@ from __future__ import annotations
 
 import pytest
 
-from kit import meetings, networks, places
+from kit import places
 from kit.activities import activity_for
 from kit.activities.diagnosis import Diagnosis
-from kit.errors import InvalidInput, KitError, OptionError
-from kit.meeting_templates import StepTemplate
+from kit.core import queries
+from kit.core.errors import InvalidInput, KitError, OptionError
+from kit.meeting import lifecycle
+from kit.meeting.templates import StepTemplate
+from kit.network import networks
 from kit.places.standard import SERVICES
 from tests.conftest import gen_participant, gen_template
 
@@ -43,7 +46,7 @@ def network(db):  # type: ignore[no-untyped-def]
 
 def say(db, meeting, who, cid, question, text, commune="", service="", public=""):  # type: ignore[no-untyped-def]
     data = {"question": question, "text": text, "commune": commune, "service": service, "public": public}
-    return meetings.contribute(db, meeting, who, meeting.current_step_id, cid, data).contribution
+    return lifecycle.contribute(db, meeting, who, meeting.current_step_id, cid, data).contribution
 
 
 @pytest.mark.parametrize(
@@ -59,10 +62,10 @@ def say(db, meeting, who, cid, question, text, commune="", service="", public=""
     ],
 )
 def test_a_bad_answer_is_refused_with_the_field_at_fault(db, data, field):
-    meeting = meetings.create_meeting(db, diagnosis_template())
-    meetings.start(db, meeting)
+    meeting = lifecycle.create_meeting(db, diagnosis_template())
+    lifecycle.start(db, meeting)
     with pytest.raises(InvalidInput) as caught:
-        meetings.contribute(db, meeting, gen_participant(db, meeting), meeting.steps[0].id, "x", data)
+        lifecycle.contribute(db, meeting, gen_participant(db, meeting), meeting.steps[0].id, "x", data)
     assert caught.value.field == field and str(caught.value.message)
 
 
@@ -73,16 +76,16 @@ def test_bad_options_are_refused(options):
 
 
 def test_the_table_counts_places_answers_and_gaps_by_commune_and_service(db, network):
-    meeting = meetings.create_meeting(db, diagnosis_template(), network_id=network.id)
-    meetings.start(db, meeting)
+    meeting = lifecycle.create_meeting(db, diagnosis_template(), network_id=network.id)
+    lifecycle.start(db, meeting)
     awa, bruno = gen_participant(db, meeting, "Awa"), gen_participant(db, meeting, "Bruno")
     say(db, meeting, awa, "1", "what", "Ateliers tablette", "Vitré", OUTILS)
     say(db, meeting, bruno, "2", "gap", "Personne le samedi", "Étrelles", DEMARCHES, "Jeunes")
     aside = say(db, meeting, bruno, "3", "gap", "Pas de wifi", "Étrelles", OUTILS)
     say(db, meeting, awa, "4", "what_for", "L'autonomie")
     step = meeting.steps[0]
-    meetings.act(db, meeting, "set_aside", {"id": aside.id})
-    table = activity_for(step).table(meetings.contributions(db, step))
+    lifecycle.act(db, meeting, "set_aside", {"id": aside.id})
+    table = activity_for(step).table(queries.contributions(db, step))
     assert table.communes == ["Étrelles", "Vitré"]
     assert (table.cell("Vitré", DEMARCHES).places, table.cell("Vitré", DEMARCHES).answers) == (1, 0)
     assert (table.cell("Vitré", OUTILS).places, table.cell("Vitré", OUTILS).answers) == (1, 1)
@@ -91,22 +94,22 @@ def test_the_table_counts_places_answers_and_gaps_by_commune_and_service(db, net
 
 
 def test_a_place_named_under_where_joins_the_networks_places(db, network):
-    meeting = meetings.create_meeting(db, diagnosis_template(), network_id=network.id)
-    meetings.start(db, meeting)
+    meeting = lifecycle.create_meeting(db, diagnosis_template(), network_id=network.id)
+    lifecycle.start(db, meeting)
     awa = gen_participant(db, meeting, "Awa")
     where = say(db, meeting, awa, "1", "where", "Espace France Services", "Étrelles", DEMARCHES, "Seniors")
     who = say(db, meeting, awa, "2", "who", "Le CCAS", "Étrelles")
-    meetings.act(db, meeting, "add_place", {"id": where.id})
+    lifecycle.act(db, meeting, "add_place", {"id": where.id})
     added = [p for p in places.network_places(db, network.id) if p.data["nom"] == "Espace France Services"]
     assert len(added) == 1
     assert added[0].data["commune"] == "Étrelles" and added[0].data["services"] == [DEMARCHES]
     assert added[0].data["publics_specifiquement_adresses"] == ["Seniors"]
     for item in (where, who):
         with pytest.raises(KitError):
-            meetings.act(db, meeting, "add_place", {"id": item.id})
+            lifecycle.act(db, meeting, "add_place", {"id": item.id})
     with pytest.raises(KitError):
-        meetings.act(db, meeting, "set_aside", {"id": who.id})
-    meetings.close(db, meeting)
+        lifecycle.act(db, meeting, "set_aside", {"id": who.id})
+    lifecycle.close(db, meeting)
     section = meeting.minutes_md.split("## Diagnostic")[1]
     assert "Espace France Services (Étrelles · Aide aux démarches administratives · Seniors)" in section
     assert "ajouté aux lieux du réseau" in section
@@ -114,7 +117,7 @@ def test_a_place_named_under_where_joins_the_networks_places(db, network):
 
 
 def test_a_diagnosis_runs_live_and_its_gaps_open_the_next_meeting(app, db, network, live_clients):
-    meeting = meetings.create_meeting(db, diagnosis_template(), network_id=network.id)
+    meeting = lifecycle.create_meeting(db, diagnosis_template(), network_id=network.id)
     screen = live_clients("screen", {"meeting": meeting.code, "key": meeting.screen_key})
     console = live_clients("console", {"meeting": meeting.code, "key": meeting.facilitator_key})
     phones = []
@@ -162,25 +165,25 @@ def test_a_diagnosis_runs_live_and_its_gaps_open_the_next_meeting(app, db, netwo
     page = admin.get(f"/networks/{network.id}").get_data(as_text=True)
     assert "Aucune permanence le samedi (Étrelles · Aide aux démarches administratives · Jeunes)" in page
 
-    following = meetings.create_meeting(db, diagnosis_template(), network_id=network.id, title="Juin")
+    following = lifecycle.create_meeting(db, diagnosis_template(), network_id=network.id, title="Juin")
     needs_step = following.steps[1]
-    carried = meetings.contributions(db, needs_step)
+    carried = queries.contributions(db, needs_step)
     assert [c.data["text"] for c in carried] == [
         "Aucune permanence le samedi (Étrelles · Aide aux démarches administratives · Jeunes)"
     ], "the gap set aside stays behind"
     assert carried[0].data["carried_from"]["title"] == meeting.title
     # taken up once: a meeting after that one does not carry it again
-    later = meetings.create_meeting(db, diagnosis_template(), network_id=network.id, title="Juillet")
-    assert meetings.contributions(db, later.steps[1]) == []
+    later = lifecycle.create_meeting(db, diagnosis_template(), network_id=network.id, title="Juillet")
+    assert queries.contributions(db, later.steps[1]) == []
 
 
 def test_answers_show_as_text_on_the_screen_and_in_the_minutes(app, db, live_clients):
     evil = "<script>alert(1)</script><img src=x onerror=alert(2)>"
-    meeting = meetings.create_meeting(db, diagnosis_template())
+    meeting = lifecycle.create_meeting(db, diagnosis_template())
     screen = live_clients("screen", {"meeting": meeting.code, "key": meeting.screen_key})
     phone = live_clients("phone", {"meeting": meeting.code})
     assert phone.emit("join", {"name": "Awa"}, callback=True, namespace="/phone")["ok"]
-    meetings.start(db, meeting)
+    lifecycle.start(db, meeting)
     data = {"question": "gap", "text": evil, "commune": evil, "service": DEMARCHES, "public": ""}
     ack = phone.emit(
         "contribute",
@@ -194,5 +197,5 @@ def test_answers_show_as_text_on_the_screen_and_in_the_minutes(app, db, live_cli
     drawn = events(screen, "/screen", "state")[-1]["html"]
     assert "<script>alert(1)" not in drawn and "<img src=x" not in drawn
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in drawn
-    meetings.close(db, meeting)
+    lifecycle.close(db, meeting)
     assert "<script>" not in meeting.minutes_md.split("## Diagnostic")[1]

@@ -6,33 +6,34 @@ from datetime import datetime
 
 import pytest
 
-from kit import meetings, votes
 from kit.activities import activity_for
-from kit.errors import InvalidInput, KitError
-from kit.meeting_templates import StepTemplate, TemplateError, parse_template
+from kit.core import queries
+from kit.core.errors import InvalidInput, KitError
+from kit.meeting import lifecycle, votes
+from kit.meeting.templates import StepTemplate, TemplateError, parse_template
 from tests.conftest import gen_participant, gen_template
 
 
 @pytest.fixture
 def room(db):  # type: ignore[no-untyped-def]
-    meeting = meetings.create_meeting(db, gen_template(StepTemplate("needs", "Besoins", "", {"minutes": 3})))
-    meetings.start(db, meeting)
+    meeting = lifecycle.create_meeting(db, gen_template(StepTemplate("needs", "Besoins", "", {"minutes": 3})))
+    lifecycle.start(db, meeting)
     people = [gen_participant(db, meeting, name) for name in ("Awa", "Bruno", "Chloé")]
     return meeting, meeting.steps[0], people
 
 
 def act(db, meeting, step, action, **payload):  # type: ignore[no-untyped-def]
     assert meeting.current_step_id == step.id
-    return meetings.act(db, meeting, action, payload)
+    return lifecycle.act(db, meeting, action, payload)
 
 
 def test_the_facilitator_answers_the_most_supported_need_first_in_a_time_box(db, room):
     meeting, step, (awa, bruno, chloe) = room
-    rare = meetings.contribute(db, meeting, awa, step.id, "1", {"text": "Un besoin rare"}).contribution
-    shared = meetings.contribute(db, meeting, bruno, step.id, "2", {"text": "Un besoin partagé"}).contribution
+    rare = lifecycle.contribute(db, meeting, awa, step.id, "1", {"text": "Un besoin rare"}).contribution
+    shared = lifecycle.contribute(db, meeting, bruno, step.id, "2", {"text": "Un besoin partagé"}).contribution
     for person in (awa, chloe):
         votes.set_vote(db, meeting, person, shared.id, True)
-    ordered = activity_for(step).by_votes([rare, shared], votes.tallies(db, step.id))
+    ordered = activity_for(step).by_votes([rare, shared], queries.tallies(db, step.id))
     assert [c.id for c in ordered] == [shared.id, rare.id]
 
     act(db, meeting, step, "answer_now", id=shared.id)
@@ -46,13 +47,13 @@ def test_the_facilitator_answers_the_most_supported_need_first_in_a_time_box(db,
 
 def test_a_deferred_need_says_where_it_will_come_back(db, room):
     meeting, step, (awa, *_) = room
-    need = meetings.contribute(db, meeting, awa, step.id, "1", {"text": "Question RGPD"}).contribution
+    need = lifecycle.contribute(db, meeting, awa, step.id, "1", {"text": "Question RGPD"}).contribution
     act(db, meeting, step, "defer", id=need.id, channel="person", person="Delphine (CCAS)")
     assert need.status == "deferred" and need.outcome == {"channel": "person", "person": "Delphine (CCAS)"}
     act(db, meeting, step, "reopen", id=need.id)
     assert need.status == "open" and need.outcome == {}
     act(db, meeting, step, "defer", id=need.id, channel="next_meeting")
-    meetings.close(db, meeting)
+    lifecycle.close(db, meeting)
     text = meeting.minutes_md
     assert "Question RGPD" in text and "prochaine réunion" in text
 
@@ -69,7 +70,7 @@ def test_a_deferred_need_says_where_it_will_come_back(db, room):
 )
 def test_bad_facilitator_input_is_refused_and_changes_nothing(db, room, action, payload):
     meeting, step, (awa, *_) = room
-    need = meetings.contribute(db, meeting, awa, step.id, "1", {"text": "Un besoin"}).contribution
+    need = lifecycle.contribute(db, meeting, awa, step.id, "1", {"text": "Un besoin"}).contribution
     with pytest.raises(InvalidInput):
         activity_for(step).perform(db, action, {"id": need.id, **payload})
     db.rollback()
@@ -78,20 +79,20 @@ def test_bad_facilitator_input_is_refused_and_changes_nothing(db, room, action, 
 
 def test_an_action_on_a_need_of_another_meeting_is_refused(db, room):
     meeting, step, _people = room
-    other = meetings.create_meeting(db, gen_template(StepTemplate("needs", "Besoins", "", {})))
-    meetings.start(db, other)
-    foreign = meetings.contribute(db, other, gen_participant(db, other), other.steps[0].id, "x", {"text": "x"})
+    other = lifecycle.create_meeting(db, gen_template(StepTemplate("needs", "Besoins", "", {})))
+    lifecycle.start(db, other)
+    foreign = lifecycle.contribute(db, other, gen_participant(db, other), other.steps[0].id, "x", {"text": "x"})
     with pytest.raises(KitError):
         activity_for(step).perform(db, "answer_now", {"id": foreign.contribution.id})
 
 
 def test_the_minutes_group_needs_by_what_became_of_them(db, room):
     meeting, step, (awa, bruno, chloe) = room
-    answered = meetings.contribute(db, meeting, awa, step.id, "1", {"text": "Répondu"}).contribution
-    meetings.contribute(db, meeting, bruno, step.id, "2", {"text": "Encore ouvert"})
+    answered = lifecycle.contribute(db, meeting, awa, step.id, "1", {"text": "Répondu"}).contribution
+    lifecycle.contribute(db, meeting, bruno, step.id, "2", {"text": "Encore ouvert"})
     votes.set_vote(db, meeting, chloe, answered.id, True)
     act(db, meeting, step, "record_answer", id=answered.id, answer="Voici la réponse")
-    meetings.close(db, meeting)
+    lifecycle.close(db, meeting)
     text = meeting.minutes_md
     assert text.index("Répondu") < text.index("Encore ouvert")
     assert "Voici la réponse" in text and "1 vote" in text

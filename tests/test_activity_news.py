@@ -6,10 +6,11 @@ from pathlib import Path
 
 import pytest
 
-from kit import meetings
 from kit.activities import activity_for
-from kit.errors import InvalidInput
-from kit.meeting_templates import StepTemplate, TemplateError, parse_template
+from kit.core import queries
+from kit.core.errors import InvalidInput
+from kit.meeting import lifecycle
+from kit.meeting.templates import StepTemplate, TemplateError, parse_template
 from tests.conftest import gen_participant, gen_template
 
 PREPARED = {
@@ -27,13 +28,13 @@ PREPARED = {
 
 @pytest.fixture
 def room(db):  # type: ignore[no-untyped-def]
-    meeting = meetings.create_meeting(db, gen_template(StepTemplate("news", "Actualité", "", PREPARED)))
-    meetings.start(db, meeting)
+    meeting = lifecycle.create_meeting(db, gen_template(StepTemplate("news", "Actualité", "", PREPARED)))
+    lifecycle.start(db, meeting)
     return meeting, meeting.steps[0], gen_participant(db, meeting)
 
 
 def propose(db, meeting, step, who, cid, **fields):  # type: ignore[no-untyped-def]
-    return meetings.contribute(db, meeting, who, step.id, cid, {"type": "other", **fields}).contribution
+    return lifecycle.contribute(db, meeting, who, step.id, cid, {"type": "other", **fields}).contribution
 
 
 def test_deadlines_come_in_date_order_and_only_accepted_proposals_are_shown(db, room):
@@ -44,9 +45,9 @@ def test_deadlines_come_in_date_order_and_only_accepted_proposals_are_shown(db, 
     activity.perform(db, "accept", {"id": early.id})
     activity.perform(db, "decline", {"id": refused.id})
     db.commit()
-    shown = activity.dated(meetings.contributions(db, step))
+    shown = activity.dated(queries.contributions(db, step))
     assert [e["title"] for e in shown] == ["AMI départemental", "Journée régionale", "AAP inclusion numérique"]
-    meetings.close(db, meeting)
+    lifecycle.close(db, meeting)
     text = meeting.minutes_md
     assert text.index("1 avril 2026") < text.index("10 avril 2026") < text.index("2 mai 2026")
     assert "Pas pour ici" not in text and "proposé par Awa" in text
@@ -67,10 +68,10 @@ def test_deadlines_come_in_date_order_and_only_accepted_proposals_are_shown(db, 
 def test_a_bad_proposal_is_refused_naming_the_field(db, room, fields, field):
     meeting, step, awa = room
     with pytest.raises(InvalidInput) as caught:
-        meetings.contribute(db, meeting, awa, step.id, "x", {"type": "other", **fields})
+        lifecycle.contribute(db, meeting, awa, step.id, "x", {"type": "other", **fields})
     assert caught.value.field == field
     db.rollback()
-    assert meetings.contributions(db, step) == []
+    assert queries.contributions(db, step) == []
 
 
 def test_a_prepared_item_with_a_bad_date_is_refused_with_its_place():

@@ -6,21 +6,22 @@ from pathlib import Path
 
 import pytest
 
-from kit import meetings, votes
 from kit.activities import activity_for
-from kit.errors import InvalidInput, KitError
-from kit.meeting_templates import StepTemplate, TemplateError, parse_template
+from kit.core import queries
+from kit.core.errors import InvalidInput, KitError
+from kit.meeting import lifecycle, votes
+from kit.meeting.templates import StepTemplate, TemplateError, parse_template
 from tests.conftest import gen_participant, gen_template
 
 
 def live_step(db, activity: str, options: dict | None = None):  # type: ignore[no-untyped-def]
-    meeting = meetings.create_meeting(db, gen_template(StepTemplate(activity, "Étape", "", options or {})))
-    meetings.start(db, meeting)
+    meeting = lifecycle.create_meeting(db, gen_template(StepTemplate(activity, "Étape", "", options or {})))
+    lifecycle.start(db, meeting)
     return meeting, meeting.steps[0]
 
 
 def send(db, meeting, step, who, cid, data):  # type: ignore[no-untyped-def]
-    return meetings.contribute(db, meeting, who, step.id, cid, data).contribution
+    return lifecycle.contribute(db, meeting, who, step.id, cid, data).contribution
 
 
 def test_a_practice_card_keeps_its_fields_and_its_examples_come_first(db):
@@ -28,7 +29,7 @@ def test_a_practice_card_keeps_its_fields_and_its_examples_come_first(db):
     meeting, step = live_step(db, "practice", {"exemplier": [example]})
     awa = gen_participant(db, meeting)
     send(db, meeting, step, awa, "1", {"title": "Quiz mots de passe", "what": "Des cartes imprimées", "tip": ""})
-    meetings.close(db, meeting)
+    lifecycle.close(db, meeting)
     text = meeting.minutes_md
     assert text.index("Café numérique") < text.index("Quiz mots de passe")
     assert "Des cartes imprimées" in text and "— Awa" in text
@@ -55,7 +56,7 @@ def test_each_activity_refuses_what_it_cannot_take(db, activity, data, field):
         send(db, meeting, step, awa, "x", data)
     assert caught.value.field == field
     db.rollback()
-    assert meetings.contributions(db, step) == []
+    assert queries.contributions(db, step) == []
 
 
 def test_topic_contributions_go_under_their_topic(db):
@@ -64,7 +65,7 @@ def test_topic_contributions_go_under_their_topic(db):
     awa = gen_participant(db, meeting)
     send(db, meeting, step, awa, "1", {"topic": "1", "text": "Dans les villages"})
     send(db, meeting, step, awa, "2", {"topic": 0, "text": "Le CCAS"})
-    meetings.close(db, meeting)
+    lifecycle.close(db, meeting)
     text = meeting.minutes_md
     assert text.index("### Qui ?") < text.index("La médiathèque") < text.index("Le CCAS") < text.index("### Où ?")
     assert text.index("### Où ?") < text.index("Dans les villages")
@@ -78,7 +79,7 @@ def test_speaker_questions_are_supported_and_marked_answered(db):
     votes.set_vote(db, meeting, awa, second.id, True)
     activity_for(step).perform(db, "mark_answered", {"id": first.id})
     db.commit()
-    meetings.close(db, meeting)
+    lifecycle.close(db, meeting)
     text = meeting.minutes_md
     assert "Mme Durand" in text and text.index("Quels risques ?") < text.index("Quels outils ?")
 
@@ -90,7 +91,7 @@ def test_an_animation_test_collects_the_feedback_grid(db):
     with pytest.raises(InvalidInput):
         send(db, meeting, step, awa, "2", {"q2": "9"})
     db.rollback()
-    results = activity_for(step).results(meetings.contributions(db, step))
+    results = activity_for(step).results(queries.contributions(db, step))
     assert results[0]["texts"] == ["Les cartes"] and results[2]["mean"] == 5
 
 
@@ -107,7 +108,7 @@ def test_a_member_signs_the_roadmap_once_and_only_validated_items_count(db):
         send(db, meeting, step, awa, "s2", {"kind": "signature"})
     assert caught.value.code == "already_signed"
     db.rollback()
-    meetings.close(db, meeting)
+    lifecycle.close(db, meeting)
     text = meeting.minutes_md
     assert "- Se voir chaque mois" in text
     assert "Un idée pas encore validée — Awa" in text
@@ -155,12 +156,12 @@ def test_check_in_grows_the_room_s_skills_directory(db):
     )
     send(db, meeting, step, bruno, "2", {"name": "Bruno", "seeks": "Démarches en ligne", "offers_other": ""})
     activity = activity_for(step)
-    contributions = meetings.contributions(db, step)
+    contributions = queries.contributions(db, step)
     assert activity.known_skills(contributions) == ["Ateliers", "Démarches en ligne", "Parentalité", "Pix"]
     assert ("Démarches en ligne", ["Awa"], ["Bruno"]) in activity.directory(contributions)
     with pytest.raises(InvalidInput):
         send(db, meeting, step, bruno, "3", {"name": "Bruno", "offers_other": ",".join(f"s{n}" for n in range(11))})
     db.rollback()
-    meetings.close(db, meeting)
+    lifecycle.close(db, meeting)
     text = meeting.minutes_md
     assert "| Démarches en ligne | Awa | Bruno |" in text and "Conseillère numérique" in text

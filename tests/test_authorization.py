@@ -29,10 +29,12 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import inspect, text
 
-from kit import create_app, meetings, networks, places
-from kit.db import get_session
-from kit.extensions import socketio
+from kit import create_app, places
+from kit.core.db import get_session
+from kit.core.extensions import socketio
 from kit.live.namespaces import LiveNamespace
+from kit.meeting import lifecycle
+from kit.network import networks
 from tests.conftest import gen_meeting, gen_participant
 
 SAME_ORIGIN = {"Origin": "http://localhost"}
@@ -113,19 +115,19 @@ def make_world(app: Flask, status: str) -> World:
         awa = gen_participant(db, this, "Awa")
         card_id = None
         if status != "prepared":
-            meetings.start(db, this)
-            meetings.move(db, this, +1)
-            card_id = meetings.contribute(
+            lifecycle.start(db, this)
+            lifecycle.move(db, this, +1)
+            card_id = lifecycle.contribute(
                 db, this, awa, this.steps[1].id, "awa-1", {"text": "Un guide"}
             ).contribution.id
         if status in ("closed", "published"):
-            meetings.close(db, this)
+            lifecycle.close(db, this)
         if status == "published":
-            meetings.publish(db, this)
+            lifecycle.publish(db, this)
         other = gen_meeting(db, live=True)
-        meetings.move(db, other, +1)
+        lifecycle.move(db, other, +1)
         bruno = gen_participant(db, other, "Bruno")
-        other_card = meetings.contribute(db, other, bruno, other.steps[1].id, "bruno-1", {"text": "Autre"})
+        other_card = lifecycle.contribute(db, other, bruno, other.steps[1].id, "bruno-1", {"text": "Autre"})
         return World(
             code=this.code,
             facilitator_key=this.facilitator_key,

@@ -6,11 +6,12 @@ import sqlite3
 
 import pytest
 
-from kit import create_app, meetings
-from kit.backup import backup, restore
+from kit import create_app
 from kit.cli import main
-from kit.db import get_session
-from kit.errors import KitError
+from kit.core.backup import backup, restore
+from kit.core.db import get_session
+from kit.core.errors import KitError
+from kit.meeting import lifecycle
 from tests.conftest import gen_meeting, gen_participant
 
 
@@ -19,10 +20,10 @@ def published_meeting(app):  # type: ignore[no-untyped-def]
         db = get_session()
         meeting = gen_meeting(db, live=True)
         awa = gen_participant(db, meeting)
-        meetings.move(db, meeting, +1)
-        meetings.contribute(db, meeting, awa, meeting.steps[1].id, "b1", {"text": "Un besoin sauvegardé"})
-        meetings.close(db, meeting)
-        meetings.publish(db, meeting)
+        lifecycle.move(db, meeting, +1)
+        lifecycle.contribute(db, meeting, awa, meeting.steps[1].id, "b1", {"text": "Un besoin sauvegardé"})
+        lifecycle.close(db, meeting)
+        lifecycle.publish(db, meeting)
         return meeting.share_token
 
 

@@ -17,8 +17,8 @@ from urllib.parse import urlsplit
 import pytest
 
 from kit.activities import activity_class
-from kit.meeting_templates import load_template
-from kit.models import Step
+from kit.core.models import Step
+from kit.meeting.templates import load_template
 from tests.browser import DESK, PHONE, SCREEN, Room, browser_fixture, expect, join, room_fixture, server_fixture, shoot  # noqa: F401  (fixtures: browser, room, server)
 from tests.sample_data import contribution_for, facilitate
 from tests.server import KitServer, LiveClient, Phone

@@ -6,9 +6,10 @@ from datetime import date, timedelta
 
 from icalendar import Calendar
 
-from kit import meetings, networks
-from kit.meeting_templates import StepTemplate
-from kit.models import utcnow
+from kit.core.models import utcnow
+from kit.meeting import lifecycle
+from kit.meeting.templates import StepTemplate
+from kit.network import networks
 from tests.conftest import gen_participant, gen_template
 
 NEWS = {
@@ -21,10 +22,10 @@ NEWS = {
 def test_the_calendar_of_published_minutes_parses_and_carries_the_dates(client, db):
     network = networks.create_network(db, "Réseau de Vitré")
     template = gen_template(StepTemplate("news", "Actualité", "", NEWS))
-    meeting = meetings.create_meeting(db, template, network_id=network.id)
-    meetings.start(db, meeting)
+    meeting = lifecycle.create_meeting(db, template, network_id=network.id)
+    lifecycle.start(db, meeting)
     awa = gen_participant(db, meeting)
-    proposal = meetings.contribute(
+    proposal = lifecycle.contribute(
         db,
         meeting,
         awa,
@@ -32,11 +33,11 @@ def test_the_calendar_of_published_minutes_parses_and_carries_the_dates(client, 
         "p",
         {"type": "event", "title": "Forum de l'emploi", "date": "2027-02-03"},
     )
-    meetings.act(db, meeting, "accept", {"id": proposal.contribution.id})
-    meetings.close(db, meeting)
-    meetings.publish(db, meeting)
+    lifecycle.act(db, meeting, "accept", {"id": proposal.contribution.id})
+    lifecycle.close(db, meeting)
+    lifecycle.publish(db, meeting)
     soon = utcnow().date() + timedelta(days=30)
-    meetings.create_meeting(
+    lifecycle.create_meeting(
         db, template, title="Rencontre suivante", meeting_date=soon, place="Fougères", network_id=network.id
     )
 
@@ -50,5 +51,5 @@ def test_the_calendar_of_published_minutes_parses_and_carries_the_dates(client, 
 
 
 def test_no_calendar_before_publication(client, db):
-    meeting = meetings.create_meeting(db, gen_template())
+    meeting = lifecycle.create_meeting(db, gen_template())
     assert client.get(f"/minutes/{meeting.share_token}.ics").status_code == 404

@@ -10,9 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from kit import exports, meetings, moderation
-from kit.meeting_templates import StepTemplate
-from kit.models import Contribution
+from kit.core.models import Contribution
+from kit.meeting import lifecycle, moderation
+from kit.meeting.templates import StepTemplate
+from kit.publishing import exports
 from tests.conftest import gen_participant, gen_template
 
 GOLDEN = Path(__file__).resolve().parent / "golden"
@@ -35,11 +36,11 @@ def fixed_meeting(db):  # type: ignore[no-untyped-def]
         StepTemplate("board", "Évaluation", "", {}),
         title="Rencontre de mars",
     )
-    meeting = meetings.create_meeting(db, template)
-    meetings.start(db, meeting)
+    meeting = lifecycle.create_meeting(db, template)
+    lifecycle.start(db, meeting)
     awa = gen_participant(db, meeting, "Awa", structure="CCAS", territory="Vitré")
     bruno = gen_participant(db, meeting, "=Bruno", structure="", territory="")
-    meetings.contribute(
+    lifecycle.contribute(
         db,
         meeting,
         awa,
@@ -47,18 +48,18 @@ def fixed_meeting(db):  # type: ignore[no-untyped-def]
         "c1",
         {"name": "Awa", "structure": "CCAS", "territory": "Vitré", "role": "CnFS"},
     )
-    needs = meetings.move(db, meeting, +1)
+    needs = lifecycle.move(db, meeting, +1)
     for n, text in enumerate(TRICKY):
-        meetings.contribute(db, meeting, awa if n % 2 else bruno, needs.id, f"n{n}", {"text": text})
-    hidden = meetings.contribute(db, meeting, bruno, needs.id, "rude", {"text": "Propos masqué"}).contribution
+        lifecycle.contribute(db, meeting, awa if n % 2 else bruno, needs.id, f"n{n}", {"text": text})
+    hidden = lifecycle.contribute(db, meeting, bruno, needs.id, "rude", {"text": "Propos masqué"}).contribution
     moderation.hide(db, meeting, hidden.id)
-    topics = meetings.move(db, meeting, +1)
-    meetings.contribute(db, meeting, awa, topics.id, "t1", {"topic": 1, "text": "Une fiche par lieu"})
+    topics = lifecycle.move(db, meeting, +1)
+    lifecycle.contribute(db, meeting, awa, topics.id, "t1", {"topic": 1, "text": "Une fiche par lieu"})
     # the step "Évaluation" is never reached: a meeting that ends early
     for contribution in db.query(Contribution).all():
         contribution.created_at = datetime(2026, 3, 12, 13, 30, tzinfo=UTC)
     db.commit()
-    meetings.close(db, meeting)
+    lifecycle.close(db, meeting)
     return meeting
 
 
@@ -97,7 +98,7 @@ def test_every_row_and_column_is_where_it_belongs(db):
 
 
 def test_an_empty_meeting_exports_a_header_only(db):
-    meeting = meetings.create_meeting(db, gen_template())
+    meeting = lifecycle.create_meeting(db, gen_template())
     text = exports.to_csv(db, meeting, meeting.steps)
     assert text.count("\r\n") == 1
 

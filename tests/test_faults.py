@@ -18,7 +18,7 @@ import requests
 import socketio
 from sqlalchemy import text
 
-from kit.db import make_engine
+from kit.core.db import make_engine
 from tests.conftest import postgres_url
 from tests.server import AsyncPhone, KitServer, MeetingLinks, postgres_database
 

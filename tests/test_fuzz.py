@@ -26,10 +26,11 @@ from flask import Flask
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from kit import create_app, meetings
-from kit.db import get_session
-from kit.extensions import socketio
-from kit.meeting_templates import StepTemplate
+from kit import create_app
+from kit.core.db import get_session
+from kit.core.extensions import socketio
+from kit.meeting import lifecycle
+from kit.meeting.templates import StepTemplate
 from tests.conftest import FUZZ_REPORT, gen_participant, gen_template, migrated_instance
 from tests.test_authorization import declared_events, dump
 
@@ -134,13 +135,13 @@ def make_room(app: Flask) -> Room:
     )
     with app.app_context():
         db = get_session()
-        meeting = meetings.create_meeting(db, template)
+        meeting = lifecycle.create_meeting(db, template)
         awa = gen_participant(db, meeting, "Awa")
-        meetings.start(db, meeting)
-        meetings.move(db, meeting, +1)
-        card = meetings.contribute(db, meeting, awa, meeting.steps[1].id, "c1", {"text": "Une idée"}).contribution
-        meetings.move(db, meeting, +1)
-        need = meetings.contribute(db, meeting, awa, meeting.steps[2].id, "n1", {"text": "Un besoin"}).contribution
+        lifecycle.start(db, meeting)
+        lifecycle.move(db, meeting, +1)
+        card = lifecycle.contribute(db, meeting, awa, meeting.steps[1].id, "c1", {"text": "Une idée"}).contribution
+        lifecycle.move(db, meeting, +1)
+        need = lifecycle.contribute(db, meeting, awa, meeting.steps[2].id, "n1", {"text": "Un besoin"}).contribution
         return Room(
             meeting.code,
             meeting.facilitator_key,

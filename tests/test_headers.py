@@ -16,8 +16,8 @@ import requests
 import socketio
 import websocket
 
-from kit import meetings
-from kit.access import same_secret
+from kit.core.access import same_secret
+from kit.meeting import lifecycle
 from tests.conftest import ROOT, gen_meeting
 from tests.server import KitServer, LiveClient, MeetingLinks, Phone, wait_for
 
@@ -67,8 +67,8 @@ def every_page(app, db, client):  # type: ignore[no-untyped-def]
     """Each kind of page kit serves, with the client that may open it: (name, client, path)."""
     live = gen_meeting(db, live=True)
     done = gen_meeting(db, live=True)
-    meetings.close(db, done)
-    meetings.publish(db, done)
+    lifecycle.close(db, done)
+    lifecycle.publish(db, done)
     phone = app.test_client()
     phone.post(f"/j/{live.code}", data={"name": "Awa"}, headers=SAME_ORIGIN)
     admin = app.test_client()
@@ -145,7 +145,7 @@ def test_the_session_cookie_of_a_phone_and_of_the_admin_is_httponly_and_samesite
 
 
 def test_secrets_are_compared_in_constant_time():
-    with mock.patch("kit.access.hmac.compare_digest", wraps=__import__("hmac").compare_digest) as compare:
+    with mock.patch("kit.core.access.hmac.compare_digest", wraps=__import__("hmac").compare_digest) as compare:
         assert same_secret("s3cret", "s3cret")
         assert not same_secret("s3creT", "s3cret")
         assert compare.call_count == 2

@@ -22,9 +22,10 @@ from xml.etree import ElementTree
 
 import pytest
 
-from kit import exports, meetings, moderation, votes
-from kit.meeting_templates import StepTemplate
-from kit.models import Meeting
+from kit.core.models import Meeting
+from kit.meeting import lifecycle, moderation, votes
+from kit.meeting.templates import StepTemplate
+from kit.publishing import exports
 from tests.conftest import gen_template
 
 SOFFICE = shutil.which("soffice") or shutil.which("libreoffice")
@@ -66,16 +67,16 @@ def tricky_meeting(db) -> Meeting:  # type: ignore[no-untyped-def]
         StepTemplate("board", "Jamais atteinte", "", {}),
         title="Rencontre, avec des pièges",
     )
-    meeting = meetings.create_meeting(db, template)
-    meetings.start(db, meeting)
-    people = [meetings.join(db, meeting, name) for name in NAMES]
+    meeting = lifecycle.create_meeting(db, template)
+    lifecycle.start(db, meeting)
+    people = [lifecycle.join(db, meeting, name) for name in NAMES]
     for n, text in enumerate(TRICKY):
-        meetings.contribute(db, meeting, people[n % len(people)], meeting.steps[0].id, f"b{n}", {"text": text})
-    hidden = meetings.contribute(db, meeting, people[0], meeting.steps[0].id, "hidden", {"text": "masqué"})
+        lifecycle.contribute(db, meeting, people[n % len(people)], meeting.steps[0].id, f"b{n}", {"text": text})
+    hidden = lifecycle.contribute(db, meeting, people[0], meeting.steps[0].id, "hidden", {"text": "masqué"})
     moderation.hide(db, meeting, hidden.contribution.id)
-    needs = meetings.move(db, meeting, +1)
-    first = meetings.contribute(db, meeting, people[1], needs.id, "n1", {"text": "=1+1, un besoin"}).contribution
-    meetings.contribute(db, meeting, people[2], needs.id, "n2", {"text": "Sur\nplusieurs\nlignes"})
+    needs = lifecycle.move(db, meeting, +1)
+    first = lifecycle.contribute(db, meeting, people[1], needs.id, "n1", {"text": "=1+1, un besoin"}).contribution
+    lifecycle.contribute(db, meeting, people[2], needs.id, "n2", {"text": "Sur\nplusieurs\nlignes"})
     for person in people[2:]:
         votes.set_vote(db, meeting, person, first.id, True)
     return meeting

@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
-from kit import meetings
-from kit.models import Contribution
+from kit.core import queries
+from kit.core.models import Contribution
+from kit.meeting import lifecycle
 from tests.conftest import gen_meeting, prepared_meeting
 
 
@@ -72,7 +73,7 @@ def test_phones_receive_coalesced_counts_not_every_item(app, db, live_clients):
     # a long interval: only the flush below sends counts, so what is sent is what is checked
     app.config["COUNTS_INTERVAL"] = 3600
     meeting = gen_meeting(db, live=True)
-    board = meetings.move(db, meeting, +1).id
+    board = lifecycle.move(db, meeting, +1).id
     awa, bruno = (live_clients("phone", {"meeting": meeting.code}) for _ in range(2))
     for phone, name in ((awa, "Awa"), (bruno, "Bruno")):
         assert phone.emit("join", {"name": name}, callback=True, namespace="/phone")["ok"]
@@ -97,7 +98,7 @@ def test_a_reconnecting_phone_gets_its_own_contributions_back(db, room, live_cli
     board = console.emit("next", callback=True, namespace="/console")["current_step_id"]
     ack = awa.emit("join", {"name": "Awa encore"}, callback=True, namespace="/phone")
     assert ack["error"]["code"] == "already_joined"
-    participant = meetings.participants(db, meeting)[0]
+    participant = queries.participants(db, meeting)[0]
     awa.emit(
         "contribute",
         {"client_id": "k1", "step_id": board, "data": {"text": "gardé"}},
@@ -143,7 +144,7 @@ def test_a_wrong_key_or_token_is_refused_at_connect(db, live_clients):
 
 def test_a_participant_token_does_not_open_another_meeting(db, live_clients):
     meeting, other = gen_meeting(db, live=True), gen_meeting(db, live=True)
-    stranger = meetings.join(db, other, "Chloé")
+    stranger = lifecycle.join(db, other, "Chloé")
     client = live_clients("phone", {"meeting": meeting.code, "token": stranger.token})
     assert not client.is_connected("/phone")
 

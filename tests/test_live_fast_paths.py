@@ -11,8 +11,8 @@ from __future__ import annotations
 import threading
 
 from kit import create_app
+from kit.core.settings import queue_channel
 from kit.live import state as live_state
-from kit.settings import queue_channel
 from tests.conftest import prepared_meeting
 
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from kit import meetings
-from kit.meeting_templates import StepTemplate
+from kit.core import queries
+from kit.meeting import lifecycle
+from kit.meeting.templates import StepTemplate
 from tests.conftest import gen_template
 
 
@@ -16,8 +17,8 @@ def events(client, namespace: str, name: str) -> list:
 @pytest.fixture
 def room(app, db, live_clients):  # type: ignore[no-untyped-def]
     template = gen_template(StepTemplate("needs", "Besoins", "", {}), StepTemplate("board", "Idées", "", {}))
-    meeting = meetings.create_meeting(db, template)
-    meetings.start(db, meeting)
+    meeting = lifecycle.create_meeting(db, template)
+    lifecycle.start(db, meeting)
     screen = live_clients("screen", {"meeting": meeting.code, "key": meeting.screen_key})
     console = live_clients("console", {"meeting": meeting.code, "key": meeting.facilitator_key})
     phones = []
@@ -94,18 +95,18 @@ def test_moderation_and_activity_actions_are_the_facilitators_alone(db, room):
         ack = bruno.emit(event, payload, callback=True, namespace="/phone")
         assert ack["error"]["code"] == "forbidden"
     db.expire_all()
-    assert meetings.contributions(db, meeting.steps[0])[0].status == "open"
+    assert queries.contributions(db, meeting.steps[0])[0].status == "open"
 
 
 def test_a_console_of_another_meeting_cannot_touch_this_one(db, room, live_clients):
     meeting, screen, console, (awa, bruno) = room
     need = send(awa, meeting, "n1", "Besoin")["id"]
-    other = meetings.create_meeting(db, gen_template(StepTemplate("needs", "Besoins", "", {})))
-    meetings.start(db, other)
+    other = lifecycle.create_meeting(db, gen_template(StepTemplate("needs", "Besoins", "", {})))
+    lifecycle.start(db, other)
     intruder = live_clients("console", {"meeting": other.code, "key": other.facilitator_key})
     for payload in ({"action": "hide", "id": need}, {"action": "edit", "id": need, "text": "x"}):
         assert intruder.emit("moderate", payload, callback=True, namespace="/console")["error"]["code"] == "not_found"
     ack = intruder.emit("act", {"action": "answer_now", "id": need}, callback=True, namespace="/console")
     assert ack["ok"] is False
     db.expire_all()
-    assert meetings.contributions(db, meeting.steps[0])[0].visible
+    assert queries.contributions(db, meeting.steps[0])[0].visible

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from kit.meeting_templates import TemplateError, list_templates, load_template, parse_template
+from kit.meeting.templates import TemplateError, list_templates, load_template, parse_template
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from kit import meetings
-from kit.meeting_templates import load_template
+from kit.meeting import lifecycle
+from kit.meeting.templates import load_template
 from tests.sample_data import contribution_for, marked
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -26,7 +26,7 @@ def section_of(minutes: str, title: str) -> str:
 
 @pytest.mark.parametrize("path", TEMPLATES, ids=[p.stem for p in TEMPLATES])
 def test_a_template_runs_from_start_to_minutes(db, live_clients, path):
-    meeting = meetings.create_meeting(db, load_template(path))
+    meeting = lifecycle.create_meeting(db, load_template(path))
     console = live_clients("console", {"meeting": meeting.code, "key": meeting.facilitator_key})
     screen = live_clients("screen", {"meeting": meeting.code, "key": meeting.screen_key})
     phones = []

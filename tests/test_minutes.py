@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from datetime import date
 
-from kit import meetings, minutes
-from kit.markdown_text import escape, to_safe_html
+from kit.core.markdown_text import escape, to_safe_html
+from kit.meeting import lifecycle
+from kit.publishing import minutes
 from tests.conftest import gen_meeting, gen_participant
 
 
@@ -13,13 +14,13 @@ def run_short_meeting(db):
     meeting = gen_meeting(db, live=True, meeting_date=date(2026, 3, 12), place="Médiathèque de Vitré")
     awa = gen_participant(db, meeting, "Awa", structure="CCAS", territory="Vitré")
     bruno = gen_participant(db, meeting, "Bruno", structure="", territory="")
-    meetings.contribute(
+    lifecycle.contribute(
         db, meeting, awa, meeting.steps[0].id, "c1", {"name": "Awa", "structure": "CCAS", "territory": "Vitré"}
     )
-    board = meetings.move(db, meeting, +1)
-    meetings.contribute(db, meeting, awa, board.id, "b1", {"text": "Un guide sur les arnaques"})
-    meetings.contribute(db, meeting, bruno, board.id, "b2", {"text": "# pas un titre\n[lien](javascript:alert(1))"})
-    meetings.close(db, meeting)
+    board = lifecycle.move(db, meeting, +1)
+    lifecycle.contribute(db, meeting, awa, board.id, "b1", {"text": "Un guide sur les arnaques"})
+    lifecycle.contribute(db, meeting, bruno, board.id, "b2", {"text": "# pas un titre\n[lien](javascript:alert(1))"})
+    lifecycle.close(db, meeting)
     return meeting
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from kit import meetings
-from kit.errors import KitError
+from kit.core.errors import KitError
+from kit.meeting import lifecycle
 from tests.conftest import gen_meeting
 
 SAME_ORIGIN = {"Origin": "http://localhost"}
@@ -14,8 +14,8 @@ SAME_ORIGIN = {"Origin": "http://localhost"}
 def test_the_reviewed_minutes_are_the_ones_published(client, db):
     meeting = gen_meeting(db, live=True)
     with pytest.raises(KitError):
-        meetings.edit_minutes(db, meeting, "# Trop tôt")
-    meetings.close(db, meeting)
+        lifecycle.edit_minutes(db, meeting, "# Trop tôt")
+    lifecycle.close(db, meeting)
     base = f"/m/{meeting.code}/minutes"
     key = meeting.facilitator_key
     page = client.get(base, query_string={"key": key})
@@ -36,7 +36,7 @@ def test_the_reviewed_minutes_are_the_ones_published(client, db):
 
 def test_only_the_facilitator_edits_the_minutes(client, db):
     meeting = gen_meeting(db, live=True)
-    meetings.close(db, meeting)
+    lifecycle.close(db, meeting)
     base = f"/m/{meeting.code}/minutes"
     for key in (None, meeting.screen_key, "guess"):
         data = {"minutes": "# Piratage", **({"key": key} if key else {})}
@@ -54,7 +54,7 @@ def test_only_the_facilitator_edits_the_minutes(client, db):
 
 def test_empty_minutes_are_refused_plainly(client, db):
     meeting = gen_meeting(db, live=True)
-    meetings.close(db, meeting)
+    lifecycle.close(db, meeting)
     response = client.post(
         f"/m/{meeting.code}/minutes", data={"key": meeting.facilitator_key, "minutes": "   "}, headers=SAME_ORIGIN
     )

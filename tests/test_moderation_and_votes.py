@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from kit import meetings, minutes, moderation, votes
-from kit.errors import InvalidInput, KitError, NotFound
-from kit.meeting_templates import StepTemplate
+from kit.core import queries
+from kit.core.errors import InvalidInput, KitError, NotFound
+from kit.meeting import lifecycle, moderation, votes
+from kit.meeting.templates import StepTemplate
+from kit.publishing import minutes
 from tests.conftest import gen_participant, gen_template
 
 
@@ -15,13 +17,13 @@ def needs_meeting(db):  # type: ignore[no-untyped-def]
         StepTemplate("needs", "Besoins", "De quoi avez-vous besoin ?", {}),
         StepTemplate("board", "Idées", "", {}),
     )
-    meeting = meetings.create_meeting(db, template)
-    meetings.start(db, meeting)
+    meeting = lifecycle.create_meeting(db, template)
+    lifecycle.start(db, meeting)
     return meeting
 
 
 def post(db, meeting, who, cid, text, step=0):  # type: ignore[no-untyped-def]
-    return meetings.contribute(db, meeting, who, meeting.steps[step].id, cid, {"text": text}).contribution
+    return lifecycle.contribute(db, meeting, who, meeting.steps[step].id, cid, {"text": text}).contribution
 
 
 def test_a_hidden_contribution_leaves_the_screen_and_the_minutes_but_stays_stored(db):
@@ -30,10 +32,10 @@ def test_a_hidden_contribution_leaves_the_screen_and_the_minutes_but_stays_store
     kept, rude = post(db, meeting, awa, "1", "Un besoin"), post(db, meeting, awa, "2", "Un propos déplacé")
     moderation.hide(db, meeting, rude.id)
     step = meeting.steps[0]
-    assert [c.id for c in meetings.contributions(db, step)] == [kept.id]
-    assert [c.id for c in meetings.contributions(db, step, visible_only=False)] == [kept.id, rude.id]
+    assert [c.id for c in queries.contributions(db, step)] == [kept.id]
+    assert [c.id for c in queries.contributions(db, step, visible_only=False)] == [kept.id, rude.id]
     assert rude.hidden_by == "facilitator" and rude.hidden_at is not None
-    meetings.close(db, meeting)
+    lifecycle.close(db, meeting)
     assert "déplacé" not in meeting.minutes_md
     assert "déplacé" not in str(minutes.as_data(db, meeting))
 
@@ -68,7 +70,7 @@ def test_a_merged_duplicate_brings_its_votes_without_counting_anyone_twice(db):
     votes.set_vote(db, meeting, bruno, duplicate.id, True)
     votes.set_vote(db, meeting, chloe, duplicate.id, True)
     moderation.merge(db, meeting, duplicate.id, first.id)
-    assert votes.tallies(db, meeting.steps[0].id) == {first.id: 2}
+    assert queries.tallies(db, meeting.steps[0].id) == {first.id: 2}
     assert duplicate.merged_into_id == first.id and not duplicate.visible
     assert [c.id for c in moderation.merged_into(db, first)] == [duplicate.id]
 
@@ -80,7 +82,7 @@ def test_merging_needs_another_visible_contribution_of_the_same_step(db, into):
     need = post(db, meeting, awa, "1", "A")
     hidden = post(db, meeting, awa, "2", "B")
     moderation.hide(db, meeting, hidden.id)
-    meetings.move(db, meeting, +1)
+    lifecycle.move(db, meeting, +1)
     elsewhere = post(db, meeting, awa, "3", "C", step=1)
     target = {"self": need.id, "other step": elsewhere.id, "missing": 999, "hidden": hidden.id}[into]
     with pytest.raises((InvalidInput, NotFound)):
@@ -96,10 +98,10 @@ def test_one_vote_per_person_per_need_and_it_can_be_taken_back(db):
     assert votes.set_vote(db, meeting, bruno, need.id, True) is True
     assert votes.set_vote(db, meeting, bruno, need.id, True) is False, "a resend counts once"
     votes.set_vote(db, meeting, awa, need.id, True)
-    assert votes.tallies(db, meeting.steps[0].id) == {need.id: 2}
+    assert queries.tallies(db, meeting.steps[0].id) == {need.id: 2}
     assert votes.set_vote(db, meeting, bruno, need.id, False) is True
     assert votes.set_vote(db, meeting, bruno, need.id, False) is False
-    assert votes.tallies(db, meeting.steps[0].id) == {need.id: 1}
+    assert queries.tallies(db, meeting.steps[0].id) == {need.id: 1}
     assert votes.my_votes(db, awa) == [need.id] and votes.my_votes(db, bruno) == []
 
 
@@ -116,7 +118,7 @@ def test_no_votes_on_a_board_nor_on_a_hidden_need_nor_across_meetings(db):
     meeting, other = needs_meeting(db), needs_meeting(db)
     awa = gen_participant(db, meeting)
     stranger_need = post(db, other, gen_participant(db, other), "x", "ailleurs")
-    meetings.move(db, meeting, +1)
+    lifecycle.move(db, meeting, +1)
     card = post(db, meeting, awa, "c", "une idée", step=1)
     with pytest.raises(KitError) as caught:
         votes.set_vote(db, meeting, awa, card.id, True)

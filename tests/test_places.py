@@ -9,8 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from kit import networks, places
-from kit.errors import InvalidInput, KitError
+from kit import places
+from kit.core.errors import InvalidInput, KitError
+from kit.network import networks
 from kit.places import csv_io, standard
 
 STANDARD = Path(__file__).resolve().parent / "fixtures" / "standard-mediation-num"

@@ -10,9 +10,10 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from kit import networks, places
-from kit.db import get_session
-from kit.models import Place
+from kit import places
+from kit.core.db import get_session
+from kit.core.models import Place
+from kit.network import networks
 from tests.test_places import EXAMPLE, csv_file, line
 
 SAME_ORIGIN = {"Origin": "http://localhost"}
@@ -183,7 +184,7 @@ def test_the_sheet_never_links_anything_but_web_addresses(app, network_id):
 
 
 def test_a_member_finds_the_link_on_their_phone_at_a_network_meeting(app, admin, network_id):
-    from kit import meetings
+    from kit.meeting import lifecycle
     from tests.conftest import gen_template
 
     confirm(admin, network_id, upload(admin, network_id, EXAMPLE))
@@ -192,7 +193,7 @@ def test_a_member_finds_the_link_on_their_phone_at_a_network_meeting(app, admin,
         place = db.query(Place).one()
         member = places.add_member(db, place, "Awa Diallo")
         key = member.edit_key
-        meeting = meetings.create_meeting(db, gen_template(), network_id=network_id)
+        meeting = lifecycle.create_meeting(db, gen_template(), network_id=network_id)
         code = meeting.code
     phone = app.test_client()
     phone.post(f"/j/{code}", data={"name": "awa diallo"}, headers=SAME_ORIGIN)

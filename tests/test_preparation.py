@@ -7,9 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from kit import meetings, preparation
-from kit.errors import InvalidInput, KitError
-from kit.meeting_templates import parse_template
+from kit.core import queries
+from kit.core.errors import InvalidInput, KitError
+from kit.meeting import lifecycle, preparation
+from kit.meeting.templates import parse_template
 from tests.conftest import gen_meeting
 
 SAME_ORIGIN = {"Origin": "http://localhost"}
@@ -119,7 +120,7 @@ def test_preparing_in_the_browser(client, app, db):
         ).status_code
         == 403
     )
-    assert len(meetings.get_meeting(db, meeting.code).steps) == 3
+    assert len(lifecycle.get_meeting(db, meeting.code).steps) == 3
 
 
 def test_the_console_adds_a_step_during_the_meeting(db, live_clients):
@@ -135,7 +136,7 @@ def test_the_console_adds_a_step_during_the_meeting(db, live_clients):
         == "forbidden"
     )
     db.expire_all()
-    assert [s.title for s in meetings.get_meeting(db, meeting.code).steps][-1] == "Besoins en plus"
+    assert [s.title for s in lifecycle.get_meeting(db, meeting.code).steps][-1] == "Besoins en plus"
 
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
@@ -172,27 +173,27 @@ def test_a_photo_of_the_venue_is_uploaded_checked_and_shown(client, app, db):
 
 def test_the_next_meeting_starts_from_this_one_without_its_contributions(client, db):
     meeting = gen_meeting(db, live=True, place="Vitré")
-    awa = meetings.join(db, meeting, "Awa")
-    meetings.contribute(db, meeting, awa, meeting.steps[0].id, "c", {"name": "Awa"})
+    awa = lifecycle.join(db, meeting, "Awa")
+    lifecycle.contribute(db, meeting, awa, meeting.steps[0].id, "c", {"name": "Awa"})
     preparation.add_step(db, meeting, "needs", "Besoins en plus")
     response = client.post(f"/m/{meeting.code}/duplicate", data={"key": meeting.facilitator_key}, headers=SAME_ORIGIN)
     assert response.status_code == 303
     code = re.search(r"/m/(\w+)/prepare", response.headers["Location"]).group(1)
-    copy = meetings.get_meeting(db, code)
+    copy = lifecycle.get_meeting(db, code)
     assert copy.id != meeting.id and copy.status == "prepared" and copy.place == "Vitré"
     assert [(s.activity, s.title, s.options) for s in copy.steps] == [
         (s.activity, s.title, s.options) for s in meeting.steps
     ]
-    assert meetings.participants(db, copy) == [] and copy.facilitator_key != meeting.facilitator_key
+    assert queries.participants(db, copy) == [] and copy.facilitator_key != meeting.facilitator_key
 
 
 def test_news_items_without_a_date_are_edited_and_exported(client, db):
     """A news item's missing deadline is kept as None, which TOML cannot write: it is left out."""
-    from kit.meeting_templates import StepTemplate
+    from kit.meeting.templates import StepTemplate
     from tests.conftest import gen_template
 
     template = gen_template(StepTemplate("news", "Actualité", "", {"items": [{"title": "Sans date"}]}))
-    meeting = meetings.create_meeting(db, template)
+    meeting = lifecycle.create_meeting(db, template)
     assert meeting.steps[0].options["items"][0]["deadline"] is None
     text = preparation.options_text(meeting.steps[0])
     assert 'title = "Sans date"' in text and "deadline" not in text

@@ -4,17 +4,17 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from kit import meetings
 from kit.cli import main
-from kit.models import utcnow
-from kit.privacy import forget_old_meetings
+from kit.core.models import utcnow
+from kit.meeting import lifecycle
+from kit.meeting.privacy import forget_old_meetings
 from tests.conftest import gen_meeting, gen_participant
 
 
 def closed_meeting(db):  # type: ignore[no-untyped-def]
     meeting = gen_meeting(db, live=True)
     awa = gen_participant(db, meeting, "Awa Diallo", structure="CCAS de Vitré", territory="Vitré")
-    meetings.contribute(
+    lifecycle.contribute(
         db,
         meeting,
         awa,
@@ -22,10 +22,10 @@ def closed_meeting(db):  # type: ignore[no-untyped-def]
         "c",
         {"name": "Awa Diallo", "structure": "CCAS de Vitré", "territory": "Vitré", "role": "CnFS"},
     )
-    meetings.move(db, meeting, +1)
-    meetings.contribute(db, meeting, awa, meeting.steps[1].id, "b", {"text": "Un guide sur les arnaques"})
-    meetings.close(db, meeting)
-    meetings.publish(db, meeting)
+    lifecycle.move(db, meeting, +1)
+    lifecycle.contribute(db, meeting, awa, meeting.steps[1].id, "b", {"text": "Un guide sur les arnaques"})
+    lifecycle.close(db, meeting)
+    lifecycle.publish(db, meeting)
     return meeting, awa
 
 
@@ -38,7 +38,7 @@ def test_an_old_meeting_forgets_who_came_and_keeps_what_was_said(db):
     text = meeting.minutes_md
     assert "Awa" not in text and "CCAS de Vitré" not in text and "CnFS" not in text
     assert "Participant 1" in text and "Un guide sur les arnaques" in text
-    assert awa.token != old_token and meetings.get_participant(db, meeting, old_token) is None
+    assert awa.token != old_token and lifecycle.get_participant(db, meeting, old_token) is None
     assert forget_old_meetings(db, 30, now=utcnow() + timedelta(days=60)) == [], "once is enough"
 
 

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from kit import meetings
+from kit.core import queries
+from kit.meeting import lifecycle
 from tests.conftest import gen_meeting
 
 
@@ -12,7 +13,7 @@ def events(client, namespace: str, name: str) -> list:  # type: ignore[no-untype
 
 def setup(db, live_clients):  # type: ignore[no-untyped-def]
     meeting = gen_meeting(db, live=True)
-    board = meetings.move(db, meeting, +1).id
+    board = lifecycle.move(db, meeting, +1).id
     console = live_clients("console", {"meeting": meeting.code, "key": meeting.facilitator_key})
     awa = live_clients("phone", {"meeting": meeting.code})
     ack = awa.emit("join", {"name": "Awa"}, callback=True, namespace="/phone")
@@ -55,7 +56,7 @@ def test_paused_sending_keeps_the_text_for_later_and_resends_are_still_acknowled
 def test_a_removed_participant_is_told_and_cannot_come_back_but_their_words_stay(db, live_clients):
     meeting, board, console, awa, token = setup(db, live_clients)
     assert send(awa, board, "kept")["ok"]
-    [person] = meetings.participants(db, meeting)
+    [person] = queries.participants(db, meeting)
     assert control(console, "remove", participant_id=person.id)["ok"]
     assert not awa.is_connected("/phone")
     # the test client no longer reads a closed connection's messages: look at what it was sent
@@ -66,7 +67,7 @@ def test_a_removed_participant_is_told_and_cannot_come_back_but_their_words_stay
     ack = control(console, "remove", participant_id=person.id)
     assert ack["error"]["code"] == "already_removed", "removing twice is refused plainly"
     db.expire_all()
-    assert [c.data["text"] for c in meetings.contributions(db, meeting.steps[1])] == ["kept"]
+    assert [c.data["text"] for c in queries.contributions(db, meeting.steps[1])] == ["kept"]
 
 
 def test_room_control_is_the_facilitators_and_checks_what_it_is_given(db, live_clients):

@@ -3,8 +3,9 @@ the facilitator picked, draft minutes at any moment, and everyone agreeing on th
 
 from __future__ import annotations
 
-from kit import meetings
-from kit.models import Contribution
+from kit.core import queries
+from kit.core.models import Contribution
+from kit.meeting import lifecycle
 from tests.conftest import gen_meeting
 
 SAME_ORIGIN = {"Origin": "http://localhost"}
@@ -16,7 +17,7 @@ def events(client, namespace: str, name: str) -> list:  # type: ignore[no-untype
 
 def setup(db, live_clients):  # type: ignore[no-untyped-def]
     meeting = gen_meeting(db, live=True)
-    board = meetings.move(db, meeting, +1).id
+    board = lifecycle.move(db, meeting, +1).id
     console = live_clients("console", {"meeting": meeting.code, "key": meeting.facilitator_key})
     return meeting, board, console
 
@@ -73,7 +74,7 @@ def test_when_allowed_a_phone_joins_without_a_name_and_its_words_show_as_anonymo
     # the join page too
     page = client.post(f"/j/{meeting.code}", data={"name": ""}, headers=SAME_ORIGIN)
     assert page.status_code == 303
-    assert [p.shown_name for p in meetings.participants(db, meeting)] == ["Anonyme", "Anonyme"]
+    assert [p.shown_name for p in queries.participants(db, meeting)] == ["Anonyme", "Anonyme"]
     assert texts(db, board) == ["Sans nom"]
 
 
@@ -179,7 +180,7 @@ def test_draft_minutes_while_the_meeting_is_live(db, live_clients, client):
 
 def test_draft_minutes_of_a_meeting_ended_early_and_of_one_not_started(db, client):
     early = gen_meeting(db, live=True)
-    meetings.close(db, early)
+    lifecycle.close(db, early)
     body = client.get(f"/m/{early.code}/minutes/draft.md?key={early.facilitator_key}").get_data(as_text=True)
     assert "Étapes non abordées pendant cette réunion\u00a0: Besoins, Évaluation" in body, "nothing left empty"
     assert body == early.minutes_md, "once closed, the draft is the minutes being reviewed"

@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 
 from kit.activities import activity_class
-from kit.meeting_templates import load_template
-from kit.models import Step
+from kit.core.models import Step
+from kit.meeting.templates import load_template
 from tests.sample_data import contribution_for, facilitate
 from tests.server import KitServer, LiveClient, Phone
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from types import SimpleNamespace
 
-from kit import create_app, lan
+from kit import create_app
+from kit.web import lan
 
 
 def test_secrets_are_created_once_and_kept_across_restarts(tmp_path):

@@ -6,8 +6,8 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import text
 
-from kit.db import make_engine, upgrade
-from kit.models import Base
+from kit.core.db import make_engine, upgrade
+from kit.core.models import Base
 from tests.conftest import gen_meeting
 
 

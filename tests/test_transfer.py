@@ -8,11 +8,14 @@ from pathlib import Path
 
 import pytest
 
-from kit import create_app, meetings, moderation, networks, places, votes
-from kit.db import get_session
-from kit.errors import KitError
-from kit.meeting_templates import StepTemplate
-from kit.transfer import VERSION, export_network, import_network
+from kit import create_app, places
+from kit.core import queries
+from kit.core.db import get_session
+from kit.core.errors import KitError
+from kit.meeting import lifecycle, moderation, votes
+from kit.meeting.templates import StepTemplate
+from kit.network import networks
+from kit.network.transfer import VERSION, export_network, import_network
 from tests.conftest import gen_participant, gen_template
 
 SAME_ORIGIN = {"Origin": "http://localhost"}
@@ -21,19 +24,19 @@ SAME_ORIGIN = {"Origin": "http://localhost"}
 def busy_network(db):  # type: ignore[no-untyped-def]
     network = networks.create_network(db, "Réseau de Vitré", "Vitré Communauté", "epci")
     template = gen_template(StepTemplate("checkin", "Accueil", "", {}), StepTemplate("needs", "Besoins", "", {}))
-    first = meetings.create_meeting(db, template, title="Mars", network_id=network.id)
-    meetings.start(db, first)
+    first = lifecycle.create_meeting(db, template, title="Mars", network_id=network.id)
+    lifecycle.start(db, first)
     awa, bruno = gen_participant(db, first, "Awa"), gen_participant(db, first, "Bruno")
-    meetings.contribute(db, first, awa, first.steps[0].id, "c", {"name": "Awa", "offers_other": "Pix"})
-    needs = meetings.move(db, first, +1)
-    one = meetings.contribute(db, first, awa, needs.id, "n1", {"text": "Former à France Connect"}).contribution
-    two = meetings.contribute(db, first, bruno, needs.id, "n2", {"text": "France Connect, encore"}).contribution
+    lifecycle.contribute(db, first, awa, first.steps[0].id, "c", {"name": "Awa", "offers_other": "Pix"})
+    needs = lifecycle.move(db, first, +1)
+    one = lifecycle.contribute(db, first, awa, needs.id, "n1", {"text": "Former à France Connect"}).contribution
+    two = lifecycle.contribute(db, first, bruno, needs.id, "n2", {"text": "France Connect, encore"}).contribution
     votes.set_vote(db, first, bruno, one.id, True)
     moderation.merge(db, first, two.id, one.id)
-    meetings.act(db, first, "defer", {"id": one.id, "channel": "next_meeting"})
-    meetings.close(db, first)
-    meetings.publish(db, first)
-    meetings.create_meeting(db, template, title="Avril", network_id=network.id)  # carries the need over
+    lifecycle.act(db, first, "defer", {"id": one.id, "channel": "next_meeting"})
+    lifecycle.close(db, first)
+    lifecycle.publish(db, first)
+    lifecycle.create_meeting(db, template, title="Avril", network_id=network.id)  # carries the need over
     example = Path(__file__).parent / "fixtures" / "standard-mediation-num" / "exemple-valide.csv"
     places.apply_import(db, network, example.read_bytes())
     [place] = places.network_places(db, network.id)
@@ -53,7 +56,7 @@ def test_export_then_import_elsewhere_then_export_gives_the_same_file(app, db, t
         imported = import_network(other, json.loads(text))
         assert json.dumps(export_network(other, imported), sort_keys=True) == text
         april = imported.meetings[1]
-        [carried] = meetings.contributions(other, april.steps[1])
+        [carried] = queries.contributions(other, april.steps[1])
         assert carried.origin_id is not None and carried.data["text"] == "Former à France Connect"
         # the published minutes answer at the same share link on the new server
         [place] = places.network_places(other, imported.id)

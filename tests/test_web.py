@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import re
 
-from kit import meetings
+from kit.core import queries
+from kit.meeting import lifecycle
 from tests.conftest import gen_meeting, gen_participant, prepared_meeting
 
 SAME_ORIGIN = {"Origin": "http://localhost"}
@@ -34,7 +35,7 @@ def test_joining_by_the_form_then_coming_back_as_the_same_person(client, db):
     )
     assert response.status_code == 303
     phone = client.get(f"/j/{meeting.code}").get_data(as_text=True)
-    [participant] = meetings.participants(db, meeting)
+    [participant] = queries.participants(db, meeting)
     assert f'data-token="{participant.token}"' in phone
     assert meeting.facilitator_key not in phone and meeting.screen_key not in phone
 
@@ -45,20 +46,20 @@ def test_a_name_of_spaces_is_refused_with_the_form_kept(client, db):
     assert response.status_code == 400
     page = response.get_data(as_text=True)
     assert 'role="alert"' in page and 'value="CCAS"' in page
-    assert meetings.participants(db, meeting) == []
+    assert queries.participants(db, meeting) == []
 
 
 def test_a_join_posted_from_another_site_is_refused(client, db):
     meeting = gen_meeting(db)
     response = client.post(f"/j/{meeting.code}", data={"name": "Eve"}, headers={"Origin": "http://evil.example"})
     assert response.status_code == 403
-    assert meetings.participants(db, meeting) == []
+    assert queries.participants(db, meeting) == []
 
 
 def test_a_closed_meeting_takes_no_one_new_but_keeps_its_participants(client, db):
     meeting = gen_meeting(db, live=True)
     client.post(f"/j/{meeting.code}", data={"name": "Awa"}, headers=SAME_ORIGIN)
-    meetings.close(db, meeting)
+    lifecycle.close(db, meeting)
     assert client.get(f"/j/{meeting.code}").status_code == 200
     newcomer = client.application.test_client()
     assert newcomer.get(f"/j/{meeting.code}").status_code == 410
@@ -89,7 +90,7 @@ def test_admin_prepares_a_meeting_from_a_template(client, app, db):
     )
     assert response.status_code == 303
     code = re.search(r"/m/(\w+)/console", response.headers["Location"]).group(1)
-    meeting = meetings.get_meeting(db, code)
+    meeting = lifecycle.get_meeting(db, code)
     assert meeting.title == "Rencontre de mars" and len(meeting.steps) == 5
     assert client.get(response.headers["Location"]).status_code == 200
 
@@ -100,7 +101,7 @@ def test_admin_refuses_a_bad_date_or_template_and_creates_nothing(client, app, d
         response = client.post("/admin/meetings", data=data, headers=SAME_ORIGIN)
         assert response.status_code == 400 and 'role="alert"' in response.get_data(as_text=True)
     assert "meeting-list" in client.get("/admin").get_data(as_text=True)
-    from kit.models import Meeting
+    from kit.core.models import Meeting
 
     assert db.query(Meeting).count() == 0
 
@@ -126,13 +127,13 @@ def test_console_and_screen_need_their_keys(client, db):
 def test_published_minutes_are_served_at_the_share_link_only(client, db):
     meeting = gen_meeting(db, live=True)
     awa = gen_participant(db, meeting, "Awa <b>")
-    meetings.contribute(
+    lifecycle.contribute(
         db, meeting, awa, meeting.steps[0].id, "c", {"name": "Awa <b>", "structure": "", "territory": ""}
     )
     base = f"/minutes/{meeting.share_token}"
-    meetings.close(db, meeting)
+    lifecycle.close(db, meeting)
     assert client.get(base).status_code == 404, "closed but not yet published"
-    meetings.publish(db, meeting)
+    lifecycle.publish(db, meeting)
     page = client.get(base)
     assert page.status_code == 200
     assert "Awa &lt;b&gt;" in page.get_data(as_text=True)

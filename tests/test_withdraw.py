@@ -11,13 +11,15 @@ import json
 
 import pytest
 
-from kit import meetings, moderation, networks, privacy, votes
-from kit.errors import Forbidden, KitError, NotFound
-from kit.exports import to_csv
-from kit.feeds import atom
-from kit.meeting_templates import StepTemplate
-from kit.minutes import as_data
-from kit.models import Contribution
+from kit.core import queries
+from kit.core.errors import Forbidden, KitError, NotFound
+from kit.core.models import Contribution
+from kit.meeting import lifecycle, moderation, privacy, votes
+from kit.meeting.templates import StepTemplate
+from kit.network import networks
+from kit.publishing.exports import to_csv
+from kit.publishing.feeds import atom
+from kit.publishing.minutes import as_data
 from tests.conftest import gen_meeting, gen_participant, gen_template
 
 SAME_ORIGIN = {"Origin": "http://localhost"}
@@ -26,12 +28,12 @@ SECRET = "Mon voisin Didier ne sait pas lire"
 
 def board_meeting(db):  # type: ignore[no-untyped-def]
     meeting = gen_meeting(db, live=True)
-    meetings.move(db, meeting, +1)  # the board
+    lifecycle.move(db, meeting, +1)  # the board
     awa = gen_participant(db, meeting, "Awa Diallo")
     bruno = gen_participant(db, meeting, "Bruno Martin")
     board = meeting.steps[1].id
-    mine = meetings.contribute(db, meeting, awa, board, "a1", {"text": SECRET}).contribution
-    other = meetings.contribute(db, meeting, bruno, board, "b1", {"text": "Un atelier sur les arnaques"}).contribution
+    mine = lifecycle.contribute(db, meeting, awa, board, "a1", {"text": SECRET}).contribution
+    other = lifecycle.contribute(db, meeting, bruno, board, "b1", {"text": "Un atelier sur les arnaques"}).contribution
     return meeting, awa, bruno, mine, other
 
 
@@ -43,11 +45,11 @@ def test_withdrawing_erases_the_words_and_is_safe_to_repeat(db):
     assert changed and withdrawn.id == mine.id and meeting.version > version
     assert withdrawn.data == {"withdrawn": True} and withdrawn.original is None
     assert withdrawn.hidden_by == "participant" and not withdrawn.visible
-    assert [c.id for c in meetings.contributions(db, meeting.steps[1])] == [other.id]
-    assert meetings.counts(db, meeting)["contributions"] == 1
+    assert [c.id for c in queries.contributions(db, meeting.steps[1])] == [other.id]
+    assert lifecycle.counts(db, meeting)["contributions"] == 1
     # a resend after a lost ack changes nothing; so does a resend of the first contribution
     assert privacy.withdraw(db, awa, mine.id)[1] is False
-    again = meetings.contribute(db, meeting, awa, meeting.steps[1].id, "a1", {"text": SECRET})
+    again = lifecycle.contribute(db, meeting, awa, meeting.steps[1].id, "a1", {"text": SECRET})
     assert again.contribution.id == mine.id and not again.changed
     assert db.query(Contribution).filter(Contribution.data.is_not(None)).count() == 2
     # the facilitator cannot bring it back nor rewrite it
@@ -71,13 +73,13 @@ def test_only_ones_own_contributions_can_be_withdrawn(db):
 
 def test_votes_and_merges_stay_consistent(db):
     template = gen_template(StepTemplate("needs", "Besoins", "", {}))
-    meeting = meetings.create_meeting(db, template)
-    meetings.start(db, meeting)
+    meeting = lifecycle.create_meeting(db, template)
+    lifecycle.start(db, meeting)
     awa, bruno, chloe = (gen_participant(db, meeting, name) for name in ("Awa", "Bruno", "Chloé"))
     step = meeting.steps[0].id
-    need = meetings.contribute(db, meeting, awa, step, "n", {"text": SECRET}).contribution
-    twin = meetings.contribute(db, meeting, bruno, step, "t", {"text": "Aider un voisin qui ne lit pas"}).contribution
-    third = meetings.contribute(db, meeting, chloe, step, "c", {"text": "Lire pour quelqu'un"}).contribution
+    need = lifecycle.contribute(db, meeting, awa, step, "n", {"text": SECRET}).contribution
+    twin = lifecycle.contribute(db, meeting, bruno, step, "t", {"text": "Aider un voisin qui ne lit pas"}).contribution
+    third = lifecycle.contribute(db, meeting, chloe, step, "c", {"text": "Lire pour quelqu'un"}).contribution
     votes.set_vote(db, meeting, chloe, need.id, True)
     votes.set_vote(db, meeting, bruno, need.id, True)
     moderation.merge(db, meeting, twin.id, need.id)  # Bruno's vote for the need stays, his twin's votes follow
@@ -85,23 +87,23 @@ def test_votes_and_merges_stay_consistent(db):
     privacy.withdraw(db, awa, need.id)
     # the oldest duplicate takes the need's place and its supporters; the other stays merged into it
     assert twin.visible and third.merged_into_id == twin.id
-    assert votes.tallies(db, step) == {twin.id: 2}
-    assert [c.id for c in meetings.contributions(db, meeting.steps[0])] == [twin.id]
+    assert queries.tallies(db, step) == {twin.id: 2}
+    assert [c.id for c in queries.contributions(db, meeting.steps[0])] == [twin.id]
     # without duplicates, the support for words that no longer exist goes too
-    lonely = meetings.contribute(db, meeting, awa, step, "l", {"text": "Autre besoin"}).contribution
+    lonely = lifecycle.contribute(db, meeting, awa, step, "l", {"text": "Autre besoin"}).contribution
     votes.set_vote(db, meeting, bruno, lonely.id, True)
     privacy.withdraw(db, awa, lonely.id)
-    assert lonely.id not in votes.tallies(db, step)
+    assert lonely.id not in queries.tallies(db, step)
 
 
 def test_after_publication_the_minutes_exports_and_feed_lose_the_words(app, db):
     network = networks.create_network(db, "Réseau de Vitré")
     meeting = gen_meeting(db, live=True, network_id=network.id)
-    meetings.move(db, meeting, +1)
+    lifecycle.move(db, meeting, +1)
     awa = gen_participant(db, meeting, "Awa Diallo")
-    mine = meetings.contribute(db, meeting, awa, meeting.steps[1].id, "a1", {"text": SECRET}).contribution
-    meetings.close(db, meeting)
-    meetings.publish(db, meeting)
+    mine = lifecycle.contribute(db, meeting, awa, meeting.steps[1].id, "a1", {"text": SECRET}).contribution
+    lifecycle.close(db, meeting)
+    lifecycle.publish(db, meeting)
     assert SECRET in (meeting.minutes_md or "")
     privacy.withdraw(db, awa, mine.id)
     minutes = meeting.minutes_md or ""
@@ -115,9 +117,9 @@ def test_after_publication_the_minutes_exports_and_feed_lose_the_words(app, db):
 
 def test_edited_minutes_keep_their_edits_and_say_where_the_words_were_removed(db):
     meeting, awa, bruno, mine, other = board_meeting(db)
-    meetings.close(db, meeting)
+    lifecycle.close(db, meeting)
     meeting.minutes_md = (meeting.minutes_md or "") + "\nNote de l'animatrice : merci à tous.\n"
-    meetings.publish(db, meeting)
+    lifecycle.publish(db, meeting)
     privacy.withdraw(db, awa, mine.id)
     minutes = meeting.minutes_md or ""
     assert SECRET not in minutes and "merci à tous" in minutes
@@ -129,10 +131,10 @@ def test_a_withdrawn_check_in_leaves_the_directory(db):
     network = networks.create_network(db, "Réseau de Vitré")
     entry = {"name": "Awa Diallo", "structure": "CCAS", "role": "CnFS", "share": "yes", "offers_other": "PIX"}
     for month in ("mars", "avril"):
-        meeting = meetings.create_meeting(db, gen_template(), title=f"Rencontre de {month}", network_id=network.id)
-        meetings.start(db, meeting)
+        meeting = lifecycle.create_meeting(db, gen_template(), title=f"Rencontre de {month}", network_id=network.id)
+        lifecycle.start(db, meeting)
         awa = gen_participant(db, meeting, "Awa Diallo")
-        check_in = meetings.contribute(db, meeting, awa, meeting.steps[0].id, "c", entry).contribution
+        check_in = lifecycle.contribute(db, meeting, awa, meeting.steps[0].id, "c", entry).contribution
     assert [e["name"] for e in networks.directory(db, network.id)] == ["Awa Diallo"]
     privacy.withdraw(db, awa, check_in.id)
     assert networks.directory(db, network.id) == [], "an older entry does not come back"
@@ -156,9 +158,9 @@ def test_the_phone_withdraws_with_an_ack_and_every_view_redraws(app, db, live_cl
     again = phone.emit("withdraw", {"contribution_id": mine.id}, namespace="/phone", callback=True)
     assert again["ok"] and not again["changed"]
     # after the meeting, the same phone still can
-    later = meetings.contribute(db, meeting, awa, meeting.steps[1].id, "a2", {"text": "Encore une idée"}).contribution
-    meetings.close(db, meeting)
-    meetings.publish(db, meeting)
+    later = lifecycle.contribute(db, meeting, awa, meeting.steps[1].id, "a2", {"text": "Encore une idée"}).contribution
+    lifecycle.close(db, meeting)
+    lifecycle.publish(db, meeting)
     ack = phone.emit("withdraw", {"contribution_id": later.id}, namespace="/phone", callback=True)
     assert ack["ok"] and ack["changed"]
     assert "Encore une idée" not in (db.get(type(meeting), meeting.id).minutes_md or "")
@@ -166,8 +168,8 @@ def test_the_phone_withdraws_with_an_ack_and_every_view_redraws(app, db, live_cl
 
 def test_the_personal_link_lists_and_deletes_after_a_confirmation(client, db):
     meeting, awa, bruno, mine, other = board_meeting(db)
-    meetings.close(db, meeting)
-    meetings.publish(db, meeting)
+    lifecycle.close(db, meeting)
+    lifecycle.publish(db, meeting)
     page = client.get(f"/mine/{awa.token}")
     assert page.status_code == 200
     text = page.get_data(as_text=True)
@@ -185,7 +187,7 @@ def test_the_personal_link_lists_and_deletes_after_a_confirmation(client, db):
     done = client.post(f"/mine/{awa.token}/{mine.id}", headers=SAME_ORIGIN)
     assert done.status_code == 303 and done.headers["Location"].endswith(f"/mine/{awa.token}?deleted=1")
     db.refresh(mine)
-    assert privacy.is_withdrawn(mine) and SECRET not in client.get(f"/mine/{awa.token}").get_data(as_text=True)
+    assert mine.withdrawn and SECRET not in client.get(f"/mine/{awa.token}").get_data(as_text=True)
     assert SECRET not in client.get(f"/minutes/{meeting.share_token}").get_data(as_text=True)
     assert other.data["text"] == "Un atelier sur les arnaques"
 
@@ -193,43 +195,43 @@ def test_the_personal_link_lists_and_deletes_after_a_confirmation(client, db):
 def test_a_need_carried_over_to_the_next_meeting_is_erased_there_too(db):
     network = networks.create_network(db, "Réseau de Vitré")
     template = gen_template(StepTemplate("needs", "Besoins", "", {}))
-    march = meetings.create_meeting(db, template, title="Mars", network_id=network.id)
-    meetings.start(db, march)
+    march = lifecycle.create_meeting(db, template, title="Mars", network_id=network.id)
+    lifecycle.start(db, march)
     awa = gen_participant(db, march, "Awa")
-    need = meetings.contribute(db, march, awa, march.steps[0].id, "n", {"text": SECRET}).contribution
-    meetings.act(db, march, "defer", {"id": need.id, "channel": "next_meeting"})
-    meetings.close(db, march)
-    april = meetings.create_meeting(db, template, title="Avril", network_id=network.id)
-    meetings.start(db, april)
-    [copy] = [c for c in meetings.contributions(db, april.steps[0]) if c.origin_id == need.id]
+    need = lifecycle.contribute(db, march, awa, march.steps[0].id, "n", {"text": SECRET}).contribution
+    lifecycle.act(db, march, "defer", {"id": need.id, "channel": "next_meeting"})
+    lifecycle.close(db, march)
+    april = lifecycle.create_meeting(db, template, title="Avril", network_id=network.id)
+    lifecycle.start(db, april)
+    [copy] = [c for c in queries.contributions(db, april.steps[0]) if c.origin_id == need.id]
     assert copy.data["text"] == SECRET
-    meetings.close(db, april)
+    lifecycle.close(db, april)
     assert SECRET in (april.minutes_md or "")
     privacy.withdraw(db, awa, need.id)
     db.refresh(copy)
-    assert privacy.is_withdrawn(copy) and SECRET not in json.dumps(copy.data)
+    assert copy.withdrawn and SECRET not in json.dumps(copy.data)
     assert SECRET not in (april.minutes_md or "") and SECRET not in (march.minutes_md or "")
 
 
 def test_an_accepted_news_item_copied_into_the_next_meeting_is_taken_out_there_too(db):
     from datetime import timedelta
 
-    from kit.models import utcnow
+    from kit.core.models import utcnow
 
     network = networks.create_network(db, "Réseau de Vitré")
     soon = (utcnow().date() + timedelta(days=30)).isoformat()
     template = gen_template(StepTemplate("news", "Actualité", "", {"items": [{"title": "AAP régional"}]}))
-    march = meetings.create_meeting(db, template, title="Mars", network_id=network.id)
-    meetings.start(db, march)
+    march = lifecycle.create_meeting(db, template, title="Mars", network_id=network.id)
+    lifecycle.start(db, march)
     awa = gen_participant(db, march, "Awa")
     data = {"type": "event", "title": SECRET, "date": soon, "description": "Chez Didier"}
-    proposal = meetings.contribute(db, march, awa, march.steps[0].id, "n", data).contribution
-    meetings.act(db, march, "accept", {"id": proposal.id})
-    meetings.close(db, march)
-    april = meetings.create_meeting(db, template, title="Avril", network_id=network.id)
-    meetings.start(db, april)
+    proposal = lifecycle.contribute(db, march, awa, march.steps[0].id, "n", data).contribution
+    lifecycle.act(db, march, "accept", {"id": proposal.id})
+    lifecycle.close(db, march)
+    april = lifecycle.create_meeting(db, template, title="Avril", network_id=network.id)
+    lifecycle.start(db, april)
     assert SECRET in json.dumps(april.steps[0].options)
-    meetings.close(db, april)
+    lifecycle.close(db, april)
     assert SECRET in (april.minutes_md or "")
     privacy.withdraw(db, awa, proposal.id)
     db.expire_all()

@@ -229,9 +229,11 @@ def template_text(title: str) -> str:
 
 class Scenario:
     def __init__(self, server: KitServer, tmp: Path) -> None:
-        from kit import create_app, meetings, networks
-        from kit.db import get_session
-        from kit.meeting_templates import load_template
+        from kit import create_app
+        from kit.core.db import get_session
+        from kit.meeting import lifecycle
+        from kit.meeting.templates import load_template
+        from kit.network import networks
 
         self.server = server
         self.url = server.url
@@ -242,7 +244,7 @@ class Scenario:
         with app.app_context():
             db = get_session()
             network = networks.create_network(db, one_line(VECTORS[30], 200), one_line(VECTORS[31], 200))
-            meeting = meetings.create_meeting(
+            meeting = lifecycle.create_meeting(
                 db,
                 load_template(path),
                 title=self.meeting_title,
@@ -461,7 +463,7 @@ def exports(scenario: Scenario, inspector: Inspector, everything: list[str], nam
     markdown = requests.get(f"{base}.md", timeout=10).text
     raw = [tag for tag in re.findall(r"<\s*/?\s*([a-zA-Z]+)", markdown)]
     links = re.findall(r"\]\(\s*([a-zA-Z]+:)", markdown)
-    from kit.markdown_text import to_safe_html
+    from kit.core.markdown_text import to_safe_html
 
     problems, text = safe_html_problems(to_safe_html(markdown))
     problems += [f"raw HTML <{t}>" for t in raw[:5]] + [f"link {scheme}" for scheme in links[:5]]

@@ -2,152 +2,35 @@
 
 An activity is one module in this package, its templates under
 ``kit/templates/activities/<name>/``, and one line in ``ACTIVITIES`` below. The base class
-:class:`Activity` documents every hook; nothing outside this package knows any activity by name.
+:class:`Activity` (in ``base.py``) documents every hook; nothing outside this package knows any
+activity by name.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING
 
-from flask_babel import LazyString
 from flask_babel import lazy_gettext as _l
 
-from kit.errors import KitError
+from kit.activities.animation import AnimationTest
+from kit.activities.base import Activity
+from kit.activities.board import Board
+from kit.activities.checkin import CheckIn
+from kit.activities.diagnosis import Diagnosis
+from kit.activities.needs import Needs
+from kit.activities.news import News
+from kit.activities.poll import Poll
+from kit.activities.practice import PracticeSharing
+from kit.activities.roadmap import Roadmap
+from kit.activities.speaker import SpeakerQuestions
+from kit.activities.tools import ToolShowcase
+from kit.activities.topics import TopicCards
+from kit.core.errors import KitError
 
 if TYPE_CHECKING:
-    from sqlalchemy.orm import Session
+    from kit.core.models import Step
 
-    from kit.models import Contribution, Participant, Step
-
-
-class Activity:
-    """How one step works: what participants may send, what shows where, what the minutes say.
-
-    An instance wraps one step; ``self.options`` are the step's options, already validated by
-    :meth:`validate_options` when the meeting was created from its template.
-    """
-
-    #: the type name used in meeting templates (``activity = "board"``)
-    name: ClassVar[str]
-    #: what facilitators read in the admin page and console
-    label: ClassVar[LazyString]
-    #: True when a participant has one contribution per step that a new one replaces (a check-in);
-    #: False when each contribution is a new item (a board card)
-    one_per_participant: ClassVar[bool] = False
-    #: the facilitator actions :meth:`perform` accepts, beyond moving between steps and moderating
-    facilitator_actions: ClassVar[frozenset[str]] = frozenset()
-    #: True when participants may vote for the step's contributions (needs, questions)
-    votable: ClassVar[bool] = False
-    #: True when phones show everyone's contributions (to vote for them), not only their own
-    phone_sees_items: ClassVar[bool] = False
-    #: True when the screen shows results computed from all answers (a poll) rather than a list:
-    #: the live layer then sends the screen a fresh rendering, coalesced, instead of each item
-    live_results: ClassVar[bool] = False
-    #: the field of ``data`` the facilitator may rewrite when moderating, or None
-    editable_field: ClassVar[str | None] = "text"
-    #: True when the step can show a photo the facilitator uploads (option ``photo``)
-    takes_photo: ClassVar[bool] = False
-
-    def __init__(self, step: Step) -> None:
-        self.step = step
-        self.options: Mapping[str, Any] = step.options or {}
-
-    # -- preparing ---------------------------------------------------------------------------
-    @classmethod
-    def validate_options(cls, options: Mapping[str, Any]) -> dict[str, Any]:
-        """Check a template's options for this activity; return them completed with defaults.
-
-        Raise :class:`kit.errors.OptionError` naming the option at fault.
-        """
-        return dict(options)
-
-    # -- participants ------------------------------------------------------------------------
-    def validate_submission(self, data: Any, participant: Participant) -> dict[str, Any]:
-        """Check what a phone sent; return the clean data to store, or raise InvalidInput."""
-        raise NotImplementedError
-
-    def after_submission(self, db: Session, participant: Participant, data: Mapping[str, Any]) -> None:
-        """Called in the same transaction once a submission is stored (e.g. to update a profile)."""
-
-    def max_text_length(self) -> int:
-        """The longest text this step accepts: its own ``max_length`` option, within the server's limit."""
-        from flask import current_app
-
-        limit = int(current_app.config["MAX_TEXT_LENGTH"])
-        return min(int(self.options.get("max_length", limit)), limit)
-
-    def summary(self, data: Mapping[str, Any]) -> str:
-        """One line that reminds a participant what they sent, shown on their phone."""
-        return str(data.get("text", ""))
-
-    # -- facilitator -------------------------------------------------------------------------
-    def perform(self, db: Session, action: str, payload: Mapping[str, Any]) -> list[Contribution]:
-        """Carry out one of :attr:`facilitator_actions` (not committed yet); return the contributions it
-        changed, or raise KitError when it cannot be done. ``self.step.state`` may change too."""
-        raise KitError("unknown_action", _l("This action does not exist for this step."))
-
-    # -- showing -----------------------------------------------------------------------------
-    def template(self, view: str) -> str:
-        """The Jinja template for a view: ``screen``, ``console``, ``phone`` or ``_item``.
-
-        ``screen`` and ``console`` show the whole step; ``_item`` shows one contribution (sent
-        alone when it arrives); ``phone`` is the participant's form.
-        """
-        return f"activities/{self.name}/{view}.html"
-
-    def item_list(self, contribution: Contribution) -> str:
-        """Which list of a view receives this contribution: the element ``[data-items="…"]``."""
-        return str(contribution.step_id)
-
-    def item_key(self, contribution: Contribution) -> str:
-        """The key a view uses to find this contribution again: a newer one with the same key replaces it."""
-        return f"c{contribution.id}"
-
-    def item_data(self, contribution: Contribution) -> dict[str, Any]:
-        """A contribution as plain data, for the live layer's clients and the minutes' JSON."""
-        return {
-            "id": contribution.id,
-            "key": self.item_key(contribution),
-            "step_id": contribution.step_id,
-            "author": contribution.author,
-            "data": dict(contribution.data),
-            "status": contribution.status,
-            "outcome": dict(contribution.outcome),
-            "visible": contribution.visible,
-            "created_at": contribution.created_at.isoformat(),
-        }
-
-    # -- exports -----------------------------------------------------------------------------
-    def export_topic(self, data: Mapping[str, Any]) -> str:
-        """The topic, section or kind a contribution belongs to, for the CSV export ("" if none)."""
-        return ""
-
-    def export_text(self, data: Mapping[str, Any]) -> str:
-        """What a contribution says, as one cell of the CSV export."""
-        return self.summary(data)
-
-    # -- minutes -----------------------------------------------------------------------------
-    def minutes_section(self, contributions: list[Contribution], votes: Mapping[int, int]) -> str:
-        """The Markdown body of this step in the minutes (the step's heading is added around it).
-
-        ``contributions`` are the visible ones, oldest first; ``votes`` counts votes per contribution id.
-        """
-        raise NotImplementedError
-
-
-from kit.activities.animation import AnimationTest  # noqa: E402
-from kit.activities.board import Board  # noqa: E402
-from kit.activities.checkin import CheckIn  # noqa: E402
-from kit.activities.diagnosis import Diagnosis  # noqa: E402
-from kit.activities.needs import Needs  # noqa: E402
-from kit.activities.news import News  # noqa: E402
-from kit.activities.poll import Poll  # noqa: E402
-from kit.activities.practice import PracticeSharing  # noqa: E402
-from kit.activities.roadmap import Roadmap  # noqa: E402
-from kit.activities.speaker import SpeakerQuestions  # noqa: E402
-from kit.activities.tools import ToolShowcase  # noqa: E402
-from kit.activities.topics import TopicCards  # noqa: E402
+__all__ = ["ACTIVITIES", "Activity", "UnknownActivity", "activity_class", "activity_for"]
 
 #: type name → activity class; adding an activity is one line here
 ACTIVITIES: dict[str, type[Activity]] = {

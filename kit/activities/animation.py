@@ -9,7 +9,7 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 
 from kit.activities.poll import Poll
-from kit.errors import OptionError
+from kit.core.errors import OptionError
 
 
 class AnimationTest(Poll):

@@ -8,13 +8,13 @@ from typing import TYPE_CHECKING, Any
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from kit.activities import Activity
-from kit.errors import OptionError
-from kit.markdown_text import escape_block
-from kit.validation import clean_text, require_mapping
+from kit.activities.base import Activity
+from kit.core.errors import OptionError
+from kit.core.markdown_text import escape_block
+from kit.core.validation import clean_text, require_mapping
 
 if TYPE_CHECKING:
-    from kit.models import Contribution, Participant
+    from kit.core.models import Contribution, Participant
 
 MAX_EXAMPLES = 20
 

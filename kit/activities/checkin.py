@@ -11,17 +11,18 @@ from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from sqlalchemy.orm import object_session
 
-from kit.activities import Activity
-from kit.errors import InvalidInput, OptionError
-from kit.markdown_text import escape, escape_block
-from kit.uploads import is_photo_name
+from kit.activities.base import Activity
+from kit.core.errors import InvalidInput, OptionError
+from kit.core.markdown_text import escape, escape_block
+from kit.core.models import Contribution, Participant
+from kit.core.queries import known_skills
+from kit.core.uploads import is_photo_name
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
-    from kit.models import Contribution, Participant
 
-from kit.validation import clean_text, require_mapping
+from kit.core.validation import clean_text, require_mapping
 
 MAX_SKILLS = 10
 SKILL_LENGTH = 60
@@ -86,8 +87,6 @@ class CheckIn(Activity):
         known = {k.casefold(): k for k in self.options.get("skills", [])}
         db = object_session(self.step)
         if db is not None and self.step.meeting is not None and self.step.meeting.network_id is not None:
-            from kit.networks import known_skills
-
             # the list the network grew at its earlier meetings
             for skill in known_skills(db, self.step.meeting.network_id):
                 known.setdefault(skill.casefold(), skill)

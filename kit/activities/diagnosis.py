@@ -4,7 +4,7 @@ the offer as a table by commune and service, the network's known places included
 
 Its outcome goes further than the minutes: a place named under "Where?" can be added to the network's
 places in one click, and every gap not set aside comes back as a need at the start of the network's
-next meeting (see :func:`gaps_to_follow`, used by kit.networks.waiting_needs).
+next meeting (see :func:`gaps_to_follow`, used by kit.network.networks.waiting_needs).
 """
 
 from __future__ import annotations
@@ -20,17 +20,18 @@ from flask_babel import ngettext
 from sqlalchemy import select
 from sqlalchemy.orm import object_session
 
-from kit.activities import Activity
-from kit.errors import InvalidInput, KitError, OptionError
-from kit.markdown_text import escape, escape_block
-from kit.places import sort_key
+from kit.activities.base import Activity
+from kit.core.errors import InvalidInput, KitError, OptionError
+from kit.core.markdown_text import escape, escape_block
+from kit.core.models import Contribution, Meeting, Participant, Place, Step
+from kit.core.queries import get_contribution, not_yet_carried
+from kit.core.validation import clean_text, require_mapping
+from kit.places import create_place, sort_key
 from kit.places.standard import PUBLICS, SERVICES
-from kit.validation import clean_text, require_mapping
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
-    from kit.models import Contribution, Meeting, Participant, Place
 
 #: the six questions of the diagnosis, and the gaps; as stored → as asked
 QUESTIONS: dict[str, Any] = {
@@ -156,8 +157,6 @@ class Diagnosis(Activity):
 
     # -- facilitator -------------------------------------------------------------------------
     def perform(self, db: Session, action: str, payload: Mapping[str, Any]) -> list[Contribution]:
-        from kit import places
-        from kit.meetings import get_contribution
 
         item = get_contribution(db, self.step.meeting, payload.get("id"))
         if item.step_id != self.step.id:
@@ -176,7 +175,7 @@ class Diagnosis(Activity):
         if item.outcome.get("place_id"):
             raise KitError("already_added", _l("This place is already among the network's places."))
         name = clean_text(payload.get("name") or item.data.get("text"), "name", 200, multiline=False)
-        place = places.create_place(db, network, name, item.data.get("commune", ""))
+        place = create_place(db, network, name, item.data.get("commune", ""))
         if item.data.get("service"):
             place.data = {**place.data, "services": [item.data["service"]]}
         if item.data.get("public"):
@@ -187,7 +186,6 @@ class Diagnosis(Activity):
     # -- showing -----------------------------------------------------------------------------
     def known_places(self) -> list[Place]:
         """The network's places, which the table starts from."""
-        from kit.models import Place
 
         meeting = self.step.meeting
         db = object_session(self.step)
@@ -303,8 +301,6 @@ class Diagnosis(Activity):
 def gaps_to_follow(db: Session, network_id: int, *, before: Meeting | None = None) -> list[Contribution]:
     """The gaps the network's diagnosis steps named and did not set aside, not yet taken up by a
     later meeting: the next meeting's needs step starts with them."""
-    from kit.models import Contribution, Step
-    from kit.networks import not_yet_carried
 
     where = (Step.activity == Diagnosis.name, Contribution.status != "set_aside")
     return [c for c in not_yet_carried(db, network_id, *where, before=before) if c.data.get("question") == "gap"]

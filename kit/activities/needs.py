@@ -11,16 +11,16 @@ from flask_babel import format_date, ngettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from kit.activities import Activity
-from kit.errors import InvalidInput, KitError, OptionError
-from kit.markdown_text import escape, escape_block
-from kit.models import utcnow
-from kit.validation import clean_text, require_mapping
+from kit.activities.base import Activity
+from kit.core.errors import InvalidInput, KitError, OptionError
+from kit.core.markdown_text import escape, escape_block
+from kit.core.models import Contribution, Participant, utcnow
+from kit.core.queries import get_contribution
+from kit.core.validation import clean_text, require_mapping
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
-    from kit.models import Contribution, Participant
 
 #: where a need can be deferred to, as stored → as read
 CHANNELS: dict[str, Any] = {
@@ -61,7 +61,6 @@ class Needs(Activity):
 
     # -- facilitator -------------------------------------------------------------------------
     def perform(self, db: Session, action: str, payload: Mapping[str, Any]) -> list[Contribution]:
-        from kit.meetings import get_contribution
 
         need = get_contribution(db, self.step.meeting, payload.get("id"))
         if need.step_id != self.step.id:

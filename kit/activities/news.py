@@ -15,15 +15,16 @@ from flask_babel import format_date
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from kit.activities import Activity
-from kit.errors import InvalidInput, KitError, OptionError
-from kit.markdown_text import escape, escape_block
-from kit.validation import clean_text, require_mapping
+from kit.activities.base import Activity
+from kit.core.errors import InvalidInput, KitError, OptionError
+from kit.core.markdown_text import escape, escape_block
+from kit.core.models import Contribution, Participant
+from kit.core.queries import get_contribution
+from kit.core.validation import clean_text, require_mapping
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
-    from kit.models import Contribution, Participant
 
 #: kinds of news, as stored → as read
 KINDS: dict[str, Any] = {
@@ -135,7 +136,6 @@ class News(Activity):
         return " — ".join(parts)
 
     def perform(self, db: Session, action: str, payload: Mapping[str, Any]) -> list[Contribution]:
-        from kit.meetings import get_contribution
 
         proposal = get_contribution(db, self.step.meeting, payload.get("id"))
         if proposal.step_id != self.step.id:

@@ -13,15 +13,16 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import object_session
 
-from kit.activities import Activity
-from kit.errors import InvalidInput, KitError, OptionError
-from kit.markdown_text import escape, escape_block
-from kit.validation import clean_text, require_mapping
+from kit.activities.base import Activity
+from kit.core.errors import InvalidInput, KitError, OptionError
+from kit.core.markdown_text import escape, escape_block
+from kit.core.models import Contribution, Participant
+from kit.core.queries import get_contribution
+from kit.core.validation import clean_text, require_mapping
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
-    from kit.models import Contribution, Participant
 
 #: the sections of a roadmap, as stored → as read
 SECTIONS: dict[str, Any] = {
@@ -84,7 +85,6 @@ class Roadmap(Activity):
         }
 
     def _check_not_signed(self, participant: Participant) -> None:
-        from kit.models import Contribution
 
         db = object_session(participant)
         assert db is not None
@@ -119,7 +119,6 @@ class Roadmap(Activity):
         return f"{contribution.step_id}-{contribution.data.get('section')}"
 
     def perform(self, db: Session, action: str, payload: Mapping[str, Any]) -> list[Contribution]:
-        from kit.meetings import get_contribution
 
         item = get_contribution(db, self.step.meeting, payload.get("id"))
         if item.step_id != self.step.id or item.data.get("kind") != "item":

@@ -9,15 +9,15 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 
-from kit.activities import Activity
-from kit.errors import KitError, OptionError
-from kit.markdown_text import escape, escape_block
-from kit.validation import clean_text, require_mapping
+from kit.activities.base import Activity
+from kit.core.errors import KitError, OptionError
+from kit.core.markdown_text import escape, escape_block
+from kit.core.models import Contribution, Participant
+from kit.core.queries import get_contribution
+from kit.core.validation import clean_text, require_mapping
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
-
-    from kit.models import Contribution, Participant
 
 
 class SpeakerQuestions(Activity):
@@ -51,7 +51,6 @@ class SpeakerQuestions(Activity):
         return {"text": clean_text(require_mapping(data).get("text"), "text", self.max_text_length())}
 
     def perform(self, db: Session, action: str, payload: Mapping[str, Any]) -> list[Contribution]:
-        from kit.meetings import get_contribution
 
         question = get_contribution(db, self.step.meeting, payload.get("id"))
         if question.step_id != self.step.id:

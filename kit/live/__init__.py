@@ -8,11 +8,12 @@ from __future__ import annotations
 
 from flask import Flask
 
-from kit.extensions import socketio
+from kit.core.extensions import socketio
 from kit.live.counts import CountBroadcaster
+from kit.live.namespaces import ConsoleNamespace, PhoneNamespace, ScreenNamespace
 from kit.live.presence import Presence, SharedPresence
+from kit.live.ratelimit import RateLimiter
 from kit.live.state import PhoneStates
-from kit.ratelimit import RateLimiter
 
 _namespaces_registered = False
 
@@ -20,8 +21,6 @@ _namespaces_registered = False
 def register_live(app: Flask) -> None:
     global _namespaces_registered
     if not _namespaces_registered:
-        from kit.live.namespaces import ConsoleNamespace, PhoneNamespace, ScreenNamespace
-
         socketio.on_namespace(ScreenNamespace("/screen"))
         socketio.on_namespace(ConsoleNamespace("/console"))
         socketio.on_namespace(PhoneNamespace("/phone"))

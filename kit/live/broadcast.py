@@ -5,17 +5,17 @@ from __future__ import annotations
 from flask import current_app
 from sqlalchemy.orm import Session
 
-from kit import meetings
 from kit.activities import activity_for
-from kit.extensions import socketio
+from kit.core.extensions import socketio
+from kit.core.models import Contribution, Meeting
 from kit.live.state import VIEWS, item_event, listening_languages, room, shows_items, state
-from kit.models import Contribution, Meeting
+from kit.meeting import lifecycle
 
 
 def meeting_changed(db: Session, meeting: Meeting) -> None:
     """The step, the status or the facilitator's work on the step changed: every view gets its new
     state, in each language someone reads. Rare (a click in the console), so the whole view is sent again."""
-    counted = meetings.counts(db, meeting)
+    counted = lifecycle.counts(db, meeting)
     for view in VIEWS:
         for lang in listening_languages(meeting, view):
             payload = state(db, meeting, view, lang, counted)
@@ -25,7 +25,7 @@ def meeting_changed(db: Session, meeting: Meeting) -> None:
 
 def console_changed(db: Session, meeting: Meeting) -> None:
     """Something only the console shows changed (who joined, under which name): its view again."""
-    counted = meetings.counts(db, meeting)
+    counted = lifecycle.counts(db, meeting)
     for lang in listening_languages(meeting, "console"):
         socketio.emit(
             "state", state(db, meeting, "console", lang, counted), namespace="/console", to=room(meeting, lang)
@@ -48,6 +48,11 @@ def contribution_stored(db: Session, meeting: Meeting, contribution: Contributio
             event = item_event(db, meeting, contribution, view, lang)
             socketio.emit("contribution", event, namespace=f"/{view}", to=room(meeting, lang))
     counts_changed(meeting)
+
+
+def console_notice(meeting: Meeting, ok: bool, message: str) -> None:
+    """A sentence for the facilitator's console (how posting to the chat went, say)."""
+    socketio.emit("notice", {"ok": ok, "message": message}, namespace="/console", to=room(meeting))
 
 
 def counts_changed(meeting: Meeting) -> None:

@@ -10,9 +10,13 @@ import time
 
 from flask import Flask
 
-from kit.db import get_session
-from kit.extensions import socketio
-from kit.models import Meeting
+from kit.activities import activity_for
+from kit.core import queries
+from kit.core.db import get_session
+from kit.core.extensions import socketio
+from kit.core.models import Meeting
+from kit.live.state import VIEWS, listening_languages, room, state
+from kit.meeting import lifecycle
 
 log = logging.getLogger(__name__)
 
@@ -110,10 +114,6 @@ class CountBroadcaster:
             return True
 
     def _send(self, ids: set[int], redraw: set[int]) -> None:
-        from kit import meetings, votes
-        from kit.activities import activity_for
-        from kit.live.state import VIEWS, listening_languages, room, state
-
         base = self.app.config.get("PUBLIC_URL") or "http://localhost"
         # rendering needs a request context for url_for; this one is the server's own
         with self.app.test_request_context(base_url=base):
@@ -124,7 +124,7 @@ class CountBroadcaster:
                     continue
                 presence = self.app.extensions["kit.presence"]
                 connected = len(presence.connected(meeting_id))
-                counted = meetings.counts(db, meeting)
+                counted = lifecycle.counts(db, meeting)
                 payload: dict[str, object] = {
                     "version": meeting.version,
                     "step_id": meeting.current_step_id,
@@ -135,7 +135,7 @@ class CountBroadcaster:
                 }
                 step = meeting.current_step
                 if step is not None and activity_for(step).votable:
-                    payload["votes"] = {str(k): v for k, v in votes.tallies(db, step.id).items()}
+                    payload["votes"] = {str(k): v for k, v in queries.tallies(db, step.id).items()}
                 for view in VIEWS:
                     if view != "phone" or self.phones_due(meeting_id, connected):
                         self.emit_spread("counts", payload, f"/{view}", room(meeting))

@@ -1,4 +1,4 @@
-"""The three namespaces. Handlers stay thin: check who is asking, call kit.meetings, broadcast.
+"""The three namespaces. Handlers stay thin: check who is asking, call kit.meeting.lifecycle, broadcast.
 
 Every event a client sends gets an ack: ``{"ok": true, ...}`` or
 ``{"ok": false, "error": {"code", "message"}}`` with the message in the viewer's language.
@@ -20,19 +20,21 @@ from flask_socketio import Namespace, emit, join_room
 from sqlalchemy import and_, bindparam, select
 from sqlalchemy.orm import Session
 
-from kit import meetings, moderation, preparation, privacy, votes, webhook
-from kit import room as room_control
-from kit.access import same_secret
-from kit.db import get_session
-from kit.errors import Forbidden, InvalidInput, KitError
+from kit.core import queries
+from kit.core.access import same_secret
+from kit.core.db import get_session
+from kit.core.errors import Forbidden, InvalidInput, KitError
+from kit.core.models import Meeting, Participant, Step
+from kit.core.validation import client_id, require_mapping
 from kit.live import broadcast
 from kit.live.state import own_item, phone_snapshot, room, state
-from kit.models import Meeting, Participant, Step
-from kit.validation import client_id, require_mapping
+from kit.meeting import lifecycle, moderation, preparation, privacy, votes
+from kit.meeting import room as room_control
+from kit.publishing import webhook
 
 log = logging.getLogger(__name__)
 
-# statements built once (see kit.meetings): the viewer's meeting, asked by most events, and who
+# statements built once (see kit.meeting.lifecycle): the viewer's meeting, asked by most events, and who
 # sends, in which meeting, to which step, asked by every contribution
 _MEETING = select(Meeting).where(Meeting.id == bindparam("meeting"))
 _SENDER = (
@@ -101,7 +103,7 @@ class LiveNamespace(Namespace):
             code = auth.get("meeting")
             if not isinstance(code, str):
                 raise InvalidInput(_l("The message was not understood. Please reload the page."), code="bad_request")
-            meeting = meetings.get_meeting(db, code)
+            meeting = lifecycle.get_meeting(db, code)
             viewer = self.authenticate(meeting, auth)
         except KitError as error:
             raise ConnectionRefusedError(error.as_ack()["error"]) from None
@@ -202,35 +204,36 @@ class ConsoleNamespace(LiveNamespace):
         if at is None:
             return
         at = require_mapping(at)
-        meetings.check_step(self.meeting(), at.get("step_id"), at.get("step_version"))
+        lifecycle.check_step(self.meeting(), at.get("step_id"), at.get("step_version"))
 
     @answers
     def on_start(self, *_args: Any) -> dict[str, Any]:
-        return self._drive(meetings.start)
+        return self._drive(lifecycle.start)
 
     @answers
     def on_next(self, payload: Any = None, *_args: Any) -> dict[str, Any]:
         self._at_current_step(payload)
-        return self._drive(lambda db, meeting: meetings.move(db, meeting, +1))
+        return self._drive(lambda db, meeting: lifecycle.move(db, meeting, +1))
 
     @answers
     def on_previous(self, payload: Any = None, *_args: Any) -> dict[str, Any]:
         self._at_current_step(payload)
-        return self._drive(lambda db, meeting: meetings.move(db, meeting, -1))
+        return self._drive(lambda db, meeting: lifecycle.move(db, meeting, -1))
 
     @answers
     def on_goto(self, payload: Any = None, *_args: Any) -> dict[str, Any]:
         step_id = require_mapping(payload).get("step_id")
-        return self._drive(lambda db, meeting: meetings.go_to_step(db, meeting, step_id))
+        return self._drive(lambda db, meeting: lifecycle.go_to_step(db, meeting, step_id))
 
     @answers
     def on_close(self, *_args: Any) -> dict[str, Any]:
-        return self._drive(meetings.close)
+        return self._drive(lifecycle.close)
 
     @answers
     def on_publish(self, *_args: Any) -> dict[str, Any]:
-        answer = self._drive(meetings.publish)
-        webhook.announce_published(current_app._get_current_object(), self.meeting())  # type: ignore[attr-defined]
+        answer = self._drive(lifecycle.publish)
+        app = current_app._get_current_object()  # type: ignore[attr-defined]
+        webhook.announce_published(app, self.meeting(), broadcast.console_notice)
         return answer
 
     @answers
@@ -238,7 +241,7 @@ class ConsoleNamespace(LiveNamespace):
         """An action of the current step's activity (see Activity.facilitator_actions)."""
         payload = require_mapping(payload)
         self._at_current_step(payload)
-        return self._drive(lambda db, meeting: meetings.act(db, meeting, payload.get("action"), payload))
+        return self._drive(lambda db, meeting: lifecycle.act(db, meeting, payload.get("action"), payload))
 
     @answers
     def on_control(self, payload: Any = None, *_args: Any) -> dict[str, Any]:
@@ -309,7 +312,7 @@ class PhoneNamespace(LiveNamespace):
         if token is None:
             # not joined yet: may only send `join`
             return Viewer(meeting.id, self._lang())
-        participant = meetings.get_participant(get_session(), meeting, token)
+        participant = lifecycle.get_participant(get_session(), meeting, token)
         if participant is None:
             raise KitError("unknown_participant", _l("We do not know you in this meeting yet. Please join again."))
         if participant.removed_at is not None:
@@ -344,7 +347,7 @@ class PhoneNamespace(LiveNamespace):
             params = {
                 "participant": viewer.participant_id,
                 "meeting": viewer.meeting_id,
-                "step": step_id if meetings.is_row_id(step_id) else None,
+                "step": step_id if queries.is_row_id(step_id) else None,
             }
             row = get_session().execute(_SENDER, params).first()
         if row is None:
@@ -361,7 +364,7 @@ class PhoneNamespace(LiveNamespace):
             raise KitError("already_joined", _l("You have already joined this meeting."))
         meeting = self.meeting()
         config = current_app.config
-        participant = meetings.join(
+        participant = lifecycle.join(
             get_session(),
             meeting,
             payload.get("name"),
@@ -391,7 +394,7 @@ class PhoneNamespace(LiveNamespace):
             if not current_app.extensions["kit.rate_limiter"].allow(participant.id):
                 raise KitError("rate_limited", _l("You are sending a lot very quickly. Please wait a few seconds."))
 
-        outcome = meetings.contribute(
+        outcome = lifecycle.contribute(
             db,
             meeting,
             participant,
@@ -422,7 +425,7 @@ class PhoneNamespace(LiveNamespace):
         payload = require_mapping(payload)
         participant, meeting, _step = self.sender()
         if payload.get("step_version") is not None:
-            meetings.check_step(meeting, payload.get("step_id"), payload.get("step_version"))
+            lifecycle.check_step(meeting, payload.get("step_id"), payload.get("step_version"))
         target = payload.get("contribution_id")
         changed = votes.set_vote(get_session(), meeting, participant, target, payload.get("vote"))
         if changed:

@@ -13,6 +13,8 @@ import uuid
 from collections import Counter
 from typing import Any
 
+from kit.core.extensions import socketio
+
 log = logging.getLogger(__name__)
 
 
@@ -132,13 +134,9 @@ class SharedPresence(Presence):
         with self.lock:
             if self.refresher is not None:
                 return
-            from kit.extensions import socketio
-
             self.refresher = socketio.start_background_task(self._refresh)
 
     def _refresh(self) -> None:
-        from kit.extensions import socketio
-
         while True:
             socketio.sleep(self.ttl / 3)
             with self.lock:

@@ -15,11 +15,13 @@ from flask import current_app, render_template
 from flask_babel import force_locale
 from sqlalchemy.orm import Session
 
-from kit import links, meetings, votes
 from kit.activities import ACTIVITIES, Activity, activity_for
-from kit.extensions import socketio
-from kit.i18n import LANGUAGES
-from kit.models import Contribution, Meeting, Participant, Step, utcnow
+from kit.core import queries
+from kit.core.extensions import socketio
+from kit.core.i18n import LANGUAGES
+from kit.core.models import Contribution, Meeting, Participant, Step, utcnow
+from kit.meeting import lifecycle, votes
+from kit.publishing import links
 
 VIEWS = ("screen", "console", "phone")
 
@@ -49,7 +51,7 @@ class PhoneStates:
     """The phone view's shared state, rendered once per meeting version and language.
 
     Everything a phone's state shows changes the meeting's version when it changes (a step, a
-    status, a contribution, a vote, a moderation — see meetings.bump_version), and nothing in it
+    status, a contribution, a vote, a moderation — see lifecycle.bump_version), and nothing in it
     depends on who is connected; so a join storm renders the phone page once, not twice per phone.
     The version is read from the database on each event, which keeps this right across processes.
     """
@@ -72,7 +74,7 @@ class PhoneStates:
             entry = self.counted.get(meeting.id)
         if entry is not None and entry[0] == meeting.version and now - entry[1] < max_age:
             return dict(entry[2])
-        counted = meetings.counts(db, meeting)
+        counted = lifecycle.counts(db, meeting)
         with self.lock:
             self.counted[meeting.id] = (meeting.version, now, counted)
         return dict(counted)
@@ -138,7 +140,7 @@ def state(db: Session, meeting: Meeting, view: str, lang: str, counted: dict[str
         if cache is not None:
             counted = cache.counts(db, meeting, float(current_app.config["COUNTS_INTERVAL"]))
         else:
-            counted = meetings.counts(db, meeting)
+            counted = lifecycle.counts(db, meeting)
     if cache is not None:
         shared = cache.get(meeting, lang)
         if shared is None:
@@ -157,11 +159,11 @@ def _render_state(db: Session, meeting: Meeting, view: str, lang: str, counted: 
     tallies: dict[int, int] = {}
     if step is not None and shows_items(activity, view):
         # the console also lists hidden and merged contributions, to undo a moderation
-        items = meetings.contributions(db, step, visible_only=view != "console")
+        items = queries.contributions(db, step, visible_only=view != "console")
         if view == "screen" and meeting.screen_picked_only:
             items = [c for c in items if c.picked_at is not None]
     if step is not None and activity is not None and activity.votable:
-        tallies = votes.tallies(db, step.id)
+        tallies = queries.tallies(db, step.id)
     now = utcnow()
     with force_locale(lang):
         html = render_template(
@@ -176,7 +178,7 @@ def _render_state(db: Session, meeting: Meeting, view: str, lang: str, counted: 
             counts=counted,
             links=links,
             activities=ACTIVITIES,
-            people=meetings.participants(db, meeting) if view == "console" else [],
+            people=queries.participants(db, meeting) if view == "console" else [],
             connected=current_app.extensions["kit.presence"].connected(meeting.id),
             peak=current_app.extensions["kit.presence"].peak(meeting.id),
         )
@@ -208,7 +210,7 @@ def phone_snapshot(
         "structure": participant.structure,
         "territory": participant.territory,
     }
-    payload["mine"] = [] if new else [own_item(c) for c in meetings.own_contributions(db, participant)]
+    payload["mine"] = [] if new else [own_item(c) for c in lifecycle.own_contributions(db, participant)]
     payload["my_votes"] = [] if new else votes.my_votes(db, participant)
     return payload
 
@@ -229,7 +231,7 @@ def own_item(contribution: Contribution) -> dict[str, Any]:
 def item_event(db: Session, meeting: Meeting, contribution: Contribution, view: str, lang: str) -> dict[str, Any]:
     """A new or changed contribution, as one item of a view's list."""
     activity = activity_for(contribution.step)
-    tallies = votes.tallies(db, contribution.step_id) if activity.votable else {}
+    tallies = queries.tallies(db, contribution.step_id) if activity.votable else {}
     with force_locale(lang):
         html = render_template(
             activity.template("_item"), item=contribution, activity=activity, view=view, votes=tallies

@@ -20,10 +20,10 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from kit.errors import InvalidInput, KitError, NotFound
-from kit.models import Network, Place, PlaceMember, utcnow
+from kit.core.errors import InvalidInput, KitError, NotFound
+from kit.core.models import Network, Place, PlaceMember, utcnow
+from kit.core.validation import clean_text
 from kit.places import csv_io, standard
-from kit.validation import clean_text
 
 #: what the offer sheet adds to the standard: how long a visit lasts, how often the place receives
 OFFER_FIELDS = ("duration", "frequency")

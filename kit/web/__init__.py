@@ -12,12 +12,12 @@ from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 from werkzeug.exceptions import HTTPException
 
-from kit.errors import KitError
+from kit.core.errors import KitError
+from kit.core.markdown_text import to_safe_html
+from kit.web import facilitator, places, public
 
 
 def register_web(app: Flask) -> None:
-    from kit.web import facilitator, places, public
-
     app.register_blueprint(public.bp)
     app.register_blueprint(facilitator.bp)
     app.register_blueprint(places.bp)
@@ -81,8 +81,6 @@ STATUS_LABELS = {
 
 
 def register_template_helpers(app: Flask) -> None:
-    from kit.markdown_text import to_safe_html
-
     @app.context_processor
     def helpers() -> dict[str, object]:
         return {

@@ -17,16 +17,22 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from kit import exports, links, meetings, networks, preparation, transfer, uploads, webhook
-from kit import newsletter as newsletter_content
-from kit.access import same_secret
+from kit import places
 from kit.activities import ACTIVITIES
 from kit.activities.roadmap import PROGRESS
-from kit.db import get_session
-from kit.errors import KitError
-from kit.markdown_text import to_safe_html
-from kit.meeting_templates import find_template, list_templates
-from kit.models import Meeting, Network
+from kit.core import uploads
+from kit.core.access import same_secret
+from kit.core.db import get_session
+from kit.core.errors import KitError
+from kit.core.markdown_text import to_safe_html
+from kit.core.models import Meeting, Network
+from kit.live import broadcast
+from kit.meeting import lifecycle, preparation
+from kit.meeting.templates import find_template, list_templates
+from kit.network import networks, transfer
+from kit.publishing import exports, links, webhook
+from kit.publishing import newsletter as newsletter_content
+from kit.publishing.minutes import build_markdown
 
 bp = Blueprint("facilitator", __name__)
 
@@ -80,7 +86,7 @@ def create() -> ResponseReturnValue:
         meeting_date = _date(form.get("date", ""))
         chosen = form.get("network", "")
         network_id = networks.get_network(db, int(chosen)).id if chosen.isdigit() else None
-        meeting = meetings.create_meeting(
+        meeting = lifecycle.create_meeting(
             db,
             template,
             title=form.get("title"),
@@ -115,7 +121,7 @@ def _date(typed: str) -> date | None:
 
 
 def _meeting_with_key(code: str, expected: str) -> Meeting:
-    meeting = meetings.get_meeting(get_session(), code)
+    meeting = lifecycle.get_meeting(get_session(), code)
     key = request.values.get("key")
     if not (same_secret(key, getattr(meeting, expected)) or (key is None and is_admin())):
         abort(403)
@@ -130,7 +136,7 @@ def console(code: str) -> str:
 
 @bp.get("/m/<code>/screen")
 def screen(code: str) -> str:
-    meeting = meetings.get_meeting(get_session(), code)
+    meeting = lifecycle.get_meeting(get_session(), code)
     key = request.args.get("key")
     if not (same_secret(key, meeting.screen_key) or same_secret(key, meeting.facilitator_key)):
         abort(403)
@@ -213,7 +219,7 @@ def export(code: str) -> Response:
     meeting = _meeting_with_key(code, "facilitator_key")
     db = get_session()
     step_id = request.args.get("step", "")
-    steps = [meetings.get_step(db, meeting, int(step_id))] if step_id.isdigit() else list(meeting.steps)
+    steps = [lifecycle.get_step(db, meeting, int(step_id))] if step_id.isdigit() else list(meeting.steps)
     french = request.args.get("format") == "fr"
     body = exports.to_csv(db, meeting, steps, french_spreadsheet=french)
     response = Response(body, content_type="text/csv; charset=utf-8")
@@ -273,8 +279,6 @@ def network(network_id: int) -> ResponseReturnValue:
 
 def _places_of(found: Network) -> dict[str, object]:
     """The network page's places: filtered by commune, service and public, with counts by service."""
-    from kit import places
-
     args = request.args
     selection = places.select_places(
         places.network_places(get_session(), found.id),
@@ -298,11 +302,12 @@ def edit_minutes(code: str) -> ResponseReturnValue:
         if not links.same_origin():
             abort(403)
         try:
-            meetings.edit_minutes(db, meeting, request.form.get("minutes"))
+            lifecycle.edit_minutes(db, meeting, request.form.get("minutes"))
             if request.form.get("action") == "publish" and meeting.status == "closed":
-                meetings.publish(db, meeting)
+                lifecycle.publish(db, meeting)
                 broadcast_after_publish(meeting)
-                webhook.announce_published(current_app._get_current_object(), meeting)  # type: ignore[attr-defined]
+                app = current_app._get_current_object()  # type: ignore[attr-defined]
+                webhook.announce_published(app, meeting, broadcast.console_notice)
         except KitError as error:
             db.rollback()
             return render_template(
@@ -330,8 +335,6 @@ def edit_minutes(code: str) -> ResponseReturnValue:
 def _draft(meeting: Meeting) -> str:
     """The minutes as they stand: written from what was sent so far while the meeting is prepared or
     live (it may end early: nothing is left empty), the reviewed minutes once it is closed."""
-    from kit.minutes import build_markdown
-
     if meeting.minutes_md and meeting.status in ("closed", "published"):
         return meeting.minutes_md
     return build_markdown(get_session(), meeting)
@@ -366,8 +369,6 @@ def preview_minutes(code: str) -> Response:
 
 def broadcast_after_publish(meeting: Meeting) -> None:
     """Phones and the screen hear the minutes are out, as when the console publishes."""
-    from kit.live import broadcast
-
     broadcast.meeting_changed(get_session(), meeting)
 
 

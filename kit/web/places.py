@@ -16,11 +16,14 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from kit import links, networks, places, preparation
-from kit.db import get_session
-from kit.errors import KitError
-from kit.models import Network, Place, PlaceMember
+from kit import places
+from kit.core.db import get_session
+from kit.core.errors import KitError
+from kit.core.models import Network, Place, PlaceMember
+from kit.meeting import preparation
+from kit.network import networks
 from kit.places import csv_io, standard
+from kit.publishing import links
 from kit.web.facilitator import _require_admin
 
 bp = Blueprint("places", __name__)

@@ -22,12 +22,19 @@ from flask.typing import ResponseReturnValue
 from flask_babel import get_locale
 from sqlalchemy import select
 
-from kit import links, meetings, qr, uploads
-from kit import minutes as minutes_content
-from kit.db import get_session
-from kit.errors import InvalidInput, KitError
-from kit.markdown_text import to_safe_html
-from kit.models import Meeting, Status
+from kit.activities import activity_for
+from kit.core import uploads
+from kit.core.db import get_session
+from kit.core.errors import InvalidInput, KitError
+from kit.core.markdown_text import to_safe_html
+from kit.core.models import Meeting, Network, Status
+from kit.live import broadcast
+from kit.meeting import lifecycle, privacy
+from kit.network import networks
+from kit.publishing import feeds, links
+from kit.publishing import minutes as minutes_content
+from kit.publishing.calendar import minutes_calendar as build_calendar
+from kit.web import qr
 
 bp = Blueprint("public", __name__)
 
@@ -47,7 +54,7 @@ def go() -> ResponseReturnValue:
     """The home page's code form: on to the join page, or the form again with a clear message."""
     typed = request.args.get("code", "")
     try:
-        meeting = meetings.get_meeting(get_session(), typed)
+        meeting = lifecycle.get_meeting(get_session(), typed)
     except KitError as error:
         return render_template("home.html", error=str(error.message), typed=typed[:20]), 404
     return redirect(url_for("public.phone", code=meeting.code))
@@ -57,10 +64,10 @@ def go() -> ResponseReturnValue:
 def phone(code: str) -> ResponseReturnValue:
     """Where the QR code leads: the join form, then the participant's live page."""
     db = get_session()
-    meeting = meetings.get_meeting(db, code)
+    meeting = lifecycle.get_meeting(db, code)
     if meeting.code != code:
         return redirect(url_for("public.phone", code=meeting.code))
-    participant = meetings.get_participant(db, meeting, _tokens().get(meeting.code))
+    participant = lifecycle.get_participant(db, meeting, _tokens().get(meeting.code))
     if participant is not None:
         return render_template("phone.html", meeting=meeting, participant=participant)
     if meeting.state in (Status.CLOSED, Status.PUBLISHED):
@@ -71,7 +78,7 @@ def phone(code: str) -> ResponseReturnValue:
         abort(403)
     config = current_app.config
     try:
-        participant = meetings.join(
+        participant = lifecycle.join(
             db,
             meeting,
             request.form.get("name"),
@@ -98,7 +105,7 @@ def phone(code: str) -> ResponseReturnValue:
 @bp.get("/j/<code>/qr.svg")
 def join_qr(code: str) -> Response:
     """The QR code of the join link (anyone who has the code may see where it leads)."""
-    meeting = meetings.get_meeting(get_session(), code)
+    meeting = lifecycle.get_meeting(get_session(), code)
     response = Response(qr.svg(links.join_url(meeting)), mimetype="image/svg+xml")
     response.cache_control.max_age = 3600
     return response
@@ -146,10 +153,8 @@ def upload(name: str) -> Response:
 @bp.get("/minutes/<token>.ics")
 def minutes_calendar(token: str) -> Response:
     """The minutes' deadlines, events and the network's next meeting, for a calendar."""
-    from kit.calendar import minutes_calendar as build
-
     meeting = _published(token)
-    response = Response(build(get_session(), meeting), content_type="text/calendar; charset=utf-8")
+    response = Response(build_calendar(get_session(), meeting), content_type="text/calendar; charset=utf-8")
     response.headers["Content-Disposition"] = f'attachment; filename="{meeting.code.lower()}.ics"'
     return response
 
@@ -157,9 +162,6 @@ def minutes_calendar(token: str) -> Response:
 @bp.get("/feeds/<token>.atom")
 def network_feed(token: str) -> Response:
     """A network's published minutes, for feed readers (the address is shared, not guessed)."""
-    from kit import feeds
-    from kit.models import Network
-
     network = get_session().scalar(select(Network).where(Network.feed_token == token))
     if network is None:
         abort(404)
@@ -170,8 +172,6 @@ def network_feed(token: str) -> Response:
 @bp.route("/directory/<token>", methods=["GET", "POST"])
 def own_entry(token: str) -> ResponseReturnValue:
     """A member's own entry in the network directory: correct it, or take it out."""
-    from kit import networks
-
     db = get_session()
     check_in = networks.own_check_in(db, token)
     error = None
@@ -196,20 +196,17 @@ def own_entry(token: str) -> ResponseReturnValue:
 
 # -- what a participant sent: seen, and deleted, by its author ------------------------------------
 def _own_list(token: str) -> tuple[Any, list[Any]]:
-    from kit import privacy
-    from kit.activities import activity_for
-
     db = get_session()
     person = privacy.participant_by_token(db, token)
     rows = []
-    for contribution in meetings.own_contributions(db, person):
+    for contribution in lifecycle.own_contributions(db, person):
         activity = activity_for(contribution.step)
         rows.append(
             {
                 "id": contribution.id,
                 "step": contribution.step.title,
                 "summary": activity.summary(contribution.data),
-                "withdrawn": privacy.is_withdrawn(contribution),
+                "withdrawn": contribution.withdrawn,
                 "hidden": contribution.hidden_at is not None,
             }
         )
@@ -234,9 +231,6 @@ def mine(token: str) -> ResponseReturnValue:
 @bp.route("/mine/<token>/<int:contribution_id>", methods=["GET", "POST"])
 def delete_own(token: str, contribution_id: int) -> ResponseReturnValue:
     """Ask once (GET shows the words and two big buttons), then delete for good (POST)."""
-    from kit import privacy
-    from kit.live import broadcast
-
     db = get_session()
     try:
         person = privacy.participant_by_token(db, token)
@@ -246,15 +240,13 @@ def delete_own(token: str, contribution_id: int) -> ResponseReturnValue:
     meeting = db.get(Meeting, person.meeting_id)
     assert meeting is not None
     if request.method == "GET":
-        from kit.activities import activity_for
-
         summary = activity_for(contribution.step).summary(contribution.data)
         return render_template(
             "mine_confirm.html",
             token=token,
             contribution=contribution,
             summary=summary,
-            withdrawn=privacy.is_withdrawn(contribution),
+            withdrawn=contribution.withdrawn,
             meeting=meeting,
         )
     if not links.same_origin():

@@ -1,0 +1,113 @@
+"""Read-only look-ups on stored meetings that every layer above shares.
+
+The meeting logic, the activities and publishing all read a step's contributions, a meeting's
+people and a step's votes; keeping those reads here, below all three, is what lets an activity or
+the minutes read a meeting without importing the logic that calls them.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import bindparam, func, or_, select
+from sqlalchemy.orm import Session, aliased
+
+from kit.core.errors import NotFound
+from kit.core.models import WITHDRAWN_BY_AUTHOR, Contribution, Meeting, Participant, Step, Vote
+
+# built once, like the meeting logic's hot statements: each count of votes runs it
+_TALLIES = (
+    select(Vote.contribution_id, func.count(Vote.id))
+    .join(Contribution, Contribution.id == Vote.contribution_id)
+    .where(Contribution.step_id == bindparam("step"))
+    .group_by(Vote.contribution_id)
+)
+
+
+def is_row_id(value: object) -> bool:
+    """A whole number a database row id can be (JSON allows far bigger ones, and booleans)."""
+    return isinstance(value, int) and not isinstance(value, bool) and 0 < value < 2**63
+
+
+# -- one meeting -------------------------------------------------------------------------------
+def get_contribution(db: Session, meeting: Meeting, contribution_id: object) -> Contribution:
+    """A contribution of this meeting, or a clear refusal (never one of another meeting)."""
+    found = db.get(Contribution, contribution_id) if is_row_id(contribution_id) else None
+    if found is None or found.meeting_id != meeting.id:
+        raise NotFound(_l("This contribution does not exist in this meeting."))
+    return found
+
+
+def contributions(db: Session, step: Step, *, visible_only: bool = True) -> list[Contribution]:
+    """A step's contributions in the order they arrived; hidden and merged ones only when asked."""
+    query = select(Contribution).where(Contribution.step_id == step.id)
+    if visible_only:
+        query = query.where(Contribution.hidden_at.is_(None), Contribution.merged_into_id.is_(None))
+    return list(db.scalars(query.order_by(Contribution.id)))
+
+
+def participants(db: Session, meeting: Meeting) -> list[Participant]:
+    return list(db.scalars(select(Participant).where(Participant.meeting_id == meeting.id).order_by(Participant.id)))
+
+
+def tallies(db: Session, step_id: int) -> dict[int, int]:
+    """Votes per visible contribution of a step (only those with at least one)."""
+    return {contribution_id: count for contribution_id, count in db.execute(_TALLIES, {"step": step_id})}
+
+
+def withdrawn_count(db: Session, step: Step) -> int:
+    """How many of a step's contributions their authors withdrew."""
+    query = select(func.count(Contribution.id)).where(
+        Contribution.step_id == step.id, Contribution.hidden_by == WITHDRAWN_BY_AUTHOR
+    )
+    return int(db.scalar(query) or 0)
+
+
+# -- a network's meetings ----------------------------------------------------------------------
+def not_yet_carried(db: Session, network_id: int, *where: Any, before: Meeting | None = None) -> list[Contribution]:
+    """Visible contributions of the network's meetings (other than `before`) matching `where` that
+    no later meeting has carried over yet: what a next meeting may still take up."""
+    carried = aliased(Contribution)
+    query = (
+        select(Contribution)
+        .join(Step, Step.id == Contribution.step_id)
+        .join(Meeting, Meeting.id == Contribution.meeting_id)
+        .where(
+            Meeting.network_id == network_id,
+            Contribution.hidden_at.is_(None),
+            Contribution.merged_into_id.is_(None),
+            ~select(carried.id).where(carried.origin_id == Contribution.id).exists(),
+            *where,
+        )
+        .order_by(Contribution.id)
+    )
+    if before is not None:
+        query = query.where(Meeting.id != before.id)
+    return list(db.scalars(query))
+
+
+def check_ins(db: Session, network_id: int) -> list[Contribution]:
+    """Every check-in of the network's meetings, oldest first."""
+    query = (
+        select(Contribution)
+        .join(Step, Step.id == Contribution.step_id)
+        .join(Meeting, Meeting.id == Contribution.meeting_id)
+        .where(
+            Meeting.network_id == network_id,
+            Step.activity == "checkin",
+            # an entry its member withdrew still counts as their latest: it says "not listed"
+            or_(Contribution.hidden_at.is_(None), Contribution.hidden_by == WITHDRAWN_BY_AUTHOR),
+        )
+        .order_by(Contribution.id)
+    )
+    return list(db.scalars(query))
+
+
+def known_skills(db: Session, network_id: int) -> list[str]:
+    """Every skill named at the network's check-ins, offered or sought."""
+    found: dict[str, str] = {}
+    for contribution in check_ins(db, network_id):
+        for skill in [*contribution.data.get("offers", []), *contribution.data.get("seeks", [])]:
+            found.setdefault(skill.casefold(), skill)
+    return sorted(found.values(), key=str.casefold)

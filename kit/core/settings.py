@@ -1,0 +1,109 @@
+"""Settings: defaults, then the instance folder's kit.toml, then KIT_* environment variables,
+then the mapping given to create_app.
+
+Secrets that must survive a restart (the cookie key, the admin token) live in the instance
+folder, created on first start.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import secrets
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+# kit/ (this file is kit/core/settings.py)
+PACKAGE_ROOT = Path(__file__).resolve().parent.parent
+PROJECT_ROOT = PACKAGE_ROOT.parent
+
+DEFAULTS: dict[str, Any] = {
+    # where the SQLite file and the secrets live; None means the instance folder
+    "DATABASE_URL": None,
+    "ASYNC_MODE": "eventlet",
+    "MESSAGE_QUEUE": None,
+    # the queue's channel; None means one derived from the secret key, so two installations
+    # sharing one Redis never hear each other, and the processes of one installation do
+    "MESSAGE_QUEUE_CHANNEL": None,
+    # e.g. "http://192.168.1.20:8000"; None means work it out from the address served on
+    "PUBLIC_URL": None,
+    "SESSIONS_DIRS": None,
+    "DEFAULT_LANGUAGE": "fr",
+    "MAX_TEXT_LENGTH": 1000,
+    "MAX_NAME_LENGTH": 60,
+    "MAX_FIELD_LENGTH": 120,
+    # contributions a participant may send per RATE_WINDOW seconds
+    "RATE_LIMIT": 20,
+    "RATE_WINDOW": 30.0,
+    # an incoming webhook of the network's chat (Mattermost, Slack): published minutes are posted there
+    "WEBHOOK_URL": None,
+    # days after a meeting's close before `kit forget` erases who came and who said what (None: keep)
+    "RETENTION_DAYS": None,
+    # seconds between two coalesced count updates sent to phones
+    "COUNTS_INTERVAL": 1.0,
+    "SESSION_COOKIE_HTTPONLY": True,
+    "SESSION_COOKIE_SAMESITE": "Lax",
+    "PERMANENT_SESSION_LIFETIME": 60 * 60 * 24 * 60,
+    # a photo of the host venue is the biggest thing anyone sends (kit.core.uploads: 5 MB)
+    "MAX_CONTENT_LENGTH": 6 * 1024 * 1024,
+}
+
+
+def instance_path(config: Mapping[str, Any] | None) -> str:
+    """The instance folder: from the config mapping, KIT_INSTANCE_PATH, or ./instance."""
+    chosen = (config or {}).get("INSTANCE_PATH") or os.environ.get("KIT_INSTANCE_PATH")
+    return str(Path(chosen or Path.cwd() / "instance").resolve())
+
+
+def configure(app: Flask, config: Mapping[str, Any] | None) -> None:
+    app.config.from_mapping(DEFAULTS)
+    # kit.toml holds the same names as the environment, without the KIT_ prefix
+    app.config.from_file("kit.toml", load=tomllib.load, text=False, silent=True)
+    app.config.from_prefixed_env("KIT")
+    if config:
+        app.config.from_mapping(config)
+    folder = Path(app.instance_path)
+    folder.mkdir(parents=True, exist_ok=True)
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = read_or_create_secret(folder / "secret-key")
+    if not app.config.get("ADMIN_TOKEN"):
+        app.config["ADMIN_TOKEN"] = read_or_create_secret(folder / "admin-token")
+    if not app.config.get("MESSAGE_QUEUE_CHANNEL"):
+        app.config["MESSAGE_QUEUE_CHANNEL"] = queue_channel(app.config["SECRET_KEY"])
+    if not app.config["DATABASE_URL"]:
+        app.config["DATABASE_URL"] = f"sqlite:///{folder / 'kit.sqlite3'}"
+    if not app.config["SESSIONS_DIRS"]:
+        app.config["SESSIONS_DIRS"] = [str(PROJECT_ROOT / "sessions"), str(folder / "sessions")]
+    elif isinstance(app.config["SESSIONS_DIRS"], str):
+        app.config["SESSIONS_DIRS"] = app.config["SESSIONS_DIRS"].split(os.pathsep)
+
+
+def queue_channel(secret_key: str) -> str:
+    """The message queue channel of an installation: its processes share the secret key (they
+    must, for cookies), so they share the channel; another installation has another key. A hash,
+    so the channel's name, visible to anyone on the Redis, says nothing of the key."""
+    digest = hashlib.sha256(b"kit message queue channel\0" + secret_key.encode()).hexdigest()
+    return f"kit-{digest[:16]}"
+
+
+def read_or_create_secret(path: Path) -> str:
+    """Read a secret from the instance folder, creating it (owner-readable only) the first time.
+
+    Written aside then linked into place, so two processes starting together agree on one value.
+    """
+    if not path.exists():
+        aside = path.with_name(f".{path.name}.{os.getpid()}")
+        fd = os.open(aside, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(secrets.token_urlsafe(24) + "\n")
+        try:
+            os.link(aside, path)
+        except FileExistsError:
+            pass
+        finally:
+            aside.unlink()
+    return path.read_text(encoding="utf-8").strip()

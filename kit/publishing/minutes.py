@@ -1,0 +1,117 @@
+"""The minutes: what the room produced, for those who could not come.
+
+Markdown is the reference text (written at close, later editable); the HTML page is that
+Markdown made safe; the JSON export carries the same content as data.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask_babel import force_locale, format_date, format_datetime, ngettext
+from flask_babel import gettext as _
+from sqlalchemy.orm import Session
+
+from kit.activities import activity_for
+from kit.core import queries
+from kit.core.markdown_text import escape
+from kit.core.models import Meeting, utcnow
+
+
+def build_markdown(db: Session, meeting: Meeting) -> str:
+    """Title, date, place, who came, then each opened step's outcome in order, in the meeting's language."""
+    with force_locale(meeting.language):
+        return _markdown(db, meeting)
+
+
+def _markdown(db: Session, meeting: Meeting) -> str:
+    lines = [f"# {escape(meeting.title)}", ""]
+    facts = []
+    when = meeting.meeting_date or (meeting.started_at.date() if meeting.started_at else None)
+    if when:
+        facts.append(_("**Date**: %(date)s", date=format_date(when, "long")))
+    if meeting.place:
+        facts.append(_("**Place**: %(place)s", place=escape(meeting.place)))
+    if meeting.host:
+        facts.append(_("**Hosted by**: %(host)s", host=escape(meeting.host)))
+    if facts:
+        lines += ["  \n".join(facts), ""]
+
+    people = sorted(queries.participants(db, meeting), key=lambda p: p.shown_name.casefold())
+    lines += ["## " + _("Who came (%(count)d)", count=len(people)), ""]
+    if not people:
+        lines.append(_("Nobody joined."))
+    elif any(p.structure or p.territory for p in people):
+        header = (_("Name"), _("Structure"), _("Territory"))
+        lines += ["| " + " | ".join(header) + " |", "|---|---|---|"]
+        lines += [f"| {escape(p.shown_name)} | {escape(p.structure)} | {escape(p.territory)} |" for p in people]
+    else:
+        lines += [f"- {escape(p.shown_name)}" for p in people]
+    lines.append("")
+
+    for step in meeting.steps:
+        if step.opened_at is None:
+            continue
+        lines += [f"## {escape(step.title)}", ""]
+        if step.prompt:
+            lines += [f"> {escape(step.prompt)}".replace("\n", "\n> "), ""]
+        section = activity_for(step).minutes_section(queries.contributions(db, step), queries.tallies(db, step.id))
+        lines += [section, ""]
+        removed = queries.withdrawn_count(db, step)
+        if removed:
+            lines += ["*" + escape(withdrawn_count_note(removed)) + "*", ""]
+
+    skipped = [step for step in meeting.steps if step.opened_at is None]
+    if skipped:
+        names = ", ".join(escape(step.title) for step in skipped)
+        if meeting.closed_at:
+            lines += ["*" + _("Steps not reached in this meeting: %(steps)s", steps=names) + "*", ""]
+        else:
+            lines += ["*" + _("Steps not reached yet: %(steps)s", steps=names) + "*", ""]
+    if meeting.closed_at:
+        when = format_datetime(meeting.closed_at, "short")
+        lines.append("*" + _("Minutes written by kit at the close of the meeting, %(when)s.", when=when) + "*")
+    else:
+        when = format_datetime(utcnow(), "short")
+        lines.append("*" + _("Draft written by kit while the meeting goes on, %(when)s.", when=when) + "*")
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def withdrawn_count_note(count: int) -> str:
+    """What a step's section says of the contributions their authors withdrew."""
+    return ngettext(
+        "%(num)d contribution was removed at the participant's request.",
+        "%(num)d contributions were removed at their authors' request.",
+        count,
+    )
+
+
+def as_data(db: Session, meeting: Meeting) -> dict[str, Any]:
+    """The minutes' content as data: the meeting, who came, each opened step and its contributions."""
+    steps = []
+    for step in meeting.steps:
+        if step.opened_at is None:
+            continue
+        activity = activity_for(step)
+        steps.append(
+            {
+                "title": step.title,
+                "activity": step.activity,
+                "prompt": step.prompt,
+                "options": dict(step.options),
+                "contributions": [activity.item_data(c) for c in queries.contributions(db, step)],
+            }
+        )
+    return {
+        "format": "kit-minutes/1",
+        "title": meeting.title,
+        "date": meeting.meeting_date.isoformat() if meeting.meeting_date else None,
+        "place": meeting.place,
+        "started_at": meeting.started_at.isoformat() if meeting.started_at else None,
+        "closed_at": meeting.closed_at.isoformat() if meeting.closed_at else None,
+        "participants": [
+            {"name": p.shown_name, "structure": p.structure, "territory": p.territory}
+            for p in queries.participants(db, meeting)
+        ],
+        "steps": steps,
+    }
