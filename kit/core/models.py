@@ -63,6 +63,8 @@ class Network(Base):
     scale: Mapped[str] = mapped_column(String(20), default="")
     # the unguessable part of the network's public feed of published minutes
     feed_token: Mapped[str] = mapped_column(String(64), default=lambda: secrets.token_urlsafe(18))
+    # the network's own mailing list address(es), one a line: the minutes are sent there too
+    mailing_list: Mapped[str] = mapped_column(Text, default="", server_default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     meetings: Mapped[list[Meeting]] = relationship(back_populates="network", order_by="Meeting.created_at")
@@ -99,6 +101,9 @@ class Meeting(Base):
     published_at: Mapped[datetime | None]
     # set when the retention period erased who came and who said what (kit.meeting.privacy)
     personal_data_erased_at: Mapped[datetime | None]
+    # when the minutes' text last changed (written, edited, a withdrawal or an erasure taken out):
+    # what a feed reader is told as the entry's `updated`
+    minutes_updated_at: Mapped[datetime | None]
     # room control: nobody new may join; nobody may send (the facilitator's choices, during the meeting)
     joining_locked: Mapped[bool] = mapped_column(default=False, server_default=false())
     posting_paused: Mapped[bool] = mapped_column(default=False, server_default=false())
@@ -165,6 +170,9 @@ class Participant(Base):
     joined_at: Mapped[datetime] = mapped_column(default=utcnow)
     # removed by the facilitator: cannot send any more; what they sent stays, for moderation
     removed_at: Mapped[datetime | None]
+    # given at check-in, with `wants_minutes` ticked, to receive the minutes; never shown or exported
+    email: Mapped[str] = mapped_column(String(320), default="", server_default="")
+    wants_minutes: Mapped[bool] = mapped_column(default=False, server_default=false())
 
     @property
     def shown_name(self) -> str:
@@ -289,3 +297,51 @@ class PlaceMember(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     place: Mapped[Place] = relationship(back_populates="members")
+
+
+class Installation(Base):
+    """This kit itself: one row, made by the migration that created the table. Its `uid` names
+    what leaves the room (feed entries, calendar events, messages) whatever address the laptop
+    has on whichever network it joins."""
+
+    __tablename__ = "installation"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    uid: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class MailDelivery(Base):
+    """One message of one mailing (the minutes of a meeting, a newsletter) to one address: recorded
+    before it is sent, so a restart or a second click never sends it twice."""
+
+    __tablename__ = "mail_delivery"
+    __table_args__ = (UniqueConstraint("mailing", "address", name="uq_mail_delivery_mailing"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # what is sent, e.g. "minutes-12": the same mailing reaches one address once
+    mailing: Mapped[str] = mapped_column(String(100), index=True)
+    meeting_id: Mapped[int | None] = mapped_column(ForeignKey("meeting.id", ondelete="CASCADE"), index=True)
+    network_id: Mapped[int | None] = mapped_column(ForeignKey("network.id", ondelete="CASCADE"), index=True)
+    participant_id: Mapped[int | None] = mapped_column(ForeignKey("participant.id", ondelete="SET NULL"))
+    address: Mapped[str] = mapped_column(String(320))
+    # the secret of the person's link to stop receiving the network's minutes
+    stop_token: Mapped[str] = mapped_column(String(64), unique=True, default=lambda: secrets.token_urlsafe(18))
+    # waiting, sent, refused (permanently: a wrong address, say)
+    status: Mapped[str] = mapped_column(String(16), default="waiting", server_default="waiting")
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    last_error: Mapped[str] = mapped_column(Text, default="", server_default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    sent_at: Mapped[datetime | None]
+
+
+class MailOptOut(Base):
+    """An address that asked, through its link, to receive no more of a network's mailings."""
+
+    __tablename__ = "mail_opt_out"
+    __table_args__ = (UniqueConstraint("network_id", "address", name="uq_mail_opt_out_network_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    network_id: Mapped[int | None] = mapped_column(ForeignKey("network.id", ondelete="CASCADE"), index=True)
+    address: Mapped[str] = mapped_column(String(320))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -14,7 +14,7 @@ from sqlalchemy import bindparam, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from kit.core.errors import NotFound
-from kit.core.models import WITHDRAWN_BY_AUTHOR, Contribution, Meeting, Participant, Step, Vote
+from kit.core.models import WITHDRAWN_BY_AUTHOR, Contribution, Installation, Meeting, Participant, Step, Vote
 
 # built once, like the meeting logic's hot statements: each count of votes runs it
 _TALLIES = (
@@ -23,6 +23,12 @@ _TALLIES = (
     .where(Contribution.step_id == bindparam("step"))
     .group_by(Vote.contribution_id)
 )
+
+
+def installation_uid(db: Session) -> str:
+    """This installation's own id, made once by its first migration: what names the records that
+    leave the room (feed entries, calendar events, messages), whatever address the laptop has."""
+    return db.execute(select(Installation.uid).order_by(Installation.id)).scalar_one()
 
 
 def is_row_id(value: object) -> bool:
