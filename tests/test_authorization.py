@@ -214,6 +214,8 @@ EVENTS: dict[str, Event] = {
     "goto": Event(lambda w: {"step_id": w.steps[2]}, {"/console": FACILITATORS}),
     "close": Event(lambda w: None, {"/console": FACILITATORS}),
     "publish": Event(lambda w: None, {"/console": FACILITATORS}, status="closed"),
+    # sending the minutes by email: this app has no mail account, so "allowed" means "not refused for who you are"
+    "send_minutes": Event(lambda w: None, {"/console": FACILITATORS}, status="published", loose=True),
     # no activity has facilitator actions yet: the facilitator gets `unknown_action`, others are refused
     "act": Event(lambda w: {"action": "reveal"}, {"/console": FACILITATORS}, loose=True),
     "join": Event(
@@ -557,6 +559,21 @@ ROUTES = [
         frozenset({"participant of this meeting"}),
     ),
     Route("public.network_feed", "GET", "a feed that does not exist", lambda w, k: "/feeds/guess.atom", frozenset()),
+    # the link in each email: its secret is the whole right; a made-up one opens nothing
+    Route(
+        "public.mail_stop",
+        "GET",
+        "a stop link that does not exist",
+        lambda w, k: "/mail/stop/guess-a-token-0",
+        frozenset(),
+    ),
+    Route(
+        "public.mail_stop",
+        "POST",
+        "stopping with a made-up link",
+        lambda w, k: "/mail/stop/guess-a-token-0",
+        frozenset(),
+    ),
     Route("facilitator.admin", "GET", "the admin page", lambda w, k: "/admin", frozenset({"admin"})),
     Route("places.sheet", "GET", "an offer sheet that does not exist", lambda w, k: "/offer/guess", frozenset()),
     Route(

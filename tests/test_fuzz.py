@@ -271,6 +271,7 @@ LIVE_TARGETS = [
             "goto",
             "close",
             "publish",
+            "send_minutes",
             "act",
             "moderate",
             "add_step",

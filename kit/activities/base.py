@@ -46,6 +46,9 @@ class Activity:
     editable_field: ClassVar[str | None] = "text"
     #: True when the step can show a photo the facilitator uploads (option ``photo``)
     takes_photo: ClassVar[bool] = False
+    #: fields of a submission that belong to the participant's private record (an email address
+    #: given to receive the minutes), never to the contribution: never shown, exported or published
+    private_fields: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self, step: Step) -> None:
         self.step = step
@@ -65,8 +68,16 @@ class Activity:
         """Check what a phone sent; return the clean data to store, or raise InvalidInput."""
         raise NotImplementedError
 
-    def after_submission(self, db: Session, participant: Participant, data: Mapping[str, Any]) -> None:
-        """Called in the same transaction once a submission is stored (e.g. to update a profile)."""
+    def split_private(self, clean: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+        """A validated submission as (what the contribution stores, the :attr:`private_fields`)."""
+        private = {k: v for k, v in clean.items() if k in self.private_fields}
+        return {k: v for k, v in clean.items() if k not in private}, private
+
+    def after_submission(
+        self, db: Session, participant: Participant, data: Mapping[str, Any], private: Mapping[str, Any]
+    ) -> None:
+        """Called in the same transaction once a submission is stored (e.g. to update a profile);
+        ``private`` holds the :attr:`private_fields` the submission carried."""
 
     def max_text_length(self) -> int:
         """The longest text this step accepts: its own ``max_length`` option, within the server's limit."""

@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
 
-from kit.core.validation import clean_text, require_mapping
+from kit.core.validation import clean_text, email_address, require_mapping
 
 MAX_SKILLS = 10
 SKILL_LENGTH = 60
@@ -53,6 +53,8 @@ class CheckIn(Activity):
     takes_photo = True
     # the skills panel is drawn from everyone's answers: redraw the screen rather than add items
     live_results = True
+    # an email address, given with consent to receive the minutes: the participant's, not the room's
+    private_fields = ("email", "wants_minutes")
 
     @classmethod
     def validate_options(cls, options: Mapping[str, Any]) -> dict[str, Any]:
@@ -111,13 +113,27 @@ class CheckIn(Activity):
             "seeks": _skills(data.get("seeks"), data.get("seeks_other"), "seeks"),
             # the network's directory shows only those who said yes
             "share": data.get("share") in (True, "yes", ["yes"]),
+            # private: the participant's record keeps them (see after_submission), not the contribution
+            **self._minutes_by_email(data),
         }
 
-    def after_submission(self, db: Session, participant: Participant, data: Mapping[str, Any]) -> None:
+    def _minutes_by_email(self, data: Mapping[str, Any]) -> dict[str, Any]:
+        wanted = data.get("wants_minutes") in (True, "yes", ["yes"])
+        email = email_address(data.get("email"), "email")
+        if wanted and not email:
+            raise InvalidInput(_l("Write your email address to receive the minutes."), "email", code="empty")
+        return {"email": email, "wants_minutes": wanted and bool(email)}
+
+    def after_submission(
+        self, db: Session, participant: Participant, data: Mapping[str, Any], private: Mapping[str, Any]
+    ) -> None:
         # the attendance list and the minutes read the participant, so keep it up to date
         participant.display_name = data["name"]
         participant.structure = data["structure"]
         participant.territory = data["territory"]
+        if "email" in private:
+            participant.email = private["email"]
+            participant.wants_minutes = bool(private.get("wants_minutes"))
 
     def summary(self, data: Mapping[str, Any]) -> str:
         parts = (data["name"], data["structure"], data["territory"], data.get("role", ""))

@@ -41,6 +41,25 @@ DEFAULTS: dict[str, Any] = {
     "RATE_WINDOW": 30.0,
     # an incoming webhook of the network's chat (Mattermost, Slack): published minutes are posted there
     "WEBHOOK_URL": None,
+    # sending the minutes by email, through the facilitator's own mail account (docs/guide.md);
+    # kept in kit.toml or KIT_* variables, never in the database or an export
+    "SMTP_HOST": None,
+    "SMTP_PORT": 587,
+    # "starttls" (port 587), "tls" (port 465) or "none" (a relay on this machine only)
+    "SMTP_SECURITY": "starttls",
+    "SMTP_USER": "",
+    "SMTP_PASSWORD": "",
+    # the sender's address; None means SMTP_USER
+    "MAIL_FROM": None,
+    # a certificate authority to trust besides the system's (a mail server with a private CA)
+    "SMTP_CA_FILE": None,
+    "SMTP_TIMEOUT": 20.0,
+    # seconds between two tries while the mail server refuses for now (4xx) or cannot be reached
+    "MAIL_RETRY_SECONDS": 30.0,
+    # tries of one message refused for now before it is given up
+    "MAIL_MAX_ATTEMPTS": 5,
+    # recipients of one mailing at most: mail accounts cap what they send a day; beyond, a list address
+    "MAIL_MAX_RECIPIENTS": 500,
     # days after a meeting's close before `kit forget` erases who came and who said what (None: keep)
     "RETENTION_DAYS": None,
     # seconds between two coalesced count updates sent to phones

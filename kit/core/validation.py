@@ -6,6 +6,7 @@ import unicodedata
 from collections.abc import Mapping
 from typing import Any
 
+from email_validator import EmailNotValidError, validate_email
 from flask_babel import lazy_gettext as _l
 
 from kit.core.errors import InvalidInput
@@ -38,6 +39,20 @@ def clean_text(value: Any, field: str, max_length: int, *, required: bool = True
             code="too_long",
         )
     return text
+
+
+def email_address(value: Any, field: str) -> str:
+    """An email address as people type it, checked and normalised (the domain in lower case); ""
+    when none was given. Only its form is checked: meeting rooms are often offline."""
+    text = clean_text(value, field, 320, required=False, multiline=False)
+    if not text:
+        return ""
+    try:
+        return validate_email(text, check_deliverability=False).normalized
+    except EmailNotValidError:
+        raise InvalidInput(
+            _l("This email address does not look right: check it, for example name@example.org."), field, code="email"
+        ) from None
 
 
 def require_mapping(payload: Any) -> Mapping[str, Any]:

@@ -6,6 +6,7 @@ from flask import current_app
 from sqlalchemy.orm import Session
 
 from kit.activities import activity_for
+from kit.core.db import get_session
 from kit.core.extensions import socketio
 from kit.core.models import Contribution, Meeting
 from kit.live.state import VIEWS, item_event, listening_languages, room, shows_items, state
@@ -53,6 +54,17 @@ def contribution_stored(db: Session, meeting: Meeting, contribution: Contributio
 def console_notice(meeting: Meeting, ok: bool, message: str) -> None:
     """A sentence for the facilitator's console (how posting to the chat went, say)."""
     socketio.emit("notice", {"ok": ok, "message": message}, namespace="/console", to=room(meeting))
+
+
+def mailing_changed(meeting: Meeting, message: str | None) -> None:
+    """The sending of the minutes by email moved on: the console draws its progress again, and
+    reads `message` (a refusal, no connection) when there is one. Called from the sender's
+    background task: drawing needs a request context for url_for, and this one is the server's own."""
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    with app.test_request_context(base_url=app.config.get("PUBLIC_URL") or "http://localhost"):
+        console_changed(get_session(), meeting)
+        if message:
+            console_notice(meeting, False, message)
 
 
 def counts_changed(meeting: Meeting) -> None:

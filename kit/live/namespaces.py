@@ -30,7 +30,7 @@ from kit.live import broadcast
 from kit.live.state import own_item, phone_snapshot, room, state
 from kit.meeting import lifecycle, moderation, preparation, privacy, votes
 from kit.meeting import room as room_control
-from kit.publishing import webhook
+from kit.publishing import mailing, webhook
 
 log = logging.getLogger(__name__)
 
@@ -235,6 +235,16 @@ class ConsoleNamespace(LiveNamespace):
         app = current_app._get_current_object()  # type: ignore[attr-defined]
         webhook.announce_published(app, self.meeting(), broadcast.console_notice)
         return answer
+
+    @answers
+    def on_send_minutes(self, *_args: Any) -> dict[str, Any]:
+        """Send the published minutes by email to whoever has not had them yet (see kit.publishing.mailing)."""
+        meeting = self.meeting()
+        queued = mailing.queue_minutes(get_session(), meeting)
+        app = current_app._get_current_object()  # type: ignore[attr-defined]
+        mailing.start_sending(app, meeting, broadcast.mailing_changed)
+        broadcast.console_changed(get_session(), meeting)
+        return {"ok": True, "queued": queued}
 
     @answers
     def on_act(self, payload: Any = None, *_args: Any) -> dict[str, Any]:

@@ -21,7 +21,7 @@ from kit.core.extensions import socketio
 from kit.core.i18n import LANGUAGES
 from kit.core.models import Contribution, Meeting, Participant, Step, utcnow
 from kit.meeting import lifecycle, votes
-from kit.publishing import links
+from kit.publishing import links, mailing
 
 VIEWS = ("screen", "console", "phone")
 
@@ -179,6 +179,8 @@ def _render_state(db: Session, meeting: Meeting, view: str, lang: str, counted: 
             links=links,
             activities=ACTIVITIES,
             people=queries.participants(db, meeting) if view == "console" else [],
+            mail=mailing.progress(db, meeting) if view == "console" and meeting.status == "published" else None,
+            mail_ready=mailing.is_set_up(current_app.config),
             connected=current_app.extensions["kit.presence"].connected(meeting.id),
             peak=current_app.extensions["kit.presence"].peak(meeting.id),
         )

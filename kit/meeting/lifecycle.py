@@ -349,7 +349,7 @@ def contribute(
     if step.opened_at is None:
         raise KitError("step_not_open", _l("This step has not been opened yet."))
     activity = activity_for(step)
-    clean = activity.validate_submission(data, participant)
+    clean, private = activity.split_private(activity.validate_submission(data, participant))
 
     previous = None
     if activity.one_per_participant:
@@ -375,7 +375,7 @@ def contribute(
             )
         set_committed_value(contribution, "participant", participant)
         set_committed_value(contribution, "step", step)
-        activity.after_submission(db, participant, clean)
+        activity.after_submission(db, participant, clean, private)
         bump_version(db, meeting)
         db.commit()
     except IntegrityError:

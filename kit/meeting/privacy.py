@@ -25,6 +25,7 @@ from kit.core.errors import Forbidden, NotFound
 from kit.core.markdown_text import escape
 from kit.core.models import WITHDRAWN_BY_AUTHOR, Contribution, Meeting, Participant, Status, Step, Vote, utcnow
 from kit.meeting import lifecycle
+from kit.publishing import mailing
 from kit.publishing.minutes import build_markdown
 
 # what a check-in or a signature says about a person, beyond the name
@@ -48,6 +49,8 @@ def erase_personal_data(db: Session, meeting: Meeting) -> None:
             data = {**contribution.data, "name": labels.get(contribution.participant_id or 0, "")}
             data.update({field: "" for field in PERSONAL_FIELDS if field in data})
             contribution.data = data
+        # the addresses given to receive the minutes go too
+        mailing.erase_addresses(db, meeting)
         meeting.personal_data_erased_at = utcnow()
         if meeting.state in (Status.CLOSED, Status.PUBLISHED):
             db.flush()

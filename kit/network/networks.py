@@ -256,6 +256,7 @@ def update_own_entry(db: Session, check_in: Contribution, form: Any) -> None:
     """A member corrects their directory entry, or takes it out (share = no)."""
     activity = activity_for(check_in.step)
     assert check_in.participant is not None
-    clean = activity.validate_submission(form, check_in.participant)
+    # the directory entry only: what a member keeps private is set from their phone, not here
+    clean, _private = activity.split_private(activity.validate_submission(form, check_in.participant))
     check_in.data = {**check_in.data, **clean}
     db.commit()

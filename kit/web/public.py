@@ -31,7 +31,7 @@ from kit.core.models import Meeting, Network, Status
 from kit.live import broadcast
 from kit.meeting import lifecycle, privacy
 from kit.network import networks
-from kit.publishing import feeds, links
+from kit.publishing import feeds, links, mailing
 from kit.publishing import minutes as minutes_content
 from kit.publishing.calendar import minutes_calendar as build_calendar
 from kit.web import qr
@@ -255,3 +255,18 @@ def delete_own(token: str, contribution_id: int) -> ResponseReturnValue:
     if changed:
         broadcast.meeting_changed(db, meeting)
     return redirect(url_for("public.mine", token=token, deleted=1), code=303)
+
+
+@bp.route("/mail/stop/<token>", methods=["GET", "POST"])
+def mail_stop(token: str) -> ResponseReturnValue:
+    """The link in every email: GET asks once, POST stops. A mail program's one-click unsubscribe
+    (RFC 8058) posts here from elsewhere, so no same-origin check: the token is the whole right,
+    and all it can do is stop messages to its own address."""
+    db = get_session()
+    delivery = mailing.delivery_by_stop_token(db, token)
+    if delivery is None:
+        abort(404)
+    if request.method == "POST":
+        mailing.stop(db, delivery)
+        return render_template("mail_stop.html", delivery=delivery, stopped=True)
+    return render_template("mail_stop.html", delivery=delivery, stopped=False)

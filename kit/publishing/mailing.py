@@ -1,0 +1,417 @@
+"""Sending published minutes by email: to the network's list and to each person who asked for them
+at check-in, once each, in the background, through the facilitator's own mail account.
+
+Every message is recorded (`MailDelivery`) before it is sent and marked once the server took it,
+so a second click, a restart or another process never sends the same minutes twice to one
+address. A server that refuses for now (4xx) or cannot be reached is tried again; a permanent
+refusal of one address is noted and the others go on; a wrong password or a server that refuses
+the sender stops the sending with a plain message.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import threading
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, cast
+
+from flask import Flask, current_app, render_template
+from flask_babel import force_locale, format_date, ngettext
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import CursorResult, func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from kit.core.db import get_session
+from kit.core.errors import InvalidInput, KitError
+from kit.core.extensions import socketio
+from kit.core.markdown_text import to_safe_html
+from kit.core.models import MailDelivery, MailOptOut, Meeting, Network, Participant, Status, utcnow
+from kit.core.validation import email_address
+from kit.publishing import calendar, links
+from kit.publishing.mail import Account, Letter, MailError, compose, domain_of, sender_address
+
+log = logging.getLogger(__name__)
+
+#: how the sending reaches the facilitator: the meeting, and a sentence when there is one to say
+Report = Callable[[Meeting, str | None], None]
+
+# one sender per meeting in this process; the records keep other processes from sending twice
+_running: set[int] = set()
+_running_lock = threading.Lock()
+
+
+def mailing_of(meeting: Meeting) -> str:
+    return f"minutes-{meeting.id}"
+
+
+def is_set_up(config: Mapping[str, Any]) -> bool:
+    """Whether this kit has a mail account to send from."""
+    return bool(config.get("SMTP_HOST")) and bool(sender_address(config))
+
+
+# -- who receives them -----------------------------------------------------------------------------
+def parse_list_addresses(text: object) -> list[str]:
+    """A network's list addresses as typed (one a line, or separated by commas): each checked."""
+    if text is None:
+        text = ""
+    if not isinstance(text, str):
+        raise InvalidInput(_l("This field must be text."), "mailing_list")
+    found: dict[str, str] = {}
+    for part in text.replace(",", "\n").replace(";", "\n").splitlines():
+        if part.strip():
+            address = email_address(part, "mailing_list")
+            found.setdefault(address.casefold(), address)
+    if len(found) > 20:
+        raise InvalidInput(_l("At most 20 list addresses: a list is one address for many people."), "mailing_list")
+    return list(found.values())
+
+
+def set_list_addresses(db: Session, network: Network, text: object) -> None:
+    network.mailing_list = "\n".join(parse_list_addresses(text))
+    db.commit()
+
+
+def recipients(db: Session, meeting: Meeting) -> list[tuple[str, int | None]]:
+    """Who receives the minutes: the network's list addresses, then each person present who gave an
+    email and asked for them (removed people excepted), less those who asked to stop."""
+    found: dict[str, tuple[str, int | None]] = {}
+    if meeting.network is not None:
+        for address in meeting.network.mailing_list.split():
+            found.setdefault(address.casefold(), (address, None))
+    people = db.scalars(
+        select(Participant)
+        .where(Participant.meeting_id == meeting.id, Participant.wants_minutes, Participant.removed_at.is_(None))
+        .order_by(Participant.id)
+    )
+    for person in people:
+        if person.email:
+            found.setdefault(person.email.casefold(), (person.email, person.id))
+    stopped = set(
+        db.scalars(
+            select(func.lower(MailOptOut.address)).where(
+                MailOptOut.network_id.is_(None)
+                if meeting.network_id is None
+                else MailOptOut.network_id == meeting.network_id
+            )
+        )
+    )
+    return [entry for key, entry in found.items() if key not in stopped]
+
+
+def erased_form(address: str) -> str:
+    """What a record keeps of an address once the retention period erased it: enough to know the
+    minutes already went there, nothing to write to."""
+    return "erased:" + hashlib.sha256(address.casefold().encode()).hexdigest()[:40]
+
+
+# -- recording them, once each ---------------------------------------------------------------------
+def queue_minutes(db: Session, meeting: Meeting) -> int:
+    """Record a message for each recipient who has not had these minutes yet; return how many."""
+    if meeting.state is not Status.PUBLISHED:
+        raise KitError("not_published", _l("Publish the minutes before sending them by email."))
+    if not is_set_up(current_app.config):
+        raise KitError(
+            "mail_not_set_up",
+            _l("Sending by email is not set up on this kit: the guide says how (your mail account's SMTP settings)."),
+        )
+    wanted = recipients(db, meeting)
+    limit = int(current_app.config.get("MAIL_MAX_RECIPIENTS") or 500)
+    if len(wanted) > limit:
+        raise KitError(
+            "too_many_recipients",
+            _l(
+                "%(count)d recipients: more than a mail account sends at once (%(limit)d). Give the network's list"
+                " address instead, on the network's page.",
+                count=len(wanted),
+                limit=limit,
+            ),
+        )
+    mailing = mailing_of(meeting)
+    known = set(db.scalars(select(MailDelivery.address).where(MailDelivery.mailing == mailing)))
+    known_keys = {a.casefold() for a in known} | known
+    added = 0
+    for address, participant_id in wanted:
+        if address.casefold() in known_keys or erased_form(address) in known_keys:
+            continue
+        db.add(
+            MailDelivery(
+                mailing=mailing,
+                meeting_id=meeting.id,
+                network_id=meeting.network_id,
+                participant_id=participant_id,
+                address=address,
+            )
+        )
+        added += 1
+    try:
+        db.commit()
+    except IntegrityError:
+        # another click or process recorded them first: each address is there once, which is what was asked
+        db.rollback()
+        return 0
+    return added
+
+
+def progress(db: Session, meeting: Meeting) -> dict[str, Any]:
+    """Where the sending of a meeting's minutes stands: counts by status, and the last refusal."""
+    rows = db.execute(
+        select(MailDelivery.status, func.count(MailDelivery.id))
+        .where(MailDelivery.mailing == mailing_of(meeting))
+        .group_by(MailDelivery.status)
+    )
+    counts = {status: count for status, count in rows}
+    refused = db.scalars(
+        select(MailDelivery)
+        .where(MailDelivery.mailing == mailing_of(meeting), MailDelivery.status == "refused")
+        .order_by(MailDelivery.id)
+    ).all()
+    return {
+        "total": sum(counts.values()),
+        "sent": counts.get("sent", 0),
+        "waiting": counts.get("waiting", 0) + counts.get("sending", 0),
+        "refused": [(d.address, d.last_error) for d in refused],
+        "running": meeting.id in _running,
+        "recipients": len(recipients(db, meeting)),
+    }
+
+
+# -- sending them, in the background ---------------------------------------------------------------
+def start_sending(app: Flask, meeting: Meeting, report: Report) -> bool:
+    """Send the meeting's waiting messages in the background; False when this process already does."""
+    with _running_lock:
+        if meeting.id in _running:
+            return False
+        _running.add(meeting.id)
+    socketio.start_background_task(_send_all, app, meeting.id, report)
+    return True
+
+
+def _send_all(app: Flask, meeting_id: int, report: Report) -> None:
+    try:
+        with app.app_context():
+            _rounds(app, meeting_id, report)
+    except Exception:  # the sender must never take the server down; what is left stays waiting
+        log.exception("sending the minutes of meeting %s failed", meeting_id)
+    finally:
+        with _running_lock:
+            _running.discard(meeting_id)
+        try:
+            with app.app_context():
+                meeting = get_session().get(Meeting, meeting_id)
+                if meeting is not None:
+                    report(meeting, None)
+        except Exception:
+            log.exception("reporting the end of a mailing failed")
+
+
+def _rounds(app: Flask, meeting_id: int, report: Report) -> None:
+    config = app.config
+    pause = float(config.get("MAIL_RETRY_SECONDS") or 30)
+    max_attempts = int(config.get("MAIL_MAX_ATTEMPTS") or 5)
+    account = Account(config)
+    try:
+        while True:
+            db = get_session()
+            meeting = db.get(Meeting, meeting_id)
+            if meeting is None:
+                return
+            waiting = db.scalars(
+                select(MailDelivery.id)
+                .where(MailDelivery.mailing == mailing_of(meeting), MailDelivery.status == "waiting")
+                .order_by(MailDelivery.id)
+            ).all()
+            if not waiting:
+                return
+            outcome = _one_round(app, db, meeting, waiting, account, max_attempts, report)
+            if outcome == "stop":
+                return
+            db.expire_all()
+            socketio.sleep(pause)
+    finally:
+        account.close()
+
+
+def _one_round(
+    app: Flask,
+    db: Session,
+    meeting: Meeting,
+    waiting: Sequence[int],
+    account: Account,
+    max_attempts: int,
+    report: Report,
+) -> str:
+    """Try each waiting message once; "stop" when nothing more can be done, "again" otherwise."""
+    sender = sender_address(app.config)
+    letters = _Letters(app, db, meeting)
+    for delivery_id in waiting:
+        # claimed before it is sent: a second sender (another process) skips it
+        claim = (
+            update(MailDelivery)
+            .where(MailDelivery.id == delivery_id, MailDelivery.status == "waiting")
+            .values(status="sending", attempts=MailDelivery.attempts + 1)
+        )
+        claimed = cast(CursorResult[Any], db.execute(claim)).rowcount
+        db.commit()
+        if not claimed:
+            continue
+        delivery = db.get(MailDelivery, delivery_id)
+        assert delivery is not None
+        try:
+            account.send(compose(letters.for_(delivery), sender, domain_of(sender)))
+        except MailError as error:
+            return_to = _after_refusal(db, meeting, delivery, error, max_attempts, report)
+            if return_to:
+                return return_to
+            continue
+        delivery.status = "sent"
+        delivery.sent_at = utcnow()
+        delivery.last_error = ""
+        db.commit()
+        report(meeting, None)
+    return "again"
+
+
+def _after_refusal(
+    db: Session, meeting: Meeting, delivery: MailDelivery, error: MailError, max_attempts: int, report: Report
+) -> str | None:
+    """Record what the server said; "stop" or "again" to end the round, None to go on with the next."""
+    log.warning("the minutes to %s were not sent: %s", delivery.address, error.detail)
+    delivery.last_error = error.detail[:500]
+    with force_locale(meeting.language):
+        if error.kind == "connection":
+            delivery.status = "waiting"
+            delivery.attempts -= 1  # not the address's fault: it keeps its tries
+            db.commit()
+            report(meeting, _("No connection to the mail server: the messages wait and will leave when it is back."))
+            return "again"
+        if error.kind == "authentication":
+            delivery.status = "waiting"
+            db.commit()
+            report(
+                meeting,
+                _(
+                    "The mail server refused kit's user name or password: check SMTP_USER and SMTP_PASSWORD, then"
+                    " send again. Nothing was sent twice. (%(detail)s)",
+                    detail=error.detail,
+                ),
+            )
+            return "stop"
+        if error.kind == "server" and error.permanent:
+            delivery.status = "waiting"
+            db.commit()
+            report(meeting, _("The mail server refuses to send for kit (%(detail)s).", detail=error.detail))
+            return "stop"
+        if error.permanent:
+            delivery.status = "refused"
+            db.commit()
+            report(
+                meeting,
+                _("The mail server refused %(address)s (%(detail)s).", address=delivery.address, detail=error.detail),
+            )
+            return None
+        # refused for now (4xx): tried again in the next round, up to MAIL_MAX_ATTEMPTS times
+        delivery.status = "refused" if delivery.attempts >= max_attempts else "waiting"
+        db.commit()
+        if delivery.status == "refused":
+            report(
+                meeting,
+                _(
+                    "The mail server still refuses %(address)s after %(count)d tries (%(detail)s).",
+                    address=delivery.address,
+                    count=delivery.attempts,
+                    detail=error.detail,
+                ),
+            )
+        return None
+
+
+class _Letters:
+    """The minutes as each reader receives them: built once, with each reader's own link to stop."""
+
+    def __init__(self, app: Flask, db: Session, meeting: Meeting) -> None:
+        self.app = app
+        self.meeting = meeting
+        base = app.config.get("PUBLIC_URL") or "http://localhost"
+        # rendering needs a request context for url_for; this one is the server's own
+        with app.test_request_context(base_url=base), force_locale(meeting.language):
+            self.url = links.minutes_url(meeting)
+            when = meeting.meeting_date or (meeting.started_at.date() if meeting.started_at else None)
+            title = meeting.title + (f" ({format_date(when, 'long')})" if when else "")
+            self.subject = _("Minutes: %(title)s", title=title)
+            self.markdown = meeting.minutes_md or ""
+            self.html_body = to_safe_html(self.markdown)
+            ics = calendar.minutes_calendar(db, meeting)
+            self.attachments: tuple[tuple[str, str, bytes], ...] = (
+                (("minutes.ics", "text/calendar", ics),) if b"BEGIN:VEVENT" in ics else ()
+            )
+            self.base = base
+
+    def for_(self, delivery: MailDelivery) -> Letter:
+        with self.app.test_request_context(base_url=self.base), force_locale(self.meeting.language):
+            stop_url = links.external("public.mail_stop", token=delivery.stop_token)
+            text = "\n\n".join(
+                (
+                    _("The minutes of the meeting are online: %(url)s", url=self.url),
+                    self.markdown.rstrip(),
+                    "-- \n"
+                    + _("You receive this email because you asked for the minutes, or as a list of the network.")
+                    + "\n"
+                    + _("To receive no more: %(url)s", url=stop_url),
+                )
+            )
+            html = render_template(
+                "mail/minutes.html",
+                meeting=self.meeting,
+                body=self.html_body,
+                url=self.url,
+                stop_url=stop_url,
+                subject=self.subject,
+            )
+        return Letter(delivery.address, self.subject, text, html, stop_url, self.attachments)
+
+
+# -- stopping ----------------------------------------------------------------------------------------
+def delivery_by_stop_token(db: Session, token: object) -> MailDelivery | None:
+    if not isinstance(token, str) or not 10 <= len(token) <= 64:
+        return None
+    return db.scalar(select(MailDelivery).where(MailDelivery.stop_token == token))
+
+
+def stop(db: Session, delivery: MailDelivery) -> None:
+    """This address receives no more of the network's mailings (of this kit's, without a network)."""
+    address = delivery.address
+    exists = db.scalar(
+        select(MailOptOut.id).where(
+            MailOptOut.network_id.is_(None)
+            if delivery.network_id is None
+            else MailOptOut.network_id == delivery.network_id,
+            func.lower(MailOptOut.address) == address.casefold(),
+        )
+    )
+    if exists is None:
+        db.add(MailOptOut(network_id=delivery.network_id, address=address.casefold()))
+    for person in db.scalars(select(Participant).where(func.lower(Participant.email) == address.casefold())):
+        person.wants_minutes = False
+    try:
+        db.commit()
+    except IntegrityError:
+        db.rollback()
+
+
+def erase_addresses(db: Session, meeting: Meeting) -> None:
+    """The retention period: a meeting's people keep no email, its records no address (only a
+    fingerprint, so the same minutes still never go twice to one address)."""
+    for person in db.scalars(select(Participant).where(Participant.meeting_id == meeting.id)):
+        person.email = ""
+        person.wants_minutes = False
+    for delivery in db.scalars(select(MailDelivery).where(MailDelivery.meeting_id == meeting.id)):
+        if not delivery.address.startswith("erased:"):
+            delivery.address = erased_form(delivery.address)
+
+
+def sent_summary(result: Mapping[str, Any]) -> str:
+    """ "12 / 30 sent", for the console."""
+    return ngettext("%(sent)d / %(num)d sent", "%(sent)d / %(num)d sent", result["total"], sent=result["sent"])
