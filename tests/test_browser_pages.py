@@ -313,7 +313,12 @@ def test_the_phone_page_weighs_under_100_kb(server: KitServer, room: Room) -> No
         print(f"  {path}: {raw} → {sent}")
     total = sum(sent for _, _, sent in loaded)
     print(f"  total: {sum(raw for _, raw, _ in loaded)} → {total} bytes ({total / 1024:.1f} KB compressed)")
-    assert len(loaded) >= 4, loaded  # the page, kit.css, socket.io and live.js
+    # the page, kit.css, socket.io, live/common.js and live/phone.js: the screen's and the console's
+    # scripts stay on the server
+    assert len(loaded) >= 5, loaded
+    paths = [path for path, _, _ in loaded]
+    assert {"/static/live/common.js", "/static/live/phone.js"} <= set(paths), paths
+    assert not any(path.endswith(("/screen.js", "/console.js")) for path in paths), paths
     assert total <= PHONE_BUDGET
 
 
@@ -364,12 +369,14 @@ def test_the_prepare_page_of_a_meeting_with_news_opens(server: KitServer, room: 
     expect(desk.get_by_role("heading", name="Les étapes")).to_be_visible(timeout=3000)
 
 
-def test_the_browser_script_is_plain_javascript_an_old_phone_runs() -> None:
-    """No build step: live.js is served as written, so it keeps to syntax that browsers of 2017 run
-    (no arrow functions, let/const, template strings, optional chaining, async)."""
-    source = (ROOT / "kit" / "static" / "live.js").read_text(encoding="utf-8")
-    code = re.sub(r"/\*.*?\*/|//[^\n]*", "", source, flags=re.S)
+def test_the_browser_scripts_are_plain_javascript_an_old_phone_runs() -> None:
+    """No build step: the live scripts are served as written, so they keep to syntax that browsers
+    of 2017 run (no arrow functions, let/const, template strings, optional chaining, async)."""
+    scripts = sorted((ROOT / "kit" / "static" / "live").glob("*.js"))
+    assert {script.name for script in scripts} >= {"common.js", "phone.js", "screen.js", "console.js"}, scripts
     newer = {"=>": "arrow function", "`": "template string", "?.": "optional chaining", "??": "nullish operator"}
-    found = [name for token, name in newer.items() if token in code]
-    found += [word for word in ("let", "const", "class", "async", "await") if re.search(rf"\b{word}\b", code)]
-    assert not found, f"live.js uses {found}"
+    for script in scripts:
+        code = re.sub(r"/\*.*?\*/|//[^\n]*", "", script.read_text(encoding="utf-8"), flags=re.S)
+        found = [name for token, name in newer.items() if token in code]
+        found += [word for word in ("let", "const", "class", "async", "await") if re.search(rf"\b{word}\b", code)]
+        assert not found, f"live/{script.name} uses {found}"

@@ -89,7 +89,10 @@ def every_page(app, db, client):  # type: ignore[no-untyped-def]
         ("minutes json", client, f"/minutes/{done.share_token}.json"),
         ("not found", client, "/nowhere"),
         ("stylesheet", client, "/static/kit.css"),
-        ("script", client, "/static/live.js"),
+        ("shared script", client, "/static/live/common.js"),
+        ("phone script", client, "/static/live/phone.js"),
+        ("screen script", client, "/static/live/screen.js"),
+        ("console script", client, "/static/live/console.js"),
     ]
 
 

@@ -124,6 +124,27 @@ def test_console_and_screen_need_their_keys(client, db):
     assert meeting.facilitator_key not in page
 
 
+def test_each_live_view_loads_the_shared_script_and_its_own_only(app, client, db):
+    meeting = gen_meeting(db)
+    phone = app.test_client()
+    phone.post(f"/j/{meeting.code}", data={"name": "Awa"}, headers=SAME_ORIGIN)
+    pages = {
+        "phone": phone.get(f"/j/{meeting.code}"),
+        "screen": client.get(f"/m/{meeting.code}/screen", query_string={"key": meeting.screen_key}),
+        "console": client.get(f"/m/{meeting.code}/console", query_string={"key": meeting.facilitator_key}),
+    }
+    for view, page in pages.items():
+        scripts = re.findall(r'<script src="([^"]+)"', page.get_data(as_text=True))
+        assert scripts == [
+            "/static/vendor/socket.io/socket.io.min.js",
+            "/static/live/common.js",
+            f"/static/live/{view}.js",
+        ], view
+        for script in scripts:
+            served = client.get(script)
+            assert served.status_code == 200 and served.mimetype == "text/javascript", script
+
+
 def test_published_minutes_are_served_at_the_share_link_only(client, db):
     meeting = gen_meeting(db, live=True)
     awa = gen_participant(db, meeting, "Awa <b>")

@@ -1,0 +1,77 @@
+/* The console's part of kit's live client (after common.js): its buttons and forms send the
+   facilitator's commands, and the server's notices (the chat webhook's) show beside the links.
+   data-action="next" sends `next`; data-act="defer" sends `act` with action "defer";
+   data-moderate="hide" sends `moderate` with action "hide"; data-control="lock_joining" sends
+   `control`; data-id, data-step-id, data-participant-id and a form's fields go along. */
+(function () {
+  'use strict';
+  var kit = window.kit;
+  var body = kit.body;
+  var texts = kit.texts;
+  var socket = kit.socket;
+
+  kit.focusAcrossSteps = true;  // the facilitator stays on what they pressed
+
+  socket.on('notice', function (notice) {
+    var message = document.getElementById('console-message');
+    if (!message) return;
+    message.textContent = notice.message;
+    message.className = notice.ok ? 'notice' : 'error';
+    message.hidden = false;
+  });
+
+  function consoleCommand(element) {
+    if (element.hasAttribute('data-action')) return { event: element.getAttribute('data-action'), payload: {} };
+    if (element.hasAttribute('data-act')) return { event: 'act', payload: { action: element.getAttribute('data-act') } };
+    if (element.hasAttribute('data-control')) return { event: 'control', payload: { action: element.getAttribute('data-control') } };
+    return { event: 'moderate', payload: { action: element.getAttribute('data-moderate') } };
+  }
+  function runCommand(element, fields, done) {
+    var question = element.getAttribute('data-confirm');
+    if (question && !window.confirm(question)) { done(false); return; }
+    var command = consoleCommand(element);
+    if (element.hasAttribute('data-step-id')) command.payload.step_id = parseInt(element.getAttribute('data-step-id'), 10);
+    if (element.hasAttribute('data-id')) command.payload.id = parseInt(element.getAttribute('data-id'), 10);
+    if (element.hasAttribute('data-participant-id')) command.payload.participant_id = parseInt(element.getAttribute('data-participant-id'), 10);
+    Object.keys(fields).forEach(function (name) { command.payload[name] = fields[name]; });
+    var step = kit.step;
+    if (step && ['next', 'previous', 'act'].indexOf(command.event) !== -1) {
+      command.payload.at = { step_id: step.id, step_version: step.version };
+    }
+    var message = document.getElementById('console-message');
+    socket.timeout(10000).emit(command.event, command.payload, function (timedOut, ack) {
+      var problem = timedOut ? texts.noAnswer : (ack.ok ? '' : ack.error.message);
+      if (message) { message.textContent = problem; message.className = 'error'; message.hidden = !problem; }
+      if (!timedOut && !ack.ok && ack.error.code === 'stale_step') kit.resync();
+      done(!problem);
+    });
+  }
+  document.addEventListener('click', function (event) {
+    var button = event.target.closest('button[data-action], button[data-act], button[data-moderate], button[data-control]');
+    if (!button) return;
+    kit.pressed = kit.focusKey(button);  // disabled while its command is on its way, it loses the focus
+    button.disabled = true;
+    runCommand(button, {}, function (ok) {
+      button.disabled = false;
+      // disabling took the focus away; the answer may come before or after the redraw
+      if (document.contains(button) && (!document.activeElement || document.activeElement === body)) button.focus();
+      if (!ok) kit.pressed = null;
+    });
+  });
+  document.addEventListener('submit', function (event) {
+    var form = event.target.closest('form[data-act], form[data-moderate], form[data-action]');
+    if (!form) return;
+    event.preventDefault();
+    var fields = {};
+    var inputs = form.querySelectorAll('[name]');
+    for (var i = 0; i < inputs.length; i++) {
+      fields[inputs[i].name] = inputs[i].type === 'number' ? parseInt(inputs[i].value, 10) : inputs[i].value;
+    }
+    runCommand(form, fields, function (ok) {
+      if (ok && form.hasAttribute('data-draft')) kit.forgetDraft(form.getAttribute('data-draft'));
+      if (ok) form.reset();
+    });
+  });
+
+  kit.start();
+})();
