@@ -165,7 +165,8 @@ def network_feed(token: str) -> Response:
     network = get_session().scalar(select(Network).where(Network.feed_token == token))
     if network is None:
         abort(404)
-    body = feeds.atom(network, links.external("public.network_feed", token=token), str(get_locale() or "fr"))
+    feed_url = links.external("public.network_feed", token=token)
+    body = feeds.atom(get_session(), network, feed_url, str(get_locale() or "fr"))
     return Response(body, content_type="application/atom+xml; charset=utf-8")
 
 
