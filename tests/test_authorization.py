@@ -21,6 +21,7 @@ import json
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -35,7 +36,7 @@ from kit.core.extensions import socketio
 from kit.live.namespaces import LiveNamespace
 from kit.meeting import lifecycle
 from kit.network import networks
-from tests.conftest import gen_meeting, gen_participant
+from tests.conftest import gen_meeting, gen_participant, gen_template
 
 SAME_ORIGIN = {"Origin": "http://localhost"}
 
@@ -87,7 +88,7 @@ class World:
             "other facilitator key": self.other_facilitator_key,
             "the other participant's token": self.other_participant_token,
         }
-        if self.status != "published":
+        if self.status not in PUBLISHED:
             found["this share token"] = self.share_token
         return found
 
@@ -100,6 +101,10 @@ HELD = {
     "facilitator": {"this facilitator key", "this screen key", "this share token"},
     "admin": {"this facilitator key", "this screen key", "this share token", "other facilitator key"},
 }
+
+
+# published minutes whose network has a next meeting (a date for their calendar), or with nothing dated
+PUBLISHED = ("published", "published, nothing dated")
 
 
 def make_world(app: Flask, status: str) -> World:
@@ -120,10 +125,13 @@ def make_world(app: Flask, status: str) -> World:
             card_id = lifecycle.contribute(
                 db, this, awa, this.steps[1].id, "awa-1", {"text": "Un guide"}
             ).contribution.id
-        if status in ("closed", "published"):
+        if status in ("closed", *PUBLISHED):
             lifecycle.close(db, this)
-        if status == "published":
+        if status in PUBLISHED:
             lifecycle.publish(db, this)
+        if status == "published":
+            soon = date.today() + timedelta(days=30)
+            lifecycle.create_meeting(db, gen_template(), title="Suite", meeting_date=soon, network_id=network.id)
         other = gen_meeting(db, live=True)
         lifecycle.move(db, other, +1)
         bruno = gen_participant(db, other, "Bruno")
@@ -512,6 +520,14 @@ ROUTES = [
         lambda w, k: f"/minutes/{w.share_token}.ics",
         EVERYONE,
         "published",
+    ),
+    Route(
+        "public.minutes_calendar",
+        "GET",
+        "the calendar of published minutes with nothing dated",
+        lambda w, k: f"/minutes/{w.share_token}.ics",
+        frozenset(),
+        "published, nothing dated",
     ),
     Route(
         "public.minutes_calendar",

@@ -112,7 +112,7 @@ def test_after_publication_the_minutes_exports_and_feed_lose_the_words(app, db):
     assert SECRET not in to_csv(db, meeting, meeting.steps)
     assert SECRET not in json.dumps(as_data(db, meeting), ensure_ascii=False)
     with app.test_request_context():
-        assert SECRET.encode() not in atom(network, "http://kit.test/feed")
+        assert SECRET.encode() not in atom(db, network, "http://kit.test/feed")
 
 
 def test_edited_minutes_keep_their_edits_and_say_where_the_words_were_removed(db):

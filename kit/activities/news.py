@@ -145,13 +145,17 @@ class News(Activity):
 
     # -- showing -----------------------------------------------------------------------------
     def shown_items(self, contributions: list[Contribution]) -> list[dict[str, Any]]:
-        """What the room reads: the prepared items, then accepted proposals with who proposed them."""
-        items = [dict(item, author="") for item in self.options.get("items", [])]
-        items += [dict(c.data, author=c.author) for c in contributions if c.status == "accepted"]
+        """What the room reads: the prepared items, then accepted proposals with who proposed them.
+
+        Each item says where it comes from: `contribution_id` is the proposal's id, None for an
+        item of the step's options (what a calendar names its events by)."""
+        items = [dict(item, author="", contribution_id=None) for item in self.options.get("items", [])]
+        items += [dict(c.data, author=c.author, contribution_id=c.id) for c in contributions if c.status == "accepted"]
         return items
 
     def dated(self, contributions: list[Contribution]) -> list[dict[str, Any]]:
-        """Items with a deadline or a date, soonest first (a deadline before a date on the same day)."""
+        """Items with a deadline or a date, soonest first (a deadline before a date on the same day);
+        an item with both gives two entries, `is_deadline` telling them apart."""
         entries = []
         for item in self.shown_items(contributions):
             for field in ("deadline", "date"):

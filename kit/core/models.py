@@ -135,6 +135,12 @@ class Meeting(Base):
         """The code as shown on the screen: ABC-DEF reads better from the back of a room."""
         return f"{self.code[:3]}-{self.code[3:]}"
 
+    def write_minutes(self, text: str) -> None:
+        """Store the minutes' text; when it differs, note when, so feed readers see the change."""
+        if text != self.minutes_md:
+            self.minutes_md = text
+            self.minutes_updated_at = utcnow()
+
 
 class Step(Base):
     __tablename__ = "step"

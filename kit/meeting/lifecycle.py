@@ -240,18 +240,18 @@ def close(db: Session, meeting: Meeting) -> str:
     meeting.status = Status.CLOSED.value
     meeting.closed_at = utcnow()
     bump_version(db, meeting)
-    meeting.minutes_md = build_markdown(db, meeting)
+    meeting.write_minutes(build_markdown(db, meeting))
     db.commit()
-    return meeting.minutes_md
+    return meeting.minutes_md or ""
 
 
 def edit_minutes(db: Session, meeting: Meeting, text: object) -> str:
     """The facilitator's reviewed minutes (Markdown), before or after publishing."""
     if meeting.state not in (Status.CLOSED, Status.PUBLISHED):
         raise KitError("not_closed", _l("The minutes are written when the meeting is closed."))
-    meeting.minutes_md = clean_text(text, "minutes", 200_000) + "\n"
+    meeting.write_minutes(clean_text(text, "minutes", 200_000) + "\n")
     save_change(db, meeting)
-    return meeting.minutes_md
+    return meeting.minutes_md or ""
 
 
 def publish(db: Session, meeting: Meeting) -> str:
@@ -260,6 +260,8 @@ def publish(db: Session, meeting: Meeting) -> str:
         raise KitError("not_closed", _l("Close the meeting before publishing its minutes."))
     meeting.status = Status.PUBLISHED.value
     meeting.published_at = utcnow()
+    # the text readers see changes from nothing to these minutes: a feed entry's `updated` starts here
+    meeting.minutes_updated_at = meeting.published_at
     save_change(db, meeting)
     return meeting.share_token
 

@@ -54,7 +54,7 @@ def erase_personal_data(db: Session, meeting: Meeting) -> None:
         meeting.personal_data_erased_at = utcnow()
         if meeting.state in (Status.CLOSED, Status.PUBLISHED):
             db.flush()
-            meeting.minutes_md = build_markdown(db, meeting)
+            meeting.write_minutes(build_markdown(db, meeting))
     lifecycle.save_change(db, meeting)
 
 
@@ -244,7 +244,7 @@ def _update_minutes(db: Session, meeting: Meeting | None, as_built: str | None, 
     if meeting is None or meeting.minutes_md is None:
         return
     if as_built is not None:
-        meeting.minutes_md = build_markdown(db, meeting)
+        meeting.write_minutes(build_markdown(db, meeting))
         return
     with force_locale(meeting.language):
         note = escape(removed_note())
@@ -253,4 +253,4 @@ def _update_minutes(db: Session, meeting: Meeting | None, as_built: str | None, 
         for form in (escape(words), words, *escape(words).split("\n")):
             if len(form.strip()) >= 3:
                 text = text.replace(form, note)
-    meeting.minutes_md = text
+    meeting.write_minutes(text)

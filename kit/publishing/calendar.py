@@ -15,9 +15,11 @@ from kit.activities import activity_for
 from kit.activities.news import News
 from kit.core import queries
 from kit.core.models import Meeting, Status, utcnow
+from kit.publishing import links
+from kit.publishing.identifiers import Identifiers
 
 
-def _all_day(uid: str, day: date, summary: str, description: str = "") -> Event:
+def _all_day(uid: str, day: date, summary: str, description: str = "", *, location: str = "", url: str = "") -> Event:
     event = Event()
     event.add("uid", uid)
     event.add("dtstamp", utcnow())
@@ -25,6 +27,10 @@ def _all_day(uid: str, day: date, summary: str, description: str = "") -> Event:
     event.add("summary", summary)
     if description:
         event.add("description", description)
+    if location:
+        event.add("location", location)
+    if url:
+        event.add("url", url)
     return event
 
 
@@ -45,25 +51,45 @@ def next_meeting(db: Session, meeting: Meeting) -> Meeting | None:
     ).first()
 
 
-def minutes_calendar(db: Session, meeting: Meeting) -> bytes:
-    """An iCalendar file of the dates and deadlines in this meeting's news, and the next meeting."""
-    calendar = Calendar()
-    calendar.add("prodid", "-//kit//minutes//FR")
-    calendar.add("version", "2.0")
+def dated_events(db: Session, meeting: Meeting) -> list[Event]:
+    """The events of this meeting's minutes: its news' dates and deadlines, then the network's next
+    meeting; none when the minutes carry no date. Their UIDs come from the records' own ids
+    (kit.publishing.identifiers), so a calendar that imports them again updates them in place."""
+    ids = Identifiers(db)
+    minutes_url = links.minutes_url(meeting) if meeting.state is Status.PUBLISHED else ""
+    events: dict[str, Event] = {}
     with force_locale(meeting.language):
-        calendar.add("x-wr-calname", meeting.title)
         for step in meeting.steps:
             if step.opened_at is None or step.activity != "news":
                 continue
             activity = activity_for(step)
             assert isinstance(activity, News)
-            for number, entry in enumerate(activity.dated(queries.contributions(db, step))):
+            for entry in activity.dated(queries.contributions(db, step)):
                 what = _("Deadline: %(title)s", title=entry["title"]) if entry["is_deadline"] else entry["title"]
-                uid = f"{meeting.share_token}-{step.id}-{number}@kit"
-                calendar.add_component(_all_day(uid, date.fromisoformat(entry["when"]), what, entry.get("link") or ""))
+                uid = ids.news_event(step.id, entry)
+                # the same item prepared twice in a step is one event, not two with one UID
+                events.setdefault(
+                    uid,
+                    _all_day(uid, date.fromisoformat(entry["when"]), what, entry.get("link") or "", url=minutes_url),
+                )
         following = next_meeting(db, meeting)
         if following is not None and following.meeting_date is not None:
             summary = _("Next meeting: %(title)s", title=following.title)
-            place = following.place or ""
-            calendar.add_component(_all_day(f"meeting-{following.code}@kit", following.meeting_date, summary, place))
+            uid = ids.meeting_event(following)
+            events[uid] = _all_day(uid, following.meeting_date, summary, location=following.place or "")
+    return list(events.values())
+
+
+def minutes_calendar(db: Session, meeting: Meeting) -> bytes | None:
+    """An iCalendar file of the dates and deadlines in this meeting's news, and the next meeting;
+    None when there is no date to put in it (an empty calendar helps nobody)."""
+    events = dated_events(db, meeting)
+    if not events:
+        return None
+    calendar = Calendar()
+    calendar.add("prodid", "-//kit//minutes//FR")
+    calendar.add("version", "2.0")
+    calendar.add("x-wr-calname", meeting.title)
+    for event in events:
+        calendar.add_component(event)
     return calendar.to_ical()

@@ -33,6 +33,7 @@ from kit.meeting import lifecycle, privacy
 from kit.network import networks
 from kit.publishing import feeds, links, mailing
 from kit.publishing import minutes as minutes_content
+from kit.publishing.calendar import dated_events
 from kit.publishing.calendar import minutes_calendar as build_calendar
 from kit.web import qr
 
@@ -122,7 +123,12 @@ def _published(token: str) -> Meeting:
 def minutes_page(token: str) -> str:
     """The share link: the published minutes as a page anyone with the link can read."""
     meeting = _published(token)
-    return render_template("minutes.html", meeting=meeting, body=to_safe_html(meeting.minutes_md or ""))
+    return render_template(
+        "minutes.html",
+        meeting=meeting,
+        body=to_safe_html(meeting.minutes_md or ""),
+        has_dates=bool(dated_events(get_session(), meeting)),
+    )
 
 
 @bp.get("/minutes/<token>.md")
@@ -154,7 +160,10 @@ def upload(name: str) -> Response:
 def minutes_calendar(token: str) -> Response:
     """The minutes' deadlines, events and the network's next meeting, for a calendar."""
     meeting = _published(token)
-    response = Response(build_calendar(get_session(), meeting), content_type="text/calendar; charset=utf-8")
+    body = build_calendar(get_session(), meeting)
+    if body is None:
+        abort(404)  # nothing dated in these minutes: no empty calendar
+    response = Response(body, content_type="text/calendar; charset=utf-8")
     response.headers["Content-Disposition"] = f'attachment; filename="{meeting.code.lower()}.ics"'
     return response
 
@@ -165,7 +174,8 @@ def network_feed(token: str) -> Response:
     network = get_session().scalar(select(Network).where(Network.feed_token == token))
     if network is None:
         abort(404)
-    body = feeds.atom(network, links.external("public.network_feed", token=token), str(get_locale() or "fr"))
+    feed_url = links.external("public.network_feed", token=token)
+    body = feeds.atom(get_session(), network, feed_url, str(get_locale() or "fr"))
     return Response(body, content_type="application/atom+xml; charset=utf-8")
 
 
