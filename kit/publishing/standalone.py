@@ -69,7 +69,11 @@ def venue_photo(meeting: Meeting, folder: Path) -> Photo | None:
 def file_name(title: str, day: date | None) -> str:
     """`<title in plain letters>-<date>.html`: a name any mailbox, drive or phone keeps as it is."""
     plain = unicodedata.normalize("NFKD", title).encode("ascii", "ignore").decode()
-    slug = re.sub(r"[^a-z0-9]+", "-", plain.lower()).strip("-")[:60] or "kit"
+    slug = re.sub(r"[^a-z0-9]+", "-", plain.lower()).strip("-")
+    if len(slug) > 60:
+        cut = slug[:61]
+        slug = cut.rsplit("-", 1)[0] if "-" in cut else slug[:60]  # whole words, when there are some
+    slug = slug or "kit"
     return f"{slug}-{day.isoformat()}.html" if day else f"{slug}.html"
 
 
