@@ -290,8 +290,10 @@ def test_a_long_meeting_makes_one_file_that_holds_everything_it_shows(app: Flask
     assert all(s in shown for s in SENTENCES)
     assert shown.count("Besoin n° ") == 15 and "Annuaire des compétences" in shown
     assert document.count('<div class="table-scroll"><table>') == 2
-    assert "Compte rendu d'une rencontre de Réseau des aidants numériques d'Ille-et-Vilaine, publié le" in shown
+    assert "Réseau des aidants numériques d'Ille-et-Vilaine : compte rendu d'une rencontre, publié le" in shown
     assert "Version en ligne : " + source in shown
+    # the band above the text does not repeat what the text says
+    assert '<p class="kicker"><strong>Compte rendu</strong></p>' in document
     # the photo sits under the title and the date, before the first section
     assert document.index("<h1>") < document.index('<figure class="venue">') < document.index("<h2>")
 
@@ -321,6 +323,12 @@ def test_minutes_without_their_title_still_say_it(app: Flask, instance: Path) ->
         lifecycle.edit_minutes(db, meeting, "Juste une ligne : la suite au prochain numéro.")
         document = standalone.minutes_file(meeting)
     assert "<h1>Rencontre de réseau de mars — aidants numériques d&#39;Ille-et-Vilaine</h1>" in document
+    # the band above the text gives the date and the place the text no longer says
+    kicker = read(document.split('<p class="kicker">')[1].split("</p>")[0]).shown
+    assert kicker == (
+        "Compte rendu · 12 mars 2026 · Médiathèque de Vitré, salle du Temps libre · "
+        "Médiathèque intercommunale Madeleine-Brès"
+    )
 
 
 def test_the_file_name_is_the_title_and_the_date_in_plain_letters() -> None:
@@ -394,14 +402,17 @@ def test_the_newsletter_makes_one_file_too(app: Flask, instance: Path) -> None:
         meeting = long_meeting(db, instance)
         assert meeting.network is not None
         document = standalone.newsletter_file(db, meeting.network, language="fr")
+        minutes_link = f"http://kit.test/minutes/{meeting.share_token}"
     reader = read(document)
     assert not reader.problems and reader.lang == "fr"
     assert "script" not in reader.tags and "link" not in reader.tags
     assert "Nouvelles — Réseau des aidants numériques d'Ille-et-Vilaine" in reader.shown
     assert "Notre dernière rencontre" in reader.shown and "12 personnes sont venues." in reader.shown
-    assert "Lettre d'information de Réseau des aidants numériques d'Ille-et-Vilaine, préparée le" in reader.shown
-    # the minutes' address is text in the letter, to copy; nothing is fetched
-    assert not reader.images and reader.hrefs == []
+    assert "Réseau des aidants numériques d'Ille-et-Vilaine : lettre d'information préparée le" in reader.shown
+    # one line each, and the published minutes a link away (a link to follow, nothing fetched)
+    assert "</strong><br>\n12 personnes sont venues.<br>\nLire le compte rendu" in document
+    assert not reader.images and reader.hrefs == [minutes_link]
+    assert addresses(document) == {minutes_link}
 
 
 def test_a_hostile_network_name_stays_text_in_the_newsletter(app: Flask) -> None:

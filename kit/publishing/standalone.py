@@ -11,6 +11,7 @@ the templates and the language), without a request: the same file can be the HTM
 from __future__ import annotations
 
 import base64
+import html
 import re
 import unicodedata
 from collections.abc import Sequence
@@ -162,6 +163,9 @@ def _document(
     body = body.replace("<table>", '<div class="table-scroll"><table>').replace("</table>", "</table></div>")
     if not body.lstrip().startswith("<h1>"):
         body = str(Markup("<h1>{}</h1>\n").format(heading)) + body
+    # the band above says what the file is, and the date or place only where the text lost them
+    said = html.unescape(re.sub(r"<[^>]+>", " ", body))
+    facts = [fact for fact in facts if fact not in said]
     if figure is not None:
         # the venue's photo comes under the title, date and place, before the first section
         head, section, rest = body.partition("<h2>")
