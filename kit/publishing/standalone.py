@@ -185,8 +185,7 @@ def _document(
 
 
 def _stylesheet() -> Markup:
-    with current_app.open_resource(STYLESHEET, "r") as sheet:
-        css = sheet.read()
+    css = (Path(current_app.root_path) / STYLESHEET).read_text(encoding="utf-8")
     # kit's own file, inside <style>: it may not close the element it sits in
     if "</" in css:
         raise ValueError(f"{STYLESHEET} may not contain '</'")
