@@ -498,6 +498,22 @@ ROUTES = [
         "closed",
     ),
     Route(
+        "public.minutes_file",
+        "GET",
+        "the published minutes as one file",
+        lambda w, k: f"/minutes/{w.share_token}.html",
+        EVERYONE,
+        "published",
+    ),
+    Route(
+        "public.minutes_file",
+        "GET",
+        "the one-file minutes not yet published",
+        lambda w, k: f"/minutes/{w.share_token}.html",
+        frozenset(),
+        "closed",
+    ),
+    Route(
         "public.minutes_json",
         "GET",
         "the published minutes as JSON",
@@ -710,6 +726,13 @@ ROUTES = [
         "GET",
         "a network's newsletter draft",
         lambda w, k: f"/networks/{w.network_id}/newsletter.md",
+        frozenset({"admin"}),
+    ),
+    Route(
+        "facilitator.newsletter_file",
+        "GET",
+        "a network's newsletter as one file",
+        lambda w, k: f"/networks/{w.network_id}/newsletter.html",
         frozenset({"admin"}),
     ),
     Route(

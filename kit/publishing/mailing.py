@@ -343,9 +343,10 @@ class _Letters:
             self.subject = _("Minutes: %(title)s", title=title)
             self.markdown = meeting.minutes_md or ""
             self.html_body = to_safe_html(self.markdown)
+            # the dates, for a calendar, when the minutes have any (None otherwise)
             ics = calendar.minutes_calendar(db, meeting)
             self.attachments: tuple[tuple[str, str, bytes], ...] = (
-                (("minutes.ics", "text/calendar", ics),) if b"BEGIN:VEVENT" in ics else ()
+                (("minutes.ics", "text/calendar", ics),) if ics else ()
             )
             self.base = base
 

@@ -39,11 +39,13 @@ def _build(db: Session, network: Network) -> str:
     else:
         when = last.meeting_date or (last.started_at.date() if last.started_at else None)
         heading = escape(last.title) + (f" — {format_date(when, 'long')}" if when else "")
-        lines.append(f"**{heading}**")
         people = queries.participants(db, last)
-        lines.append(_("%(count)d people came.", count=len(people)))
+        block = [f"**{heading}**", _("%(count)d people came.", count=len(people))]
         if last.state is Status.PUBLISHED:
-            lines.append(_("Read the minutes: %(url)s", url=links.minutes_url(last)))
+            # <…>: a link wherever the Markdown becomes HTML (the one-file newsletter, an email)
+            block.append(_("Read the minutes: %(url)s", url=f"<{links.minutes_url(last)}>"))
+        # one line each, not one run-on paragraph, once the Markdown is read
+        lines.append("  \n".join(block))
     lines.append("")
 
     deadlines = []

@@ -25,14 +25,15 @@ from kit.core.access import same_secret
 from kit.core.db import get_session
 from kit.core.errors import KitError
 from kit.core.markdown_text import to_safe_html
-from kit.core.models import Meeting, Network
+from kit.core.models import Meeting, Network, utcnow
 from kit.live import broadcast
 from kit.meeting import lifecycle, preparation
 from kit.meeting.templates import find_template, list_templates
 from kit.network import networks, transfer
-from kit.publishing import exports, links, webhook
+from kit.publishing import exports, links, standalone, webhook
 from kit.publishing import newsletter as newsletter_content
 from kit.publishing.minutes import build_markdown
+from kit.web.public import standalone_download
 
 bp = Blueprint("facilitator", __name__)
 
@@ -382,6 +383,17 @@ def newsletter(network_id: int) -> Response:
     response = Response(body, content_type="text/markdown; charset=utf-8")
     response.headers["Content-Disposition"] = f'inline; filename="{preparation.template_name(found.name)}-lettre.md"'
     return response
+
+
+@bp.get("/networks/<int:network_id>/newsletter.html")
+def newsletter_file(network_id: int) -> Response:
+    """The newsletter draft as one HTML file, to send or put on a shared drive as it is."""
+    _require_admin()
+    db = get_session()
+    found = networks.get_network(db, network_id)
+    body = standalone.newsletter_file(db, found, language=str(get_locale() or "fr"))
+    name = standalone.file_name(f"{found.name} lettre", utcnow().date())
+    return standalone_download(body, name)
 
 
 @bp.get("/networks/<int:network_id>/export.json")

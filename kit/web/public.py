@@ -31,7 +31,7 @@ from kit.core.models import Meeting, Network, Status
 from kit.live import broadcast
 from kit.meeting import lifecycle, privacy
 from kit.network import networks
-from kit.publishing import feeds, links, mailing
+from kit.publishing import feeds, links, mailing, standalone
 from kit.publishing import minutes as minutes_content
 from kit.publishing.calendar import dated_events
 from kit.publishing.calendar import minutes_calendar as build_calendar
@@ -136,6 +136,23 @@ def minutes_markdown(token: str) -> Response:
     meeting = _published(token)
     response = Response(meeting.minutes_md, mimetype="text/markdown", content_type="text/markdown; charset=utf-8")
     response.headers["Content-Disposition"] = f'inline; filename="{meeting.code.lower()}-minutes.md"'
+    return response
+
+
+@bp.get("/minutes/<token>.html")
+def minutes_file(token: str) -> Response:
+    """The published minutes as one HTML file to keep, attach to an email or print (opens offline)."""
+    meeting = _published(token)
+    photo = standalone.venue_photo(meeting, Path(current_app.instance_path) / "uploads")
+    body = standalone.minutes_file(meeting, source_url=links.minutes_url(meeting), photo=photo)
+    return standalone_download(body, standalone.file_name(meeting.title, standalone.meeting_day(meeting)))
+
+
+def standalone_download(body: str, name: str) -> Response:
+    """One HTML file to save, not a page to show; should a browser show it, it runs and loads nothing."""
+    response = Response(body, content_type="text/html; charset=utf-8")
+    response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
+    response.headers["Content-Security-Policy"] = standalone.RESPONSE_POLICY
     return response
 
 
