@@ -577,6 +577,13 @@ ROUTES = [
         frozenset({"participant of this meeting", "participant of another meeting"}),
     ),
     Route(
+        "public.forget_email",
+        "POST",
+        "forgetting one's email address, at one's personal link",
+        lambda w, k: f"/mine/{k or 'no-token-at-all-here'}/email",
+        frozenset({"participant of this meeting", "participant of another meeting"}),
+    ),
+    Route(
         "public.delete_own",
         "GET",
         "the question before deleting this meeting's card",
@@ -727,6 +734,14 @@ ROUTES = [
         "a network's newsletter draft",
         lambda w, k: f"/networks/{w.network_id}/newsletter.md",
         frozenset({"admin"}),
+    ),
+    Route(
+        "facilitator.mailing_list",
+        "POST",
+        "setting a network's list address",
+        lambda w, k: f"/networks/{w.network_id}/mailing-list",
+        frozenset({"admin"}),
+        data={"mailing_list": "liste@exemple.org"},
     ),
     Route(
         "facilitator.newsletter_file",

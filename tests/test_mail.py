@@ -26,6 +26,7 @@ from kit.meeting import lifecycle, privacy
 from kit.network import networks
 from kit.publishing import mailing
 from tests.conftest import gen_template, migrated_instance
+from tests.test_headers import ScriptFinder
 
 ROOT = Path(__file__).resolve().parent.parent
 PASSWORD = "secret"
@@ -136,6 +137,7 @@ def published_meeting(db: Any, people: dict[str, str], list_addresses: str = "")
         check_in(db, meeting, name, address)
     lifecycle.move(db, meeting, 1)
     author = lifecycle.join(db, meeting, "Élodie", "", "")
+    lifecycle.contribute(db, meeting, author, meeting.steps[1].id, "hostile", {"text": "<img src=x onerror=alert(1)>"})
     for n in range(30):
         text = f"{INTRO} Besoin n° {n + 1} : accompagner les démarches en ligne de la CAF, à l'été comme à Noël."
         lifecycle.contribute(db, meeting, author, meeting.steps[1].id, f"b{n}", {"text": text})
@@ -214,6 +216,11 @@ def test_each_reader_receives_the_minutes_once_as_text_html_and_calendar(app, sm
     html = message.get_body(("html",)).get_content()
     assert "Besoin n° 30" in text and "Besoin n° 30" in html and "https://reseau.example.org/minutes/" in text
     assert "<script" not in html and "<img" not in html and "<link" not in html
+    # what people wrote stays text: only the message's own inline layout is markup with attributes
+    finder = ScriptFinder()
+    finder.feed(html)
+    assert finder.inline and all(found.endswith(" style>") for found in finder.inline), finder.inline
+    assert "&lt;img src=x onerror=alert(1)&gt;" in html or "onerror" not in html
     # the stop links are each reader's own
     assert len({m["List-Unsubscribe"] for m in received}) == 3
     # a second click, or a restart, sends nothing again
@@ -370,3 +377,43 @@ def test_the_console_sends_and_shows_how_far_it_got(app, smtp, live_clients):
     time.sleep(0.2)
     states = [e["args"][0]["html"] for e in console.get_received("/console") if e["name"] == "state"]
     assert any("2 / 2 envoyés" in html for html in states)
+
+
+def test_the_network_page_keeps_the_list_address_and_refuses_a_wrong_one_plainly(app, client):
+    with app.app_context():
+        db = get_session()
+        network = networks.create_network(db, "Réseau du pays de Fougères")
+        network_id, token = network.id, app.config["ADMIN_TOKEN"]
+    client.get(f"/admin?token={token}")
+    page = f"/networks/{network_id}/mailing-list"
+    origin = {"Origin": "http://localhost"}
+    answer = client.post(page, data={"mailing_list": "conseillers@listes.exemple.org"}, headers=origin)
+    assert answer.status_code == 303
+    shown = client.get(answer.headers["Location"], headers={"Accept-Language": "fr"}).get_data(as_text=True)
+    assert "conseillers@listes.exemple.org" in shown and "Enregistré" in shown
+    answer = client.post(page, data={"mailing_list": "conseillers@ liste"}, headers=origin)
+    shown = client.get(answer.headers["Location"], headers={"Accept-Language": "fr"}).get_data(as_text=True)
+    assert "ne semble pas juste" in shown and 'aria-invalid="true"' in shown
+    with app.app_context():
+        assert networks.get_network(get_session(), network_id).mailing_list == "conseillers@listes.exemple.org"
+    # from another site: refused, nothing changed
+    assert (
+        client.post(page, data={"mailing_list": ""}, headers={"Origin": "https://ailleurs.example"}).status_code == 403
+    )
+
+
+def test_a_person_forgets_their_address_at_their_personal_link(app, client, smtp):
+    with app.app_context():
+        db = get_session()
+        meeting = published_meeting(db, {"Awa": "awa@exemple.fr", "Bruno": "bruno@exemple.fr"})
+        awa = db.query(Participant).filter_by(display_name="Awa").one()
+        token = awa.token
+    page = client.get(f"/mine/{token}", headers={"Accept-Language": "fr"}).get_data(as_text=True)
+    assert "awa@exemple.fr" in page and "oubliez mon adresse" in page
+    # from another site: refused, nothing changed
+    assert client.post(f"/mine/{token}/email", headers={"Origin": "https://ailleurs.example"}).status_code == 403
+    assert client.post(f"/mine/{token}/email").status_code == 303
+    page = client.get(f"/mine/{token}?email_forgotten=1", headers={"Accept-Language": "fr"}).get_data(as_text=True)
+    assert "awa@exemple.fr" not in page and "Votre adresse est oubliée" in page
+    send(app, meeting)
+    assert [m["To"] for m in smtp.received()] == ["bruno@exemple.fr"]

@@ -402,6 +402,21 @@ def stop(db: Session, delivery: MailDelivery) -> None:
         db.rollback()
 
 
+def forget_person(db: Session, person: Participant) -> None:
+    """At the person's own request: nothing more is sent to them, and their address is forgotten
+    (what was already sent keeps only a fingerprint, so it is not sent again)."""
+    address = person.email
+    person.email = ""
+    person.wants_minutes = False
+    if address:
+        for delivery in db.scalars(select(MailDelivery).where(MailDelivery.participant_id == person.id)):
+            if delivery.status in ("waiting", "refused"):
+                db.delete(delivery)
+            elif not delivery.address.startswith("erased:"):
+                delivery.address = erased_form(delivery.address)
+    db.commit()
+
+
 def erase_addresses(db: Session, meeting: Meeting) -> None:
     """The retention period: a meeting's people keep no email, its records no address (only a
     fingerprint, so the same minutes still never go twice to one address)."""

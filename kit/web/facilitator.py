@@ -30,7 +30,7 @@ from kit.live import broadcast
 from kit.meeting import lifecycle, preparation
 from kit.meeting.templates import find_template, list_templates
 from kit.network import networks, transfer
-from kit.publishing import exports, links, standalone, webhook
+from kit.publishing import exports, links, mailing, standalone, webhook
 from kit.publishing import newsletter as newsletter_content
 from kit.publishing.minutes import build_markdown
 from kit.web.public import standalone_download
@@ -275,7 +275,26 @@ def network(network_id: int) -> ResponseReturnValue:
         scales=networks.SCALES,
         links=links,
         places=_places_of(found),
+        mail_error=request.args.get("mail_error", "")[:300],
+        mail_saved=request.args.get("mail_saved") == "1",
     )
+
+
+@bp.post("/networks/<int:network_id>/mailing-list")
+def mailing_list(network_id: int) -> ResponseReturnValue:
+    """The network's own list address(es): the minutes sent by email go there too."""
+    _require_admin()
+    if not links.same_origin():
+        abort(403)
+    db = get_session()
+    found = networks.get_network(db, network_id)
+    try:
+        mailing.set_list_addresses(db, found, request.form.get("mailing_list", "")[:20_000])
+    except KitError as error:
+        db.rollback()
+        target = url_for("facilitator.network", network_id=network_id, mail_error=str(error.message))
+        return redirect(target + "#mailing-title", code=303)
+    return redirect(url_for("facilitator.network", network_id=network_id, mail_saved=1) + "#mailing-title", code=303)
 
 
 def _places_of(found: Network) -> dict[str, object]:

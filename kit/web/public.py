@@ -251,8 +251,28 @@ def mine(token: str) -> ResponseReturnValue:
         return render_template("error.html", message=str(error.message)), 404
     meeting = get_session().get(Meeting, person.meeting_id)
     return render_template(
-        "mine.html", person=person, meeting=meeting, rows=rows, token=token, deleted=request.args.get("deleted")
+        "mine.html",
+        person=person,
+        meeting=meeting,
+        rows=rows,
+        token=token,
+        deleted=request.args.get("deleted"),
+        email_forgotten=request.args.get("email_forgotten"),
     )
+
+
+@bp.post("/mine/<token>/email")
+def forget_email(token: str) -> ResponseReturnValue:
+    """At one's personal link: no more minutes by email, and the address forgotten."""
+    db = get_session()
+    try:
+        person = privacy.participant_by_token(db, token)
+    except KitError as error:
+        return render_template("error.html", message=str(error.message)), error.status
+    if not links.same_origin():
+        abort(403)
+    mailing.forget_person(db, person)
+    return redirect(url_for("public.mine", token=token, email_forgotten=1), code=303)
 
 
 @bp.route("/mine/<token>/<int:contribution_id>", methods=["GET", "POST"])
