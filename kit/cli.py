@@ -74,6 +74,20 @@ def _parser() -> argparse.ArgumentParser:
     forget.add_argument("--days", type=int, help="default: KIT_RETENTION_DAYS")
     forget.add_argument("--database", help="SQLAlchemy URL (default: the SQLite file in the instance folder)")
     forget.set_defaults(handler=forget_command)
+
+    user = commands.add_parser("user", help="accounts on a server (ACCOUNTS = true): add or remove someone")
+    user_commands = user.add_subparsers(dest="user_command", required=True)
+    add = user_commands.add_parser("add", help="an account for EMAIL (they sign in by a link sent there)")
+    add.add_argument("email")
+    add.add_argument("--admin", action="store_true", help="an administrator of the whole installation")
+    add.add_argument("--network", type=int, help="a network's id, with --role")
+    add.add_argument("--role", choices=("coordinator", "facilitator"), default="coordinator")
+    add.add_argument("--database", help="SQLAlchemy URL (default: the SQLite file in the instance folder)")
+    add.set_defaults(handler=user_add_command)
+    remove = user_commands.add_parser("remove", help="delete EMAIL's account (never the last administrator)")
+    remove.add_argument("email")
+    remove.add_argument("--database", help="SQLAlchemy URL (default: the SQLite file in the instance folder)")
+    remove.set_defaults(handler=user_remove_command)
     return parser
 
 
@@ -188,8 +202,12 @@ def _banner(app, local: str) -> str:  # type: ignore[no-untyped-def]
         .first()
     )
     join = links.join_url(upcoming) if upcoming else links.home_url()
-    admin = f"{local}/admin?token={app.config['ADMIN_TOKEN']}"
-    lines = [_("kit is running. Facilitator, open this admin link (keep it private):"), "", f"    {admin}", ""]
+    if app.config.get("ACCOUNTS"):
+        # on a server, people sign in with their address; the admin link opens nothing there
+        lines = [_("kit is running. Sign in at:"), "", f"    {local}/sign-in", ""]
+    else:
+        admin = f"{local}/admin?token={app.config['ADMIN_TOKEN']}"
+        lines = [_("kit is running. Facilitator, open this admin link (keep it private):"), "", f"    {admin}", ""]
     if upcoming:
         lines.append(
             _(
@@ -332,6 +350,58 @@ def forget_command(args: argparse.Namespace) -> int:
         erased = forget_old_meetings(get_session(), days)
         print(ngettext("%(num)d meeting made anonymous.", "%(num)d meetings made anonymous.", len(erased)))
     return 0
+
+
+def user_add_command(args: argparse.Namespace) -> int:
+    # late, as the module docstring says: the async server patches the standard library first
+    from kit import create_app
+    from kit.core.db import get_session
+    from kit.core.errors import KitError
+    from kit.network import accounts, networks
+
+    app = create_app(_database_config(args))
+    with app.test_request_context():
+        db = get_session()
+        try:
+            added = accounts.add_user(db, args.email, admin=args.admin)
+            if args.network is not None:
+                accounts.invite(db, networks.get_network(db, args.network), added.email, args.role)
+        except KitError as error:
+            print("kit: " + str(error.message), file=sys.stderr)
+            return 1
+        print(added.email)
+    return 0
+
+
+def user_remove_command(args: argparse.Namespace) -> int:
+    # late, as the module docstring says: the async server patches the standard library first
+    from kit import create_app
+    from kit.core.db import get_session
+    from kit.core.errors import KitError
+    from kit.network import accounts
+
+    app = create_app(_database_config(args))
+    with app.test_request_context():
+        db = get_session()
+        found = accounts.user_by_email(db, args.email)
+        if found is None:
+            from flask_babel import gettext as _
+
+            print("kit: " + _("No account has this address."), file=sys.stderr)
+            return 1
+        try:
+            accounts.remove_user(db, found)
+        except KitError as error:
+            print("kit: " + str(error.message), file=sys.stderr)
+            return 1
+    return 0
+
+
+def _database_config(args: argparse.Namespace) -> dict[str, object]:
+    config: dict[str, object] = {"ASYNC_MODE": "threading"}
+    if getattr(args, "database", None):
+        config["DATABASE_URL"] = args.database
+    return config
 
 
 def _safe_url(url: str) -> str:

@@ -598,6 +598,19 @@ ROUTES = [
         frozenset({"participant of this meeting"}),
     ),
     Route("public.network_feed", "GET", "a feed that does not exist", lambda w, k: "/feeds/guess.atom", frozenset()),
+    # accounts are a server's (ACCOUNTS): on a laptop their pages do not exist (tests/test_accounts.py has their matrix)
+    *(
+        Route(endpoint, method, f"{endpoint} on a laptop", lambda w, k, path=path: path, frozenset())
+        for endpoint, method, path in (
+            ("accounts.sign_in", "GET", "/sign-in"),
+            ("accounts.sign_in", "POST", "/sign-in"),
+            ("accounts.use_link", "GET", "/sign-in/guess-a-token-of-twenty-chars"),
+            ("accounts.use_link", "POST", "/sign-in/guess-a-token-of-twenty-chars"),
+            ("accounts.sign_out", "POST", "/sign-out"),
+            ("accounts.members", "GET", "/networks/1/members"),
+            ("accounts.change_members", "POST", "/networks/1/members"),
+        )
+    ),
     # the link in each email: its secret is the whole right; a made-up one opens nothing
     Route(
         "public.mail_stop",

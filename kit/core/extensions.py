@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
-from flask import Flask
+from flask import Flask, current_app
 from flask_babel import Babel
+from flask_login import LoginManager
 from flask_socketio import SocketIO
 
+from kit.core.db import get_session
 from kit.core.i18n import select_locale
+from kit.core.models import User
 
 socketio = SocketIO()
 babel = Babel()
+# accounts, on a server only (ACCOUNTS): who is signed in
+login_manager = LoginManager()
 
 
 def init_extensions(app: Flask) -> None:
@@ -19,6 +24,8 @@ def init_extensions(app: Flask) -> None:
         default_locale=app.config["DEFAULT_LANGUAGE"],
         default_timezone="Europe/Paris",
     )
+    login_manager.init_app(app)
+    login_manager.user_loader(_load_user)
     socketio.init_app(
         app,
         async_mode=app.config["ASYNC_MODE"],
@@ -30,3 +37,10 @@ def init_extensions(app: Flask) -> None:
         ping_interval=10,
         ping_timeout=20,
     )
+
+
+def _load_user(user_id: str) -> User | None:
+    """The signed-in account, when accounts are on (on a laptop, nobody signs in)."""
+    if not current_app.config.get("ACCOUNTS") or not user_id.isdigit():
+        return None
+    return get_session().get(User, int(user_id))

@@ -41,6 +41,13 @@ DEFAULTS: dict[str, Any] = {
     "RATE_WINDOW": 30.0,
     # an incoming webhook of the network's chat (Mattermost, Slack): published minutes are posted there
     "WEBHOOK_URL": None,
+    # accounts, for a kit on a server shared by several networks (docs/deployment.md): people sign
+    # in by a link sent by email and act in the networks they have a role in. Off on a laptop,
+    # where the admin link `kit serve` prints rules.
+    "ACCOUNTS": False,
+    "REMEMBER_COOKIE_HTTPONLY": True,
+    "REMEMBER_COOKIE_SAMESITE": "Lax",
+    "REMEMBER_COOKIE_DURATION": 60 * 60 * 24 * 30,
     # sending the minutes by email, through the facilitator's own mail account (docs/guide.md);
     # kept in kit.toml or KIT_* variables, never in the database or an export
     "SMTP_HOST": None,

@@ -155,3 +155,13 @@ def _reply(error: smtplib.SMTPResponseException) -> str:
         error.smtp_error.decode(errors="replace") if isinstance(error.smtp_error, bytes) else str(error.smtp_error)
     )
     return f"{error.smtp_code} {message}"
+
+
+def send_one(config: Mapping[str, Any], letter: Letter) -> None:
+    """One message, on a connection of its own (a sign-in link); raises MailError."""
+    sender = sender_address(config)
+    account = Account(config)
+    try:
+        account.send(compose(letter, sender, domain_of(sender)))
+    finally:
+        account.close()

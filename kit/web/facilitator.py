@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 from flask import Blueprint, Response, abort, current_app, jsonify, redirect, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
@@ -29,16 +30,22 @@ from kit.core.models import Meeting, Network, utcnow
 from kit.live import broadcast
 from kit.meeting import lifecycle, preparation
 from kit.meeting.templates import find_template, list_templates
-from kit.network import networks, transfer
+from kit.network import accounts, networks, transfer
 from kit.publishing import exports, links, mailing, standalone, webhook
 from kit.publishing import newsletter as newsletter_content
 from kit.publishing.minutes import build_markdown
+from kit.web.accounts import accounts_on, signed_in
 from kit.web.public import standalone_download
 
 bp = Blueprint("facilitator", __name__)
 
 
 def is_admin() -> bool:
+    """The installation's administrator: on a laptop whoever opened the admin link `kit serve`
+    printed; on a server (ACCOUNTS) a signed-in administrator."""
+    if accounts_on():
+        user = signed_in()
+        return user is not None and user.is_admin
     return same_secret(session.get("admin"), current_app.config["ADMIN_TOKEN"])
 
 
@@ -47,9 +54,28 @@ def _require_admin() -> None:
         abort(403)
 
 
+def may_in_network(network_id: int | None, role: str = "coordinator") -> bool:
+    """Whether whoever asks may act in this network with this role (on a laptop: the admin link)."""
+    if accounts_on():
+        return accounts.may(signed_in(), network_id, role)
+    return is_admin()
+
+
+def require_network(network_id: int, role: str = "coordinator") -> None:
+    if not may_in_network(network_id, role):
+        abort(403)
+
+
 @bp.get("/admin")
 def admin() -> ResponseReturnValue:
     token = request.args.get("token")
+    if accounts_on():
+        if token is not None:
+            message = _("On this kit, people sign in with their email address, not with an admin link.")
+            return render_template("error.html", message=message), 403
+        if signed_in() is None:
+            return redirect(url_for("accounts.sign_in"))
+        return _admin_page()
     if token is not None:
         if not same_secret(token, current_app.config["ADMIN_TOKEN"]):
             return render_template(
@@ -62,22 +88,40 @@ def admin() -> ResponseReturnValue:
         return render_template(
             "error.html", message=_("This page is for the facilitator: open the admin link that kit serve printed.")
         ), 403
+    return _admin_page()
+
+
+def _admin_page(form: Any = None, error: str | None = None, status: int = 200) -> ResponseReturnValue:
+    """The meetings and networks whoever asks may see: all of them for the administrator, on a
+    server those of the networks the signed-in person has a role in."""
     db = get_session()
-    all_meetings = db.scalars(select(Meeting).order_by(Meeting.created_at.desc())).all()
+    user = signed_in()
+    query = select(Meeting).order_by(Meeting.created_at.desc())
+    if user is not None and not user.is_admin:
+        shown = accounts.networks_of(db, user)
+        query = query.where(Meeting.network_id.in_([n.id for n in shown]))
+    else:
+        shown = networks.all_networks(db)
     return render_template(
         "admin.html",
-        networks=networks.all_networks(db),
+        networks=shown,
         scales=networks.SCALES,
-        meetings=all_meetings,
+        meetings=db.scalars(query).all(),
         templates=list_templates(current_app.config["SESSIONS_DIRS"]),
         links=links,
-        error=request.args.get("error"),
-    )
+        form=form,
+        error=error or request.args.get("error"),
+        user=user,
+        coordinates=lambda network_id: may_in_network(network_id, "coordinator"),
+        may_create_network=is_admin(),
+    ), status
 
 
 @bp.post("/admin/meetings")
 def create() -> ResponseReturnValue:
-    _require_admin()
+    """A meeting prepared from a template: in a network one facilitates, or (administrators) in none."""
+    if not (is_admin() or signed_in() is not None):
+        abort(403)
     if not links.same_origin():
         abort(403)
     form = request.form
@@ -87,6 +131,8 @@ def create() -> ResponseReturnValue:
         meeting_date = _date(form.get("date", ""))
         chosen = form.get("network", "")
         network_id = networks.get_network(db, int(chosen)).id if chosen.isdigit() else None
+        if not (is_admin() or may_in_network(network_id, "facilitator")):
+            abort(403)
         meeting = lifecycle.create_meeting(
             db,
             template,
@@ -98,17 +144,7 @@ def create() -> ResponseReturnValue:
         )
     except KitError as error:
         db.rollback()
-        all_meetings = db.scalars(select(Meeting).order_by(Meeting.created_at.desc())).all()
-        return render_template(
-            "admin.html",
-            networks=networks.all_networks(db),
-            scales=networks.SCALES,
-            meetings=all_meetings,
-            links=links,
-            form=form,
-            error=str(error.message),
-            templates=list_templates(current_app.config["SESSIONS_DIRS"]),
-        ), 400
+        return _admin_page(form, str(error.message), 400)
     return redirect(url_for("facilitator.console", code=meeting.code, key=meeting.facilitator_key), code=303)
 
 
@@ -124,7 +160,9 @@ def _date(typed: str) -> date | None:
 def _meeting_with_key(code: str, expected: str) -> Meeting:
     meeting = lifecycle.get_meeting(get_session(), code)
     key = request.values.get("key")
-    if not (same_secret(key, getattr(meeting, expected)) or (key is None and is_admin())):
+    # the key in the link, or (without one) the administrator or, on a server, the network's facilitators
+    trusted = is_admin() or (accounts_on() and may_in_network(meeting.network_id, "facilitator"))
+    if not (same_secret(key, getattr(meeting, expected)) or (key is None and trusted)):
         abort(403)
     return meeting
 
@@ -258,7 +296,7 @@ def create_network() -> ResponseReturnValue:
 @bp.get("/networks/<int:network_id>")
 def network(network_id: int) -> ResponseReturnValue:
     """A network's meetings, the needs waiting for its next meeting, and its members' directory."""
-    _require_admin()
+    require_network(network_id)
     db = get_session()
     found = networks.get_network(db, network_id)
     return render_template(
@@ -283,7 +321,7 @@ def network(network_id: int) -> ResponseReturnValue:
 @bp.post("/networks/<int:network_id>/mailing-list")
 def mailing_list(network_id: int) -> ResponseReturnValue:
     """The network's own list address(es): the minutes sent by email go there too."""
-    _require_admin()
+    require_network(network_id)
     if not links.same_origin():
         abort(403)
     db = get_session()
@@ -395,7 +433,7 @@ def broadcast_after_publish(meeting: Meeting) -> None:
 @bp.get("/networks/<int:network_id>/newsletter.md")
 def newsletter(network_id: int) -> Response:
     """A draft newsletter for the months without a meeting, to copy or download."""
-    _require_admin()
+    require_network(network_id)
     db = get_session()
     found = networks.get_network(db, network_id)
     body = newsletter_content.build(db, found, str(get_locale() or "fr"))
@@ -407,7 +445,7 @@ def newsletter(network_id: int) -> Response:
 @bp.get("/networks/<int:network_id>/newsletter.html")
 def newsletter_file(network_id: int) -> Response:
     """The newsletter draft as one HTML file, to send or put on a shared drive as it is."""
-    _require_admin()
+    require_network(network_id)
     db = get_session()
     found = networks.get_network(db, network_id)
     body = standalone.newsletter_file(db, found, language=str(get_locale() or "fr"))
@@ -418,7 +456,7 @@ def newsletter_file(network_id: int) -> Response:
 @bp.get("/networks/<int:network_id>/export.json")
 def export_network(network_id: int) -> Response:
     """The whole network as one JSON file, to move it to another kit server (keep it private)."""
-    _require_admin()
+    require_network(network_id)
     db = get_session()
     found = networks.get_network(db, network_id)
     response = jsonify(transfer.export_network(db, found))

@@ -24,7 +24,7 @@ from kit.meeting import preparation
 from kit.network import networks
 from kit.places import csv_io, standard
 from kit.publishing import links
-from kit.web.facilitator import _require_admin
+from kit.web.facilitator import require_network
 
 bp = Blueprint("places", __name__)
 
@@ -32,7 +32,8 @@ _UPLOAD_NAME = re.compile(r"[A-Za-z0-9_-]{20,40}")
 
 
 def _admin_network(network_id: int) -> Network:
-    _require_admin()
+    """The network, for its coordinators (on a laptop: the admin link's holder)."""
+    require_network(network_id)
     return networks.get_network(get_session(), network_id)
 
 
