@@ -598,6 +598,7 @@ ROUTES = [
         frozenset({"participant of this meeting"}),
     ),
     Route("public.network_feed", "GET", "a feed that does not exist", lambda w, k: "/feeds/guess.atom", frozenset()),
+    Route("public.network_page", "GET", "a network page that does not exist", lambda w, k: "/n/guess", frozenset()),
     # accounts are a server's (ACCOUNTS): on a laptop their pages do not exist (tests/test_accounts.py has their matrix)
     *(
         Route(endpoint, method, f"{endpoint} on a laptop", lambda w, k, path=path: path, frozenset())

@@ -31,7 +31,7 @@ from kit.core.models import Meeting, Network, Status
 from kit.live import broadcast
 from kit.meeting import lifecycle, privacy
 from kit.network import networks
-from kit.publishing import feeds, links, mailing, standalone
+from kit.publishing import feeds, links, mailing, showcase, standalone
 from kit.publishing import minutes as minutes_content
 from kit.publishing.calendar import dated_events
 from kit.publishing.calendar import minutes_calendar as build_calendar
@@ -317,3 +317,13 @@ def mail_stop(token: str) -> ResponseReturnValue:
         mailing.stop(db, delivery)
         return render_template("mail_stop.html", delivery=delivery, stopped=True)
     return render_template("mail_stop.html", delivery=delivery, stopped=False)
+
+
+@bp.get("/n/<token>")
+def network_page(token: str) -> str:
+    """A network's public page (its address is the feed's token: shared, not guessed)."""
+    db = get_session()
+    network = db.scalar(select(Network).where(Network.feed_token == token))
+    if network is None:
+        abort(404)
+    return render_template("network_public.html", page=showcase.showcase(db, network))
