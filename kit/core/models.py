@@ -121,8 +121,8 @@ class Meeting(Base):
     # the meeting's version when the current step was put on screen: with the step's id, what
     # every message that depends on the current step carries, so a view that is behind is told
     step_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
-    # on a laptop: the address the network's public kit gave the minutes (what everyone can open), when
-    # the copy it holds was made (the minutes changed since: send again), and why the last send failed
+    # on a laptop: the address the network's public kit gave the minutes (what everyone can open), the
+    # `minutes_updated_at` of the copy it holds (a later change: send again), and why the last send failed
     public_url: Mapped[str | None] = mapped_column(String(500))
     public_sent_at: Mapped[datetime | None]
     public_error: Mapped[str] = mapped_column(Text, default="", server_default="")

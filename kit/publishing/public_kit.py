@@ -302,8 +302,9 @@ def _tries(app: Flask, meeting_id: int, report: Report) -> None:
             return
         network = meeting.network
         assert network is not None
-        # the minutes as they are now; an edit made after this moment makes the meeting need sending again
-        started = utcnow()
+        # the change of the minutes this send carries: a later one makes the meeting need sending again.
+        # Read from the minutes themselves, not from a clock, so a clock set back cannot loop the sending
+        carried = meeting.minutes_updated_at or utcnow()
         with app.test_request_context(base_url=config.get("PUBLIC_URL") or "http://localhost"):
             body = json.dumps(payload(db, meeting, Path(app.instance_path) / "uploads")).encode()
         first = meeting.public_url is None
@@ -333,7 +334,7 @@ def _tries(app: Flask, meeting_id: int, report: Report) -> None:
             socketio.sleep(pause)
             continue
         meeting.public_url = url
-        meeting.public_sent_at = started
+        meeting.public_sent_at = carried
         meeting.public_error = ""
         meeting.version += 1  # the screen and the console show the new address
         db.commit()
