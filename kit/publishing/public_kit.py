@@ -279,17 +279,36 @@ def start(app: Flask, meeting: Meeting, report: Report) -> bool:
 
 
 def _send_until_done(app: Flask, meeting_id: int, report: Report) -> None:
+    last: tuple[bool, str] | None = None
     try:
         with app.app_context():
-            _tries(app, meeting_id, report)
+            last = _tries(app, meeting_id, report)
     except Exception:  # the sender must never take the server down
         log.exception("sending meeting %s to the public kit failed", meeting_id)
     finally:
         with _running_lock:
             _running.discard(meeting_id)
+    if last is None:
+        return
+    # said once the sending is over, so the console draws its button again with the outcome
+    try:
+        with app.app_context():
+            meeting = get_session().get(Meeting, meeting_id)
+            if meeting is not None:
+                report(meeting, *last)
+                if last[0] and meeting.public_url and _announce.pop(meeting_id, False):
+                    # the chat hears of the minutes once there is an address everyone can open
+                    webhook.announce_published(app, meeting, report)
+    except Exception:
+        log.exception("reporting the end of sending meeting %s failed", meeting_id)
 
 
-def _tries(app: Flask, meeting_id: int, report: Report) -> None:
+# meetings whose first send succeeded, until the chat heard of them
+_announce: dict[int, bool] = {}
+
+
+def _tries(app: Flask, meeting_id: int, report: Report) -> tuple[bool, str] | None:
+    """Send until the public kit holds the minutes as they are, or a refusal; return what to say last."""
     config = app.config
     pause = float(config.get("PUBLISH_RETRY_SECONDS") or 30)
     max_attempts = int(config.get("PUBLISH_MAX_ATTEMPTS") or 5)
@@ -299,7 +318,7 @@ def _tries(app: Flask, meeting_id: int, report: Report) -> None:
         db.expire_all()
         meeting = db.get(Meeting, meeting_id)
         if meeting is None or meeting.state is not Status.PUBLISHED or not is_set_up(meeting.network):
-            return
+            return None
         network = meeting.network
         assert network is not None
         # the change of the minutes this send carries: a later one makes the meeting need sending again.
@@ -328,9 +347,9 @@ def _tries(app: Flask, meeting_id: int, report: Report) -> None:
                     text += " " + _("Press the button to try again.")
             meeting.public_error = text
             db.commit()
-            report(meeting, False, text)
             if not again:
-                return
+                return False, text
+            report(meeting, False, text)
             socketio.sleep(pause)
             continue
         meeting.public_url = url
@@ -338,13 +357,11 @@ def _tries(app: Flask, meeting_id: int, report: Report) -> None:
         meeting.public_error = ""
         meeting.version += 1  # the screen and the console show the new address
         db.commit()
-        with force_locale(meeting.language):
-            report(meeting, True, _("The minutes are on the network's public kit: %(url)s", url=url))
         if first:
-            # the chat hears of the minutes once there is an address everyone can open
-            webhook.announce_published(app, meeting, report)
+            _announce[meeting_id] = True
         if not needs_sending(meeting):
-            return
+            with force_locale(meeting.language):
+                return True, _("The minutes are on the network's public kit: %(url)s", url=url)
         failures = 0  # edited while it was sent: once more
 
 
