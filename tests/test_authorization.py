@@ -224,6 +224,8 @@ EVENTS: dict[str, Event] = {
     "publish": Event(lambda w: None, {"/console": FACILITATORS}, status="closed"),
     # sending the minutes by email: this app has no mail account, so "allowed" means "not refused for who you are"
     "send_minutes": Event(lambda w: None, {"/console": FACILITATORS}, status="published", loose=True),
+    # publishing to the network's public kit: this network has none, so "allowed" means "not refused for who you are"
+    "publish_public": Event(lambda w: None, {"/console": FACILITATORS}, status="published", loose=True),
     # no activity has facilitator actions yet: the facilitator gets `unknown_action`, others are refused
     "act": Event(lambda w: {"action": "reveal"}, {"/console": FACILITATORS}, loose=True),
     "join": Event(
@@ -449,6 +451,8 @@ class Route:
     allowed: frozenset[str]
     status: str = "live"
     data: dict[str, str] = field(default_factory=dict)
+    # how a refusal answers: 403 or 404 for a page, 401 for the API (no publishing key)
+    refusals: tuple[int, ...] = (403, 404)
 
 
 def _key(key: str | None) -> str:
@@ -462,6 +466,22 @@ ROUTES = [
     Route("public.phone", "GET", "the join page", lambda w, k: f"/j/{w.code}", EVERYONE),
     Route("public.phone", "POST", "joining", lambda w, k: f"/j/{w.code}", EVERYONE, data={"name": "Eve"}),
     Route("public.join_qr", "GET", "the join QR code", lambda w, k: f"/j/{w.code}/qr.svg", EVERYONE),
+    Route(
+        "public.minutes_qr",
+        "GET",
+        "the QR code of the published minutes",
+        lambda w, k: f"/minutes/{w.share_token}/qr.svg",
+        EVERYONE,
+        "published",
+    ),
+    Route(
+        "public.minutes_qr",
+        "GET",
+        "the QR code of minutes not yet published",
+        lambda w, k: f"/minutes/{w.share_token}/qr.svg",
+        frozenset(),
+        "closed",
+    ),
     Route(
         "public.upload", "GET", "a photo that was never uploaded", lambda w, k: f"/uploads/{'A' * 24}.png", frozenset()
     ),
@@ -750,6 +770,37 @@ ROUTES = [
         frozenset({"admin"}),
     ),
     Route(
+        "facilitator.public_kit_target",
+        "POST",
+        "setting a network's public kit and key",
+        lambda w, k: f"/networks/{w.network_id}/public-kit",
+        frozenset({"admin"}),
+        data={"publish_url": "https://kit.example.fr", "publish_key": "kitpub_matrix"},
+    ),
+    Route(
+        "facilitator.create_publishing_key",
+        "POST",
+        "making a publishing key for a network",
+        lambda w, k: f"/networks/{w.network_id}/publishing-keys",
+        frozenset({"admin"}),
+    ),
+    Route(
+        "facilitator.revoke_publishing_key",
+        "POST",
+        "revoking a publishing key that does not exist",
+        lambda w, k: f"/networks/{w.network_id}/publishing-keys/999/revoke",
+        frozenset(),
+    ),
+    Route(
+        "api.receive_meeting",
+        "POST",
+        "sending a meeting to the publishing API without a key",
+        lambda w, k: "/api/v1/meetings",
+        frozenset(),
+        data={"format": "1"},
+        refusals=(401,),
+    ),
+    Route(
         "facilitator.mailing_list",
         "POST",
         "setting a network's list address",
@@ -891,7 +942,7 @@ def test_page(app: Flask, role: str, route: Route) -> None:
             f"{role} opened {route.story}: saw {leaked(role, world, body, path)}"
         )
         return
-    assert response.status_code in (403, 404), f"{role} should not open {route.story}: {response.status_code}"
+    assert response.status_code in route.refusals, f"{role} should not open {route.story}: {response.status_code}"
     assert body.strip(), "a refusal says why"
     assert not leaked(role, world, body, path)
     assert dump(app) == before, f"{role} was refused {route.story}, but the database changed"

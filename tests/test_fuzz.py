@@ -272,6 +272,7 @@ LIVE_TARGETS = [
             "close",
             "publish",
             "send_minutes",
+            "publish_public",
             "act",
             "moderate",
             "add_step",

@@ -65,6 +65,10 @@ class Network(Base):
     feed_token: Mapped[str] = mapped_column(String(64), default=lambda: secrets.token_urlsafe(18))
     # the network's own mailing list address(es), one a line: the minutes are sent there too
     mailing_list: Mapped[str] = mapped_column(Text, default="", server_default="")
+    # the network's public kit (a kit on a public server) its published minutes are sent to, and the
+    # publishing key that kit made for the network: a credential, never shown back whole or exported
+    publish_url: Mapped[str] = mapped_column(String(300), default="", server_default="")
+    publish_key: Mapped[str] = mapped_column(String(200), default="", server_default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     meetings: Mapped[list[Meeting]] = relationship(back_populates="network", order_by="Meeting.created_at")
@@ -72,6 +76,7 @@ class Network(Base):
 
 class Meeting(Base):
     __tablename__ = "meeting"
+    __table_args__ = (UniqueConstraint("network_id", "received_from", name="uq_meeting_network_id_received_from"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(String(12), unique=True)
@@ -116,6 +121,16 @@ class Meeting(Base):
     # the meeting's version when the current step was put on screen: with the step's id, what
     # every message that depends on the current step carries, so a view that is behind is told
     step_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # on a laptop: the address the network's public kit gave the minutes (what everyone can open), the
+    # `minutes_updated_at` of the copy it holds (a later change: send again), and why the last send failed
+    public_url: Mapped[str | None] = mapped_column(String(500))
+    public_sent_at: Mapped[datetime | None]
+    public_error: Mapped[str] = mapped_column(Text, default="", server_default="")
+    # on a public kit: a meeting received from a laptop, named by "<installation uid>/<its meeting id>"
+    # there (a second send updates it), and what its public pages need beyond the minutes' text
+    # (their JSON twin, the calendar's dates, the venue photo's name; see kit.publishing.received)
+    received_from: Mapped[str | None] = mapped_column(String(120))
+    received: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
     steps: Mapped[list[Step]] = relationship(
         back_populates="meeting",
@@ -405,3 +420,21 @@ class SignInLink(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     expires_at: Mapped[datetime]
     used_at: Mapped[datetime | None]
+
+
+class PublishingKey(Base):
+    """A key a laptop's kit sends a network's minutes to this (public) kit with. Only its hash is
+    kept: the key is shown once, when it is made."""
+
+    __tablename__ = "publishing_key"
+    __table_args__ = (UniqueConstraint("key_hash", name="uq_publishing_key_key_hash"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    network_id: Mapped[int] = mapped_column(ForeignKey("network.id", ondelete="CASCADE"), index=True)
+    # sha256 of the key, in hex: the key is long and random, so no slow hash is needed
+    key_hash: Mapped[str] = mapped_column(String(64))
+    # its last characters, to tell keys apart on the network's page
+    hint: Mapped[str] = mapped_column(String(8))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_used_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]

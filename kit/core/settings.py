@@ -67,6 +67,14 @@ DEFAULTS: dict[str, Any] = {
     "MAIL_MAX_ATTEMPTS": 5,
     # recipients of one mailing at most: mail accounts cap what they send a day; beyond, a list address
     "MAIL_MAX_RECIPIENTS": 500,
+    # sending published minutes to the network's public kit (kit.publishing.public_kit): a certificate
+    # authority to trust besides the system's, seconds to wait for an answer, between tries, and tries
+    "PUBLISH_CA_FILE": None,
+    "PUBLISH_TIMEOUT": 20.0,
+    "PUBLISH_RETRY_SECONDS": 30.0,
+    "PUBLISH_MAX_ATTEMPTS": 5,
+    # on a public kit: the biggest meeting it receives (the minutes, and the venue photo inline)
+    "PUBLISH_MAX_BYTES": 8 * 1024 * 1024,
     # days after a meeting's close before `kit forget` erases who came and who said what (None: keep)
     "RETENTION_DAYS": None,
     # seconds between two coalesced count updates sent to phones

@@ -67,5 +67,15 @@ def mailing_changed(meeting: Meeting, message: str | None) -> None:
             console_notice(meeting, False, message)
 
 
+def public_kit_changed(meeting: Meeting, ok: bool, message: str) -> None:
+    """Sending the minutes to the network's public kit moved on (or the chat heard of them): every
+    view is drawn again (the console's status, the screen's QR code of the public address) and the
+    console reads `message`. Called from a background task, like `mailing_changed`."""
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    with app.test_request_context(base_url=app.config.get("PUBLIC_URL") or "http://localhost"):
+        meeting_changed(get_session(), meeting)
+        console_notice(meeting, ok, message)
+
+
 def counts_changed(meeting: Meeting) -> None:
     current_app.extensions["kit.counts"].mark(meeting.id)

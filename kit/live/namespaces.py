@@ -24,13 +24,13 @@ from kit.core import queries
 from kit.core.access import same_secret
 from kit.core.db import get_session
 from kit.core.errors import Forbidden, InvalidInput, KitError
-from kit.core.models import Meeting, Participant, Step
+from kit.core.models import Meeting, Participant, Status, Step
 from kit.core.validation import client_id, require_mapping
 from kit.live import broadcast
 from kit.live.state import own_item, phone_snapshot, room, state
 from kit.meeting import lifecycle, moderation, preparation, privacy, votes
 from kit.meeting import room as room_control
-from kit.publishing import mailing, webhook
+from kit.publishing import mailing, public_kit
 
 log = logging.getLogger(__name__)
 
@@ -233,8 +233,24 @@ class ConsoleNamespace(LiveNamespace):
     def on_publish(self, *_args: Any) -> dict[str, Any]:
         answer = self._drive(lifecycle.publish)
         app = current_app._get_current_object()  # type: ignore[attr-defined]
-        webhook.announce_published(app, self.meeting(), broadcast.console_notice)
+        public_kit.announce_when_published(app, self.meeting(), broadcast.public_kit_changed)
         return answer
+
+    @answers
+    def on_publish_public(self, *_args: Any) -> dict[str, Any]:
+        """Send the published minutes to the network's public kit now (see kit.publishing.public_kit)."""
+        meeting = self.meeting()
+        if meeting.state is not Status.PUBLISHED:
+            raise KitError("not_published", _l("Publish the minutes before sending them to the public kit."))
+        if not public_kit.is_set_up(meeting.network):
+            raise KitError(
+                "public_kit_not_set_up",
+                _l("This meeting's network has no public kit: enter its address and key on the network's page."),
+            )
+        app = current_app._get_current_object()  # type: ignore[attr-defined]
+        started = public_kit.start(app, meeting, broadcast.public_kit_changed)
+        broadcast.console_changed(get_session(), meeting)
+        return {"ok": True, "started": started}
 
     @answers
     def on_send_minutes(self, *_args: Any) -> dict[str, Any]:
@@ -426,7 +442,10 @@ class PhoneNamespace(LiveNamespace):
         participant = self.participant()
         contribution, changed = privacy.withdraw(get_session(), participant, payload.get("contribution_id"))
         if changed:
-            broadcast.meeting_changed(get_session(), self.meeting())
+            meeting = self.meeting()
+            broadcast.meeting_changed(get_session(), meeting)
+            app = current_app._get_current_object()  # type: ignore[attr-defined]
+            public_kit.send_network_if_needed(app, meeting, broadcast.public_kit_changed)
         return {"ok": True, **own_item(contribution), "changed": changed}
 
     @answers

@@ -21,7 +21,7 @@ from kit.core.extensions import socketio
 from kit.core.i18n import LANGUAGES
 from kit.core.models import Contribution, Meeting, Participant, Step, utcnow
 from kit.meeting import lifecycle, votes
-from kit.publishing import links, mailing
+from kit.publishing import links, mailing, public_kit
 
 VIEWS = ("screen", "console", "phone")
 
@@ -181,6 +181,7 @@ def _render_state(db: Session, meeting: Meeting, view: str, lang: str, counted: 
             people=queries.participants(db, meeting) if view == "console" else [],
             mail=mailing.progress(db, meeting) if view == "console" and meeting.status == "published" else None,
             mail_ready=mailing.is_set_up(current_app.config),
+            public=_public_kit(meeting) if meeting.status == "published" or view == "screen" else None,
             connected=current_app.extensions["kit.presence"].connected(meeting.id),
             peak=current_app.extensions["kit.presence"].peak(meeting.id),
         )
@@ -194,6 +195,16 @@ def _render_state(db: Session, meeting: Meeting, view: str, lang: str, counted: 
         payload["items"] = [activity.item_data(c) for c in items]
         payload["votes"] = {str(k): v for k, v in tallies.items()}
     return payload
+
+
+def _public_kit(meeting: Meeting) -> dict[str, Any]:
+    """Where the minutes stand on the network's public kit, for the console and the end screen."""
+    return {
+        "ready": public_kit.is_set_up(meeting.network),
+        "server": public_kit.server_name(meeting.network),
+        "sending": public_kit.is_sending(meeting),
+        "needs": public_kit.needs_sending(meeting),
+    }
 
 
 def phone_snapshot(

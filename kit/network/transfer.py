@@ -39,6 +39,8 @@ SKIPPED = {
     "merged_into_id",
     "origin_id",
     "place_id",
+    # the key a public kit gave this network to publish there: a credential of this server, like the tokens
+    "publish_key",
 }
 
 

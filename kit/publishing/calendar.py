@@ -55,8 +55,10 @@ def dated_events(db: Session, meeting: Meeting) -> list[Event]:
     """The events of this meeting's minutes: its news' dates and deadlines, then the network's next
     meeting; none when the minutes carry no date. Their UIDs come from the records' own ids
     (kit.publishing.identifiers), so a calendar that imports them again updates them in place."""
-    ids = Identifiers(db)
     minutes_url = links.minutes_url(meeting) if meeting.state is Status.PUBLISHED else ""
+    if meeting.received is not None:
+        return _received_events(meeting, minutes_url)
+    ids = Identifiers(db)
     events: dict[str, Event] = {}
     with force_locale(meeting.language):
         for step in meeting.steps:
@@ -78,6 +80,24 @@ def dated_events(db: Session, meeting: Meeting) -> list[Event]:
             uid = ids.meeting_event(following)
             events[uid] = _all_day(uid, following.meeting_date, summary, location=following.place or "")
     return list(events.values())
+
+
+def _received_events(meeting: Meeting, minutes_url: str) -> list[Event]:
+    """The dates a meeting received from a laptop came with, under the laptop's UIDs (a calendar that
+    imported them from the laptop's minutes updates them in place)."""
+    events = []
+    for entry in (meeting.received or {}).get("events") or []:
+        events.append(
+            _all_day(
+                entry["uid"],
+                date.fromisoformat(entry["date"]),
+                entry["summary"],
+                entry.get("description", ""),
+                location=entry.get("location", ""),
+                url=minutes_url,
+            )
+        )
+    return events
 
 
 def minutes_calendar(db: Session, meeting: Meeting) -> bytes | None:

@@ -33,6 +33,13 @@ def screen_url(meeting: Meeting) -> str:
 
 
 def minutes_url(meeting: Meeting) -> str:
+    """The minutes' address to give: the network's public kit's once it holds them (it works for
+    everyone, long after the laptop is closed), else this kit's own."""
+    return meeting.public_url or local_minutes_url(meeting)
+
+
+def local_minutes_url(meeting: Meeting) -> str:
+    """The minutes' address on this kit (on a laptop: the room's network only)."""
     return external("public.minutes", token=meeting.share_token)
 
 

@@ -87,7 +87,11 @@ def withdrawn_count_note(count: int) -> str:
 
 
 def as_data(db: Session, meeting: Meeting) -> dict[str, Any]:
-    """The minutes' content as data: the meeting, who came, each opened step and its contributions."""
+    """The minutes' content as data: the meeting, who came, each opened step and its contributions.
+
+    A meeting received from a laptop (kit.publishing.received) has no steps here: its data came with it."""
+    if meeting.received is not None:
+        return dict(meeting.received.get("minutes") or {})
     steps = []
     for step in meeting.steps:
         if step.opened_at is None:

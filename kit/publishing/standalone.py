@@ -51,10 +51,12 @@ class Photo:
 
 
 def venue_photo(meeting: Meeting, folder: Path) -> Photo | None:
-    """The photo of the host venue its check-in step showed, read from the uploads folder, if any."""
-    for step in meeting.steps:
-        name = (step.options or {}).get("photo")
-        if not activity_class(step.activity).takes_photo or not uploads.is_photo_name(name):
+    """The photo of the host venue its check-in step showed (or that came with a meeting received from a
+    laptop), read from the uploads folder, if any."""
+    names = [(meeting.received or {}).get("photo")] if meeting.received is not None else []
+    names += [(step.options or {}).get("photo") for step in meeting.steps if activity_class(step.activity).takes_photo]
+    for name in names:
+        if not uploads.is_photo_name(name):
             continue
         assert isinstance(name, str)
         try:

@@ -14,7 +14,7 @@ from werkzeug.exceptions import HTTPException
 
 from kit.core.errors import KitError
 from kit.core.markdown_text import to_safe_html
-from kit.web import accounts, facilitator, places, public
+from kit.web import accounts, api, facilitator, places, public
 
 
 def register_web(app: Flask) -> None:
@@ -22,6 +22,7 @@ def register_web(app: Flask) -> None:
     app.register_blueprint(facilitator.bp)
     app.register_blueprint(places.bp)
     app.register_blueprint(accounts.bp)
+    app.register_blueprint(api.bp)
     register_template_helpers(app)
 
     @app.errorhandler(KitError)

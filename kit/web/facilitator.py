@@ -30,8 +30,8 @@ from kit.core.models import Meeting, Network, utcnow
 from kit.live import broadcast
 from kit.meeting import lifecycle, preparation
 from kit.meeting.templates import find_template, list_templates
-from kit.network import accounts, networks, transfer
-from kit.publishing import exports, links, mailing, standalone, webhook
+from kit.network import accounts, keys, networks, transfer
+from kit.publishing import exports, links, mailing, public_kit, standalone
 from kit.publishing import newsletter as newsletter_content
 from kit.publishing.minutes import build_markdown
 from kit.web.accounts import accounts_on, signed_in
@@ -297,8 +297,11 @@ def create_network() -> ResponseReturnValue:
 def network(network_id: int) -> ResponseReturnValue:
     """A network's meetings, the needs waiting for its next meeting, and its members' directory."""
     require_network(network_id)
+    return _network_page(networks.get_network(get_session(), network_id))
+
+
+def _network_page(found: Network, status: int = 200, **extra: object) -> ResponseReturnValue:
     db = get_session()
-    found = networks.get_network(db, network_id)
     return render_template(
         "network.html",
         network=found,
@@ -315,7 +318,54 @@ def network(network_id: int) -> ResponseReturnValue:
         places=_places_of(found),
         mail_error=request.args.get("mail_error", "")[:300],
         mail_saved=request.args.get("mail_saved") == "1",
-    )
+        publishing_keys=keys.network_keys(db, found),
+        masked_key=keys.masked(found.publish_key),
+        public_saved=request.args.get("public_saved") == "1",
+        **extra,
+    ), status
+
+
+@bp.post("/networks/<int:network_id>/public-kit")
+def public_kit_target(network_id: int) -> ResponseReturnValue:
+    """On a laptop: the network's public kit (its address) and the publishing key it gave."""
+    require_network(network_id)
+    if not links.same_origin():
+        abort(403)
+    db = get_session()
+    found = networks.get_network(db, network_id)
+    try:
+        public_kit.set_target(db, found, request.form.get("publish_url", ""), request.form.get("publish_key", ""))
+    except KitError as error:
+        db.rollback()
+        db.expire_all()
+        return _network_page(found, 400, public_error=str(error.message), public_form=request.form)
+    target = url_for("facilitator.network", network_id=network_id, public_saved=1)
+    return redirect(target + "#public-kit-title", code=303)
+
+
+@bp.post("/networks/<int:network_id>/publishing-keys")
+def create_publishing_key(network_id: int) -> ResponseReturnValue:
+    """On a public kit: a new key for the network's laptops, shown this once."""
+    require_network(network_id)
+    if not links.same_origin():
+        abort(403)
+    db = get_session()
+    found = networks.get_network(db, network_id)
+    new_key = keys.create_key(db, found)
+    response = _network_page(found, new_key=new_key)
+    return response
+
+
+@bp.post("/networks/<int:network_id>/publishing-keys/<int:key_id>/revoke")
+def revoke_publishing_key(network_id: int, key_id: int) -> ResponseReturnValue:
+    """On a public kit: the laptops that hold this key can no longer publish."""
+    require_network(network_id)
+    if not links.same_origin():
+        abort(403)
+    db = get_session()
+    found = networks.get_network(db, network_id)
+    keys.revoke(db, found, key_id)
+    return redirect(url_for("facilitator.network", network_id=network_id) + "#keys-title", code=303)
 
 
 @bp.post("/networks/<int:network_id>/mailing-list")
@@ -361,11 +411,14 @@ def edit_minutes(code: str) -> ResponseReturnValue:
             abort(403)
         try:
             lifecycle.edit_minutes(db, meeting, request.form.get("minutes"))
+            app = current_app._get_current_object()  # type: ignore[attr-defined]
             if request.form.get("action") == "publish" and meeting.status == "closed":
                 lifecycle.publish(db, meeting)
                 broadcast_after_publish(meeting)
-                app = current_app._get_current_object()  # type: ignore[attr-defined]
-                webhook.announce_published(app, meeting, broadcast.console_notice)
+                public_kit.announce_when_published(app, meeting, broadcast.public_kit_changed)
+            else:
+                # edited after publishing: the network's public kit gets the new text
+                public_kit.send_if_needed(app, meeting, broadcast.public_kit_changed)
         except KitError as error:
             db.rollback()
             return render_template(

@@ -31,7 +31,7 @@ from kit.core.models import Meeting, Network, Status
 from kit.live import broadcast
 from kit.meeting import lifecycle, privacy
 from kit.network import networks
-from kit.publishing import feeds, links, mailing, showcase, standalone
+from kit.publishing import feeds, links, mailing, public_kit, showcase, standalone
 from kit.publishing import minutes as minutes_content
 from kit.publishing.calendar import dated_events
 from kit.publishing.calendar import minutes_calendar as build_calendar
@@ -129,6 +129,16 @@ def minutes_page(token: str) -> str:
         body=to_safe_html(meeting.minutes_md or ""),
         has_dates=bool(dated_events(get_session(), meeting)),
     )
+
+
+@bp.get("/minutes/<token>/qr.svg")
+def minutes_qr(token: str) -> Response:
+    """The QR code of the minutes' address that works for everyone (the end screen shows it): the
+    network's public kit's, once it holds them."""
+    meeting = _published(token)
+    response = Response(qr.svg(links.minutes_url(meeting)), mimetype="image/svg+xml")
+    response.cache_control.no_cache = True
+    return response
 
 
 @bp.get("/minutes/<token>.md")
@@ -301,6 +311,8 @@ def delete_own(token: str, contribution_id: int) -> ResponseReturnValue:
     _, changed = privacy.withdraw(db, person, contribution_id)
     if changed:
         broadcast.meeting_changed(db, meeting)
+        app = current_app._get_current_object()  # type: ignore[attr-defined]
+        public_kit.send_network_if_needed(app, meeting, broadcast.public_kit_changed)
     return redirect(url_for("public.mine", token=token, deleted=1), code=303)
 
 
