@@ -290,6 +290,14 @@ def _send_until_done(app: Flask, meeting_id: int, report: Report) -> None:
             _running.discard(meeting_id)
     if last is None:
         return
+    if last[0]:
+        # an edit that came after the last look, while this sender still held the meeting, found it
+        # busy and did not start one: send again rather than leave the public copy behind
+        with app.app_context():
+            meeting = get_session().get(Meeting, meeting_id)
+            if meeting is not None and needs_sending(meeting):
+                start(app, meeting, report)
+                return
     # said once the sending is over, so the console draws its button again with the outcome
     try:
         with app.app_context():
@@ -359,6 +367,8 @@ def _tries(app: Flask, meeting_id: int, report: Report) -> tuple[bool, str] | No
         db.commit()
         if first:
             _announce[meeting_id] = True
+        # an edit may have been committed while the minutes travelled: read the meeting as it is now
+        db.refresh(meeting)
         if not needs_sending(meeting):
             with force_locale(meeting.language):
                 return True, _("The minutes are on the network's public kit: %(url)s", url=url)
