@@ -289,6 +289,7 @@ ROWS = [
     Row("facilitator.newsletter", "GET", "/networks/{net}/newsletter.md", COORDINATES),
     Row("facilitator.newsletter_file", "GET", "/networks/{net}/newsletter.html", COORDINATES),
     Row("facilitator.export_network", "GET", "/networks/{net}/export.json", COORDINATES),
+    Row("facilitator.send_newsletter", "POST", "/networks/{net}/newsletter/send", COORDINATES),
     Row("facilitator.public_kit_target", "POST", "/networks/{net}/public-kit", COORDINATES, (("url", ""),)),
     Row("facilitator.create_publishing_key", "POST", "/networks/{net}/publishing-keys", COORDINATES),
     Row("facilitator.revoke_publishing_key", "POST", "/networks/{net}/publishing-keys/999/revoke", COORDINATES),

@@ -809,6 +809,13 @@ ROUTES = [
         data={"mailing_list": "liste@exemple.org"},
     ),
     Route(
+        "facilitator.send_newsletter",
+        "POST",
+        "sending a network's newsletter to its list",
+        lambda w, k: f"/networks/{w.network_id}/newsletter/send",
+        frozenset({"admin"}),
+    ),
+    Route(
         "facilitator.newsletter_file",
         "GET",
         "a network's newsletter as one file",

@@ -151,7 +151,8 @@ def send(app: Flask, meeting: Any) -> list[str | None]:
     told: list[str | None] = []
     with app.app_context():
         mailing.queue_minutes(get_session(), get_session().merge(meeting))
-        mailing._rounds(app, meeting.id, lambda _m, message: told.append(message))
+        job = mailing.minutes_job(app, get_session().merge(meeting), lambda _m, message: told.append(message))
+        mailing.send_now(app, job)
     return told
 
 
@@ -417,3 +418,40 @@ def test_a_person_forgets_their_address_at_their_personal_link(app, client, smtp
     assert "awa@exemple.fr" not in page and "Votre adresse est oubliée" in page
     send(app, meeting)
     assert [m["To"] for m in smtp.received()] == ["bruno@exemple.fr"]
+
+
+def test_the_newsletter_goes_to_the_network_list_once_a_day(app, client, smtp):
+    with app.app_context():
+        db = get_session()
+        meeting = published_meeting(db, {"Awa": "awa@exemple.fr"}, "conseillers@listes.exemple.org")
+        network_id, token = meeting.network_id, app.config["ADMIN_TOKEN"]
+    client.get(f"/admin?token={token}")
+    page = f"/networks/{network_id}/newsletter/send"
+    assert client.post(page, headers={"Origin": "https://ailleurs.example"}).status_code == 403
+    assert client.post(page, headers={"Origin": "http://localhost"}).status_code == 303
+    deadline = time.monotonic() + 10
+    while not smtp.received() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    time.sleep(0.3)
+    received = smtp.received()
+    # the list only: Awa asked for the minutes, not for the newsletter
+    assert [m["To"] for m in received] == ["conseillers@listes.exemple.org"]
+    assert received[0]["Subject"].startswith("Lettre d'information : Réseau des conseillers numériques")
+    assert "Rencontre de novembre" in received[0].get_body(("plain",)).get_content()
+    assert received[0]["List-Unsubscribe"]
+    # the same day again: nothing twice
+    client.post(page, headers={"Origin": "http://localhost"})
+    time.sleep(0.5)
+    assert len(smtp.received()) == 1
+    shown = client.get(f"/networks/{network_id}", headers={"Accept-Language": "fr"}).get_data(as_text=True)
+    assert "1 / 1 envoyé" in shown
+
+
+def test_the_newsletter_needs_a_list_address_and_says_so(app, client):
+    with app.app_context():
+        network = networks.create_network(get_session(), "Réseau sans liste")
+        network_id, token = network.id, app.config["ADMIN_TOKEN"]
+    client.get(f"/admin?token={token}")
+    answer = client.post(f"/networks/{network_id}/newsletter/send", headers={"Origin": "http://localhost"})
+    shown = client.get(answer.headers["Location"], headers={"Accept-Language": "fr"}).get_data(as_text=True)
+    assert "adresse de la liste du réseau" in shown and 'role="alert"' in shown

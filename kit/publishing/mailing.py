@@ -14,6 +14,8 @@ import hashlib
 import logging
 import threading
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date
 from typing import Any, cast
 
 from flask import Flask, current_app, render_template
@@ -30,7 +32,7 @@ from kit.core.extensions import socketio
 from kit.core.markdown_text import to_safe_html
 from kit.core.models import MailDelivery, MailOptOut, Meeting, Network, Participant, Status, utcnow
 from kit.core.validation import email_address
-from kit.publishing import calendar, links
+from kit.publishing import calendar, links, newsletter
 from kit.publishing.mail import Account, Letter, MailError, compose, domain_of, sender_address
 
 log = logging.getLogger(__name__)
@@ -38,8 +40,8 @@ log = logging.getLogger(__name__)
 #: how the sending reaches the facilitator: the meeting, and a sentence when there is one to say
 Report = Callable[[Meeting, str | None], None]
 
-# one sender per meeting in this process; the records keep other processes from sending twice
-_running: set[int] = set()
+# one sender per mailing in this process; the records keep other processes from sending twice
+_running: set[str] = set()
 _running_lock = threading.Lock()
 
 
@@ -173,41 +175,72 @@ def progress(db: Session, meeting: Meeting) -> dict[str, Any]:
         "sent": counts.get("sent", 0),
         "waiting": counts.get("waiting", 0) + counts.get("sending", 0),
         "refused": [(d.address, d.last_error) for d in refused],
-        "running": meeting.id in _running,
+        "running": mailing_of(meeting) in _running,
         "recipients": len(recipients(db, meeting)),
     }
 
 
 # -- sending them, in the background ---------------------------------------------------------------
+@dataclass(frozen=True)
+class Job:
+    """One mailing to send: its key, the language it speaks, how each reader's letter is written
+    (given the sender's database session), and how the facilitator is told (a sentence, or None
+    when only the progress moved)."""
+
+    key: str
+    language: str
+    letters: Callable[[Session], Callable[[MailDelivery], Letter]]
+    tell: Callable[[str | None], None]
+
+
+def minutes_job(app: Flask, meeting: Meeting, report: Report) -> Job:
+    """The sending of a meeting's minutes, telling the facilitator through `report`."""
+    meeting_id = meeting.id
+
+    def tell(message: str | None) -> None:
+        found = get_session().get(Meeting, meeting_id)
+        if found is not None:
+            report(found, message)
+
+    return Job(mailing_of(meeting), meeting.language, lambda db: _minutes_letters(app, db, meeting_id), tell)
+
+
 def start_sending(app: Flask, meeting: Meeting, report: Report) -> bool:
     """Send the meeting's waiting messages in the background; False when this process already does."""
+    return start_job(app, minutes_job(app, meeting, report))
+
+
+def start_job(app: Flask, job: Job) -> bool:
     with _running_lock:
-        if meeting.id in _running:
+        if job.key in _running:
             return False
-        _running.add(meeting.id)
-    socketio.start_background_task(_send_all, app, meeting.id, report)
+        _running.add(job.key)
+    socketio.start_background_task(_send_all, app, job)
     return True
 
 
-def _send_all(app: Flask, meeting_id: int, report: Report) -> None:
+def _send_all(app: Flask, job: Job) -> None:
     try:
         with app.app_context():
-            _rounds(app, meeting_id, report)
+            _rounds(app, job)
     except Exception:  # the sender must never take the server down; what is left stays waiting
-        log.exception("sending the minutes of meeting %s failed", meeting_id)
+        log.exception("sending the mailing %s failed", job.key)
     finally:
         with _running_lock:
-            _running.discard(meeting_id)
+            _running.discard(job.key)
         try:
             with app.app_context():
-                meeting = get_session().get(Meeting, meeting_id)
-                if meeting is not None:
-                    report(meeting, None)
+                job.tell(None)
         except Exception:
             log.exception("reporting the end of a mailing failed")
 
 
-def _rounds(app: Flask, meeting_id: int, report: Report) -> None:
+def send_now(app: Flask, job: Job) -> None:
+    """Send a mailing's waiting messages in this thread (the background task does the same)."""
+    _rounds(app, job)
+
+
+def _rounds(app: Flask, job: Job) -> None:
     config = app.config
     pause = float(config.get("MAIL_RETRY_SECONDS") or 30)
     max_attempts = int(config.get("MAIL_MAX_ATTEMPTS") or 5)
@@ -215,18 +248,14 @@ def _rounds(app: Flask, meeting_id: int, report: Report) -> None:
     try:
         while True:
             db = get_session()
-            meeting = db.get(Meeting, meeting_id)
-            if meeting is None:
-                return
             waiting = db.scalars(
                 select(MailDelivery.id)
-                .where(MailDelivery.mailing == mailing_of(meeting), MailDelivery.status == "waiting")
+                .where(MailDelivery.mailing == job.key, MailDelivery.status == "waiting")
                 .order_by(MailDelivery.id)
             ).all()
             if not waiting:
                 return
-            outcome = _one_round(app, db, meeting, waiting, account, max_attempts, report)
-            if outcome == "stop":
+            if _one_round(app, db, job, waiting, account, max_attempts) == "stop":
                 return
             db.expire_all()
             socketio.sleep(pause)
@@ -234,18 +263,10 @@ def _rounds(app: Flask, meeting_id: int, report: Report) -> None:
         account.close()
 
 
-def _one_round(
-    app: Flask,
-    db: Session,
-    meeting: Meeting,
-    waiting: Sequence[int],
-    account: Account,
-    max_attempts: int,
-    report: Report,
-) -> str:
+def _one_round(app: Flask, db: Session, job: Job, waiting: Sequence[int], account: Account, max_attempts: int) -> str:
     """Try each waiting message once; "stop" when nothing more can be done, "again" otherwise."""
     sender = sender_address(app.config)
-    letters = _Letters(app, db, meeting)
+    letter_for = job.letters(db)
     for delivery_id in waiting:
         # claimed before it is sent: a second sender (another process) skips it
         claim = (
@@ -260,9 +281,9 @@ def _one_round(
         delivery = db.get(MailDelivery, delivery_id)
         assert delivery is not None
         try:
-            account.send(compose(letters.for_(delivery), sender, domain_of(sender)))
+            account.send(compose(letter_for(delivery), sender, domain_of(sender)))
         except MailError as error:
-            return_to = _after_refusal(db, meeting, delivery, error, max_attempts, report)
+            return_to = _after_refusal(db, job, delivery, error, max_attempts)
             if return_to:
                 return return_to
             continue
@@ -270,108 +291,167 @@ def _one_round(
         delivery.sent_at = utcnow()
         delivery.last_error = ""
         db.commit()
-        report(meeting, None)
+        job.tell(None)
     return "again"
 
 
-def _after_refusal(
-    db: Session, meeting: Meeting, delivery: MailDelivery, error: MailError, max_attempts: int, report: Report
-) -> str | None:
+def _after_refusal(db: Session, job: Job, delivery: MailDelivery, error: MailError, max_attempts: int) -> str | None:
     """Record what the server said; "stop" or "again" to end the round, None to go on with the next."""
-    log.warning("the minutes to %s were not sent: %s", delivery.address, error.detail)
+    log.warning("the mailing %s to %s was not sent: %s", job.key, delivery.address, error.detail)
     delivery.last_error = error.detail[:500]
-    with force_locale(meeting.language):
+    with force_locale(job.language):
         if error.kind == "connection":
             delivery.status = "waiting"
             delivery.attempts -= 1  # not the address's fault: it keeps its tries
             db.commit()
-            report(meeting, _("No connection to the mail server: the messages wait and will leave when it is back."))
+            job.tell(_("No connection to the mail server: the messages wait and will leave when it is back."))
             return "again"
         if error.kind == "authentication":
             delivery.status = "waiting"
             db.commit()
-            report(
-                meeting,
+            job.tell(
                 _(
                     "The mail server refused kit's user name or password: check SMTP_USER and SMTP_PASSWORD, then"
                     " send again. Nothing was sent twice. (%(detail)s)",
                     detail=error.detail,
-                ),
+                )
             )
             return "stop"
         if error.kind == "server" and error.permanent:
             delivery.status = "waiting"
             db.commit()
-            report(meeting, _("The mail server refuses to send for kit (%(detail)s).", detail=error.detail))
+            job.tell(_("The mail server refuses to send for kit (%(detail)s).", detail=error.detail))
             return "stop"
         if error.permanent:
             delivery.status = "refused"
             db.commit()
-            report(
-                meeting,
-                _("The mail server refused %(address)s (%(detail)s).", address=delivery.address, detail=error.detail),
+            job.tell(
+                _("The mail server refused %(address)s (%(detail)s).", address=delivery.address, detail=error.detail)
             )
             return None
         # refused for now (4xx): tried again in the next round, up to MAIL_MAX_ATTEMPTS times
         delivery.status = "refused" if delivery.attempts >= max_attempts else "waiting"
         db.commit()
         if delivery.status == "refused":
-            report(
-                meeting,
+            job.tell(
                 _(
                     "The mail server still refuses %(address)s after %(count)d tries (%(detail)s).",
                     address=delivery.address,
                     count=delivery.attempts,
                     detail=error.detail,
-                ),
+                )
             )
         return None
 
 
-class _Letters:
-    """The minutes as each reader receives them: built once, with each reader's own link to stop."""
+def _reader_letter(
+    app: Flask, language: str, delivery: MailDelivery, subject: str, intro: str, markdown: str, **page: Any
+) -> Letter:
+    """One reader's message: the intro, the Markdown as text and as a page, their own link to stop."""
+    base = app.config.get("PUBLIC_URL") or "http://localhost"
+    # rendering needs a request context for url_for; this one is the server's own
+    with app.test_request_context(base_url=base), force_locale(language):
+        stop_url = links.external("public.mail_stop", token=delivery.stop_token)
+        footer = _("You receive this email because you asked for the minutes, or as a list of the network.")
+        text = "\n\n".join(
+            (intro, markdown.rstrip(), "-- \n" + footer + "\n" + _("To receive no more: %(url)s", url=stop_url))
+        )
+        html = render_template(
+            "mail/minutes.html",
+            language=language,
+            body=to_safe_html(markdown),
+            intro=intro,
+            stop_url=stop_url,
+            subject=subject,
+            **page,
+        )
+    return Letter(delivery.address, subject, text, html, stop_url, page.get("attachments", ()))
 
-    def __init__(self, app: Flask, db: Session, meeting: Meeting) -> None:
-        self.app = app
-        self.meeting = meeting
+
+def _minutes_letters(app: Flask, db: Session, meeting_id: int) -> Callable[[MailDelivery], Letter]:
+    """The minutes as each reader receives them: what is the same for all is built once."""
+    meeting = db.get(Meeting, meeting_id)
+    assert meeting is not None
+    base = app.config.get("PUBLIC_URL") or "http://localhost"
+    with app.test_request_context(base_url=base), force_locale(meeting.language):
+        url = links.minutes_url(meeting)
+        when = meeting.meeting_date or (meeting.started_at.date() if meeting.started_at else None)
+        subject = _("Minutes: %(title)s", title=meeting.title + (f" ({format_date(when, 'long')})" if when else ""))
+        intro = _("The minutes of the meeting are online: %(url)s", url=url)
+        # the dates, for a calendar, when the minutes have any (None otherwise)
+        ics = calendar.minutes_calendar(db, meeting)
+    attachments = (("minutes.ics", "text/calendar", ics),) if ics else ()
+    markdown = meeting.minutes_md or ""
+    return lambda delivery: _reader_letter(
+        app, meeting.language, delivery, subject, intro, markdown, url=url, attachments=attachments
+    )
+
+
+# -- the newsletter, to the network's list -------------------------------------------------------------
+def newsletter_mailing(network: Network, day: date) -> str:
+    """One newsletter a day at most reaches a list: sending again the same day sends nothing twice."""
+    return f"newsletter-{network.id}-{day.isoformat()}"
+
+
+def queue_newsletter(db: Session, network: Network, day: date) -> int:
+    """Record a message of today's newsletter draft for each of the network's list addresses (the
+    people who asked for the minutes asked for nothing else); return how many are new."""
+    if not is_set_up(current_app.config):
+        raise KitError(
+            "mail_not_set_up",
+            _l("Sending by email is not set up on this kit: the guide says how (your mail account's SMTP settings)."),
+        )
+    stopped = set(db.scalars(select(func.lower(MailOptOut.address)).where(MailOptOut.network_id == network.id)))
+    wanted = [a for a in network.mailing_list.split() if a.casefold() not in stopped]
+    if not wanted:
+        raise KitError("no_list", _l("Give the network's list address first, under \u201cThe minutes by email\u201d."))
+    key = newsletter_mailing(network, day)
+    known = {a.casefold() for a in db.scalars(select(MailDelivery.address).where(MailDelivery.mailing == key))}
+    added = 0
+    for address in wanted:
+        if address.casefold() not in known:
+            db.add(MailDelivery(mailing=key, network_id=network.id, address=address))
+            added += 1
+    try:
+        db.commit()
+    except IntegrityError:
+        db.rollback()
+        return 0
+    return added
+
+
+def newsletter_progress(db: Session, network: Network, day: date) -> dict[str, Any]:
+    key = newsletter_mailing(network, day)
+    deliveries = db.scalars(select(MailDelivery).where(MailDelivery.mailing == key)).all()
+    return {
+        "total": len(deliveries),
+        "sent": sum(d.status == "sent" for d in deliveries),
+        "waiting": sum(d.status in ("waiting", "sending") for d in deliveries),
+        "refused": [(d.address, d.last_error) for d in deliveries if d.status == "refused"],
+        "running": key in _running,
+    }
+
+
+def start_newsletter(app: Flask, network: Network, day: date, language: str) -> bool:
+    """Send today's newsletter draft to the network's list in the background."""
+    network_id = network.id
+
+    def letters(db: Session) -> Callable[[MailDelivery], Letter]:
+        found = db.get(Network, network_id)
+        assert found is not None
         base = app.config.get("PUBLIC_URL") or "http://localhost"
-        # rendering needs a request context for url_for; this one is the server's own
-        with app.test_request_context(base_url=base), force_locale(meeting.language):
-            self.url = links.minutes_url(meeting)
-            when = meeting.meeting_date or (meeting.started_at.date() if meeting.started_at else None)
-            title = meeting.title + (f" ({format_date(when, 'long')})" if when else "")
-            self.subject = _("Minutes: %(title)s", title=title)
-            self.markdown = meeting.minutes_md or ""
-            self.html_body = to_safe_html(self.markdown)
-            # the dates, for a calendar, when the minutes have any (None otherwise)
-            ics = calendar.minutes_calendar(db, meeting)
-            self.attachments: tuple[tuple[str, str, bytes], ...] = (
-                (("minutes.ics", "text/calendar", ics),) if ics else ()
-            )
-            self.base = base
+        # the draft links to the minutes: url_for needs a request context, this one is the server's own
+        with app.test_request_context(base_url=base), force_locale(language):
+            subject = _("Newsletter: %(network)s (%(month)s)", network=found.name, month=format_date(day, "MMMM y"))
+            intro = _("The newsletter of %(network)s.", network=found.name)
+            markdown = newsletter.build(db, found, language)
+        return lambda delivery: _reader_letter(app, language, delivery, subject, intro, markdown)
 
-    def for_(self, delivery: MailDelivery) -> Letter:
-        with self.app.test_request_context(base_url=self.base), force_locale(self.meeting.language):
-            stop_url = links.external("public.mail_stop", token=delivery.stop_token)
-            text = "\n\n".join(
-                (
-                    _("The minutes of the meeting are online: %(url)s", url=self.url),
-                    self.markdown.rstrip(),
-                    "-- \n"
-                    + _("You receive this email because you asked for the minutes, or as a list of the network.")
-                    + "\n"
-                    + _("To receive no more: %(url)s", url=stop_url),
-                )
-            )
-            html = render_template(
-                "mail/minutes.html",
-                meeting=self.meeting,
-                body=self.html_body,
-                url=self.url,
-                stop_url=stop_url,
-                subject=self.subject,
-            )
-        return Letter(delivery.address, self.subject, text, html, stop_url, self.attachments)
+    def tell(message: str | None) -> None:
+        if message:
+            log.warning("newsletter of network %s: %s", network_id, message)
+
+    return start_job(app, Job(newsletter_mailing(network, day), language, letters, tell))
 
 
 # -- stopping ----------------------------------------------------------------------------------------

@@ -318,6 +318,8 @@ def _network_page(found: Network, status: int = 200, **extra: object) -> Respons
         places=_places_of(found),
         mail_error=request.args.get("mail_error", "")[:300],
         mail_saved=request.args.get("mail_saved") == "1",
+        newsletter_mail=mailing.newsletter_progress(get_session(), found, utcnow().date()),
+        mail_ready=mailing.is_set_up(current_app.config),
         publishing_keys=keys.network_keys(db, found),
         masked_key=keys.masked(found.publish_key),
         public_saved=request.args.get("public_saved") == "1",
@@ -481,6 +483,26 @@ def preview_minutes(code: str) -> Response:
 def broadcast_after_publish(meeting: Meeting) -> None:
     """Phones and the screen hear the minutes are out, as when the console publishes."""
     broadcast.meeting_changed(get_session(), meeting)
+
+
+@bp.post("/networks/<int:network_id>/newsletter/send")
+def send_newsletter(network_id: int) -> ResponseReturnValue:
+    """Today's newsletter draft to the network's list address(es), in the background, once a day."""
+    require_network(network_id)
+    if not links.same_origin():
+        abort(403)
+    db = get_session()
+    found = networks.get_network(db, network_id)
+    today = utcnow().date()
+    try:
+        mailing.queue_newsletter(db, found, today)
+    except KitError as error:
+        db.rollback()
+        target = url_for("facilitator.network", network_id=network_id, mail_error=str(error.message))
+        return redirect(target + "#mailing-title", code=303)
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    mailing.start_newsletter(app, found, today, str(get_locale() or "fr"))
+    return redirect(url_for("facilitator.network", network_id=network_id) + "#mailing-title", code=303)
 
 
 @bp.get("/networks/<int:network_id>/newsletter.md")
