@@ -32,6 +32,12 @@ DEFAULTS: dict[str, Any] = {
     # e.g. "http://192.168.1.20:8000"; None means work it out from the address served on
     "PUBLIC_URL": None,
     "SESSIONS_DIRS": None,
+    # reverse proxies in front of kit whose X-Forwarded-For/-Proto/-Host/-Port are believed (Caddy or
+    # nginx on the same server: 1); 0 believes none, so a client cannot pass itself off as HTTPS
+    "PROXY_HOPS": 0,
+    # host names kit answers to (e.g. ["kit.example.org"]); None answers any: on the laptop the LAN
+    # address changes with the room. A server sets it, against DNS rebinding
+    "ALLOWED_HOSTS": None,
     "DEFAULT_LANGUAGE": "fr",
     "MAX_TEXT_LENGTH": 1000,
     "MAX_NAME_LENGTH": 60,
