@@ -35,9 +35,8 @@ with app.test_client() as client:
 """
 
 
-@pytest.fixture(scope="module", name="wheel")
-def wheel_fixture(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("wheel")
+def build_wheel(out: Path) -> Path:
+    """kit's wheel, built from this clone into `out`."""
     # no build isolation: hatchling and babel are test dependencies, and no index is needed
     subprocess.run(
         [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", str(out), str(ROOT)],
@@ -47,6 +46,21 @@ def wheel_fixture(tmp_path_factory: pytest.TempPathFactory) -> Path:
     )
     [built] = out.glob("kit-*.whl")
     return built
+
+
+def install_wheel(wheel: Path, target: Path) -> None:
+    """Install kit alone into `target` (run it with PYTHONPATH=target: the dependencies are this environment's)."""
+    subprocess.run(
+        [sys.executable, "-m", "pip", "install", "--no-deps", "-q", "--target", str(target), str(wheel)],
+        check=True,
+        timeout=120,
+        capture_output=True,
+    )
+
+
+@pytest.fixture(scope="module", name="wheel")
+def wheel_fixture(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return build_wheel(tmp_path_factory.mktemp("wheel"))
 
 
 def test_the_wheel_carries_the_templates_and_the_french_catalogue(wheel: Path) -> None:
@@ -60,12 +74,7 @@ def test_the_wheel_carries_the_templates_and_the_french_catalogue(wheel: Path) -
 
 def test_kit_installed_from_the_wheel_offers_the_monthly_meeting_in_french(wheel: Path, tmp_path: Path) -> None:
     target = tmp_path / "site"
-    subprocess.run(
-        [sys.executable, "-m", "pip", "install", "--no-deps", "-q", "--target", str(target), str(wheel)],
-        check=True,
-        timeout=120,
-        capture_output=True,
-    )
+    install_wheel(wheel, target)
     # the dependencies come from this environment; kit itself only from the wheel (never this clone)
     outside = tmp_path / "elsewhere"
     outside.mkdir()
