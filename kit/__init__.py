@@ -22,6 +22,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from kit.core.extensions import init_extensions
     from kit.live import register_live
     from kit.web import register_web
+    from kit.web.proxy import behind_proxy
 
     app = Flask(__name__, instance_path=settings.instance_path(config), instance_relative_config=True)
     settings.configure(app, config)
@@ -30,4 +31,6 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     # namespaces first: socketio.init_app binds the ones registered so far
     register_live(app)
     init_extensions(app)
+    # last: the trusted proxies and the host check wrap Socket.IO's handshake too
+    behind_proxy(app)
     return app

@@ -173,7 +173,7 @@ def test_draft_minutes_while_the_meeting_is_live(db, live_clients, client):
     assert preview.status_code == 200 and "Un guide" in html
     assert "<script>alert(1)</script>" not in html, "made safe like the published minutes"
     assert meeting.status == "live" and meeting.minutes_md is None, "nothing was closed or stored"
-    console_page = client.get(f"/m/{meeting.code}/console?key={key}").get_data(as_text=True)
+    console_page = client.get(f"/m/{meeting.code}/console?key={key}", follow_redirects=True).get_data(as_text=True)
     assert f"/m/{meeting.code}/minutes/draft.md" in console_page
     assert client.get(f"/m/{meeting.code}/minutes/draft.md?key=wrong").status_code == 403
 

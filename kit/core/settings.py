@@ -20,6 +20,12 @@ from flask import Flask
 # kit/ (this file is kit/core/settings.py)
 PACKAGE_ROOT = Path(__file__).resolve().parent.parent
 PROJECT_ROOT = PACKAGE_ROOT.parent
+# the meeting templates kit ships: kit/sessions/ once installed from a wheel (pyproject's
+# force-include), sessions/ at the top of a clone or an editable install
+BUNDLED_SESSIONS = next(
+    (folder for folder in (PACKAGE_ROOT / "sessions", PROJECT_ROOT / "sessions") if folder.is_dir()),
+    PACKAGE_ROOT / "sessions",
+)
 
 DEFAULTS: dict[str, Any] = {
     # where the SQLite file and the secrets live; None means the instance folder
@@ -32,6 +38,12 @@ DEFAULTS: dict[str, Any] = {
     # e.g. "http://192.168.1.20:8000"; None means work it out from the address served on
     "PUBLIC_URL": None,
     "SESSIONS_DIRS": None,
+    # reverse proxies in front of kit whose X-Forwarded-For/-Proto/-Host/-Port are believed (Caddy or
+    # nginx on the same server: 1); 0 believes none, so a client cannot pass itself off as HTTPS
+    "PROXY_HOPS": 0,
+    # host names kit answers to (e.g. ["kit.example.org"]); None answers any: on the laptop the LAN
+    # address changes with the room. A server sets it, against DNS rebinding
+    "ALLOWED_HOSTS": None,
     "DEFAULT_LANGUAGE": "fr",
     "MAX_TEXT_LENGTH": 1000,
     "MAX_NAME_LENGTH": 60,
@@ -111,7 +123,7 @@ def configure(app: Flask, config: Mapping[str, Any] | None) -> None:
     if not app.config["DATABASE_URL"]:
         app.config["DATABASE_URL"] = f"sqlite:///{folder / 'kit.sqlite3'}"
     if not app.config["SESSIONS_DIRS"]:
-        app.config["SESSIONS_DIRS"] = [str(PROJECT_ROOT / "sessions"), str(folder / "sessions")]
+        app.config["SESSIONS_DIRS"] = [str(BUNDLED_SESSIONS), str(folder / "sessions")]
     elif isinstance(app.config["SESSIONS_DIRS"], str):
         app.config["SESSIONS_DIRS"] = app.config["SESSIONS_DIRS"].split(os.pathsep)
 

@@ -47,7 +47,16 @@ def register_web(app: Flask) -> None:
         response.headers.setdefault("Referrer-Policy", "same-origin")
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("X-Frame-Options", "DENY")
+        if request.endpoint in PERSONAL_PAGES:
+            response.headers["Cache-Control"] = "no-store"
         return response
+
+
+# pages that carry someone's own secret (a participant's token, a member's personal link) in their
+# body or links; the facilitator's pages all do, and say so in their blueprint
+PERSONAL_PAGES = frozenset(
+    {"public.phone", "public.mine", "public.delete_own", "public.own_entry", "public.mail_stop", "places.edit_sheet"}
+)
 
 
 _PLAIN_HOST = re.compile(r"[A-Za-z0-9.-]+(:[0-9]{1,5})?|\[[0-9A-Fa-f:.]+\](:[0-9]{1,5})?")

@@ -40,6 +40,14 @@ from kit.web.public import standalone_download
 bp = Blueprint("facilitator", __name__)
 
 
+@bp.after_request
+def not_kept(response: Response) -> Response:
+    # every page here carries a secret (a key in its links, the admin's list of them): no cache, no
+    # disk copy for the back button on a shared laptop
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
 def is_admin() -> bool:
     """The installation's administrator: on a laptop whoever opened the admin link `kit serve`
     printed; on a server (ACCOUNTS) a signed-in administrator."""
@@ -167,19 +175,64 @@ def _meeting_with_key(code: str, expected: str) -> Meeting:
     return meeting
 
 
+# the meetings whose keys one browser keeps in its session at most: the cookie stays small
+KEPT_MEETINGS = 20
+
+
+def _keep_key(code: str, key: str) -> None:
+    """Remember a console or screen key in the signed session, newest last (a browser may hold both)."""
+    kept = dict(session.get("keys", {}))
+    held = [other for other in kept.pop(code, []) if other != key][-1:] + [key]
+    kept[code] = held
+    session["keys"] = dict(list(kept.items())[-KEPT_MEETINGS:])
+    session.permanent = True
+
+
+def _kept_key(code: str, *expected: str) -> str | None:
+    """The key this browser keeps for the meeting that matches `expected`, in that order of preference
+    (the screen takes its own key before the console's, which it must not show), if any."""
+    kept = session.get("keys", {}).get(code, [])
+    for secret in expected:
+        for key in kept:
+            if same_secret(key, secret):
+                return str(key)
+    return None
+
+
+def _key_out_of_the_address(code: str, key: str) -> ResponseReturnValue:
+    """The key is checked, kept in the session, and the page loads again without it: it does not stay
+    in the address bar, the history, a screenshot of the projector or a photo of the laptop."""
+    _keep_key(code, key)
+    others: dict[str, Any] = {name: value for name, value in request.args.items() if name != "key"}
+    return redirect(url_for(str(request.endpoint), code=code, **others), code=303)
+
+
 @bp.get("/m/<code>/console")
-def console(code: str) -> str:
-    meeting = _meeting_with_key(code, "facilitator_key")
+def console(code: str) -> ResponseReturnValue:
+    meeting = lifecycle.get_meeting(get_session(), code)
+    key = request.args.get("key")
+    if key is not None:
+        if not same_secret(key, meeting.facilitator_key):
+            abort(403)
+        return _key_out_of_the_address(meeting.code, key)
+    if not (_kept_key(meeting.code, meeting.facilitator_key) or is_admin()):
+        abort(403)
     return render_template("console.html", meeting=meeting, links=links)
 
 
 @bp.get("/m/<code>/screen")
-def screen(code: str) -> str:
+def screen(code: str) -> ResponseReturnValue:
     meeting = lifecycle.get_meeting(get_session(), code)
     key = request.args.get("key")
-    if not (same_secret(key, meeting.screen_key) or same_secret(key, meeting.facilitator_key)):
+    if key is not None:
+        if not (same_secret(key, meeting.screen_key) or same_secret(key, meeting.facilitator_key)):
+            abort(403)
+        return _key_out_of_the_address(meeting.code, key)
+    # the page hands its key to the live connection (data-key): the one this browser keeps
+    kept = _kept_key(meeting.code, meeting.screen_key, meeting.facilitator_key)
+    if kept is None:
         abort(403)
-    return render_template("screen.html", meeting=meeting, key=key, links=links)
+    return render_template("screen.html", meeting=meeting, key=kept, links=links)
 
 
 @bp.route("/m/<code>/prepare", methods=["GET", "POST"])
