@@ -97,4 +97,16 @@ def test_a_coordinator_signs_in_from_the_email_and_reaches_the_network(server: K
     desk.screenshot(path=str(SHOTS / "accounts-members-desk.png"), full_page=True)
     # the phone is not signed in: the same page is refused to it
     assert phone.goto(desk.url).status == 403
+
+    # the network's public page, as a partner opens it from the link the coordinator gives
+    desk.get_by_role("link", name="Toutes les réunions").click()
+    desk.get_by_role("link", name="Réseau des conseillers numériques du pays de Fougères", exact=True).click()
+    public = desk.locator("a[href*='/n/']").first.get_attribute("href")
+    assert public
+    for label, options in (("phone", PHONE), ("desk", DESK)):
+        visitor = checked_page(room, **options)
+        visitor.goto(public)
+        visitor.get_by_role("heading", name="Prochaine rencontre").wait_for()
+        problems += axe(visitor, f"network public page ({label})")
+        visitor.screenshot(path=str(SHOTS / f"accounts-network-public-{label}.png"), full_page=True)
     assert not problems, "\n".join(problems)

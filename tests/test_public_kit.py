@@ -228,7 +228,7 @@ def test_the_key_is_shown_once_kept_hashed_and_never_exported(app, db, client):
 
 def test_the_console_asks_for_a_public_kit_and_the_end_screen_says_how_minutes_arrive(app, db, client):
     meeting = published_meeting(db)
-    screen = client.get(f"/m/{meeting.code}/screen?key={meeting.screen_key}")
+    screen = client.get(f"/m/{meeting.code}/screen?key={meeting.screen_key}", follow_redirects=True)
     assert screen.status_code == 200
     from kit.live.state import state
 

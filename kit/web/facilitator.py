@@ -165,12 +165,16 @@ def _date(typed: str) -> date | None:
         raise KitError("invalid", _("The date is not valid: use the calendar or write it as 2026-03-31.")) from None
 
 
+def _runs(meeting: Meeting) -> bool:
+    """Whether whoever asks runs this meeting without its key in hand: the administrator, or on a
+    server one of its network's facilitators (the key is for sharing the console with someone else)."""
+    return is_admin() or (accounts_on() and may_in_network(meeting.network_id, "facilitator"))
+
+
 def _meeting_with_key(code: str, expected: str) -> Meeting:
     meeting = lifecycle.get_meeting(get_session(), code)
     key = request.values.get("key")
-    # the key in the link, or (without one) the administrator or, on a server, the network's facilitators
-    trusted = is_admin() or (accounts_on() and may_in_network(meeting.network_id, "facilitator"))
-    if not (same_secret(key, getattr(meeting, expected)) or (key is None and trusted)):
+    if not (same_secret(key, getattr(meeting, expected)) or (key is None and _runs(meeting))):
         abort(403)
     return meeting
 
@@ -215,7 +219,7 @@ def console(code: str) -> ResponseReturnValue:
         if not same_secret(key, meeting.facilitator_key):
             abort(403)
         return _key_out_of_the_address(meeting.code, key)
-    if not (_kept_key(meeting.code, meeting.facilitator_key) or is_admin()):
+    if not (_kept_key(meeting.code, meeting.facilitator_key) or _runs(meeting)):
         abort(403)
     return render_template("console.html", meeting=meeting, links=links)
 
