@@ -148,6 +148,11 @@ def queue_minutes(db: Session, meeting: Meeting) -> int:
             )
         )
         added += 1
+    return _recorded(db, added)
+
+
+def _recorded(db: Session, added: int) -> int:
+    """Commit the messages just recorded; how many are new."""
     try:
         db.commit()
     except IntegrityError:
@@ -412,12 +417,7 @@ def queue_newsletter(db: Session, network: Network, day: date) -> int:
         if address.casefold() not in known:
             db.add(MailDelivery(mailing=key, network_id=network.id, address=address))
             added += 1
-    try:
-        db.commit()
-    except IntegrityError:
-        db.rollback()
-        return 0
-    return added
+    return _recorded(db, added)
 
 
 def newsletter_progress(db: Session, network: Network, day: date) -> dict[str, Any]:

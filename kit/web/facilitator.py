@@ -74,6 +74,14 @@ def require_network(network_id: int, role: str = "coordinator") -> None:
         abort(403)
 
 
+def _posted_network(network_id: int) -> Network:
+    """The network a form of its page posts to: for its coordinators, from kit's own pages."""
+    require_network(network_id)
+    if not links.same_origin():
+        abort(403)
+    return networks.get_network(get_session(), network_id)
+
+
 @bp.get("/admin")
 def admin() -> ResponseReturnValue:
     token = request.args.get("token")
@@ -387,11 +395,8 @@ def _network_page(found: Network, status: int = 200, **extra: object) -> Respons
 @bp.post("/networks/<int:network_id>/public-kit")
 def public_kit_target(network_id: int) -> ResponseReturnValue:
     """On a laptop: the network's public kit (its address) and the publishing key it gave."""
-    require_network(network_id)
-    if not links.same_origin():
-        abort(403)
     db = get_session()
-    found = networks.get_network(db, network_id)
+    found = _posted_network(network_id)
     try:
         public_kit.set_target(db, found, request.form.get("publish_url", ""), request.form.get("publish_key", ""))
     except KitError as error:
@@ -405,11 +410,8 @@ def public_kit_target(network_id: int) -> ResponseReturnValue:
 @bp.post("/networks/<int:network_id>/publishing-keys")
 def create_publishing_key(network_id: int) -> ResponseReturnValue:
     """On a public kit: a new key for the network's laptops, shown this once."""
-    require_network(network_id)
-    if not links.same_origin():
-        abort(403)
     db = get_session()
-    found = networks.get_network(db, network_id)
+    found = _posted_network(network_id)
     new_key = keys.create_key(db, found)
     response = _network_page(found, new_key=new_key)
     return response
@@ -418,11 +420,8 @@ def create_publishing_key(network_id: int) -> ResponseReturnValue:
 @bp.post("/networks/<int:network_id>/publishing-keys/<int:key_id>/revoke")
 def revoke_publishing_key(network_id: int, key_id: int) -> ResponseReturnValue:
     """On a public kit: the laptops that hold this key can no longer publish."""
-    require_network(network_id)
-    if not links.same_origin():
-        abort(403)
     db = get_session()
-    found = networks.get_network(db, network_id)
+    found = _posted_network(network_id)
     keys.revoke(db, found, key_id)
     return redirect(url_for("facilitator.network", network_id=network_id) + "#keys-title", code=303)
 
@@ -430,11 +429,8 @@ def revoke_publishing_key(network_id: int, key_id: int) -> ResponseReturnValue:
 @bp.post("/networks/<int:network_id>/mailing-list")
 def mailing_list(network_id: int) -> ResponseReturnValue:
     """The network's own list address(es): the minutes sent by email go there too."""
-    require_network(network_id)
-    if not links.same_origin():
-        abort(403)
     db = get_session()
-    found = networks.get_network(db, network_id)
+    found = _posted_network(network_id)
     try:
         mailing.set_list_addresses(db, found, request.form.get("mailing_list", "")[:20_000])
     except KitError as error:
@@ -545,11 +541,8 @@ def broadcast_after_publish(meeting: Meeting) -> None:
 @bp.post("/networks/<int:network_id>/newsletter/send")
 def send_newsletter(network_id: int) -> ResponseReturnValue:
     """Today's newsletter draft to the network's list address(es), in the background, once a day."""
-    require_network(network_id)
-    if not links.same_origin():
-        abort(403)
     db = get_session()
-    found = networks.get_network(db, network_id)
+    found = _posted_network(network_id)
     today = utcnow().date()
     try:
         mailing.queue_newsletter(db, found, today)
