@@ -81,6 +81,8 @@ def test_a_coordinator_signs_in_from_the_email_and_reaches_the_network(server: K
     link = re.search(r"http://\S+/sign-in/[A-Za-z0-9_-]+", text)
     assert link, text
     desk = checked_page(room, **DESK)
+    desk.goto(f"{server.url}/sign-in")
+    desk.screenshot(path=str(SHOTS / "accounts-sign-in-desk.png"), full_page=True)
     desk.goto(link.group(0))
     problems += axe(desk, "sign-in confirm")
     desk.get_by_role("button", name="Se connecter à kit").click()
@@ -95,6 +97,14 @@ def test_a_coordinator_signs_in_from_the_email_and_reaches_the_network(server: K
     desk.get_by_text("animatrice.fougeres@exemple.fr", exact=True).wait_for()
     problems += axe(desk, "members")
     desk.screenshot(path=str(SHOTS / "accounts-members-desk.png"), full_page=True)
+    # the same pages on a co-coordinator's phone: this browser keeps the session
+    narrow = desk.context.new_page()
+    narrow.set_viewport_size({"width": 360, "height": 640})
+    narrow.goto(desk.url)
+    narrow.screenshot(path=str(SHOTS / "accounts-members-phone.png"), full_page=True)
+    narrow.goto(f"{server.url}/admin")
+    narrow.screenshot(path=str(SHOTS / "accounts-admin-phone.png"), full_page=True)
+    narrow.close()
     # the phone is not signed in: the same page is refused to it
     assert phone.goto(desk.url).status == 403
 
