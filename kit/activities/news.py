@@ -13,10 +13,10 @@ from urllib.parse import urlsplit
 
 from flask_babel import format_date
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 
 from kit.activities.base import Activity
 from kit.core.errors import InvalidInput, KitError, OptionError
+from kit.core.i18n import lazy_gettext as _l
 from kit.core.markdown_text import escape, escape_block
 from kit.core.models import Contribution, Participant
 from kit.core.queries import get_contribution

@@ -14,12 +14,12 @@ import secrets
 from datetime import date, datetime
 from typing import Any
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from kit.core.errors import KitError
+from kit.core.i18n import lazy_gettext as _l
 from kit.core.models import Base, Contribution, Meeting, Network, Participant, Place, PlaceMember, Step, Vote
 
 FORMAT = "kit-network"

@@ -8,11 +8,11 @@ from datetime import date
 from flask import Flask, render_template, request
 from flask_babel import format_date, get_locale
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 from werkzeug.exceptions import HTTPException
 
 from kit.core.errors import KitError
+from kit.core.i18n import lazy_gettext as _l
 from kit.core.markdown_text import to_safe_html
 from kit.web import accounts, api, facilitator, places, public
 

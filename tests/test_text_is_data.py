@@ -1,0 +1,175 @@
+"""Text is data on every page, whatever built the message (issue 19).
+
+Outside text — a cell of an imported file, a template's step title, a news link, an imported
+network, the facilitator's minutes, the query string — reaches pages through translated messages,
+Markdown and links. Each page here is rendered with markup in every field and parsed: no element,
+event-handler attribute or script link may come from that text, and what follows it stays on the
+page. The test client applies no Content-Security-Policy, so an escaping hole shows even where the
+policy would have blocked it in a browser.
+"""
+
+from __future__ import annotations
+
+import html.parser
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from kit.core.db import get_session
+from kit.network import networks
+from tests.test_places import csv_file, line
+
+SAME_ORIGIN = {"Origin": "http://localhost"}
+VECTORS = [
+    v
+    for v in (Path(__file__).parent / "data" / "xss-vectors.txt").read_text(encoding="utf-8").splitlines()
+    if v.strip() and not v.startswith("#|")
+]
+# tags no outside text may create, whatever page it lands on
+# (the pages' own scripts are files of /static/, and kit's pages draw no image of their own)
+FORBIDDEN_TAGS = {
+    "img",
+    "svg",
+    "iframe",
+    "object",
+    "embed",
+    "plaintext",
+    "xmp",
+    "math",
+    "video",
+    "audio",
+    "marquee",
+    "base",
+    "frame",
+    "frameset",
+    "isindex",
+    "template",
+}
+
+
+class Elements(html.parser.HTMLParser):
+    """Every start tag of a page, with its attributes."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.tags: list[tuple[str, dict[str, str | None]]] = []
+        self.text: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append((tag, dict(attrs)))
+
+    def handle_data(self, data: str) -> None:
+        self.text.append(data)
+
+
+def parsed(page: str) -> Elements:
+    parser = Elements()
+    parser.feed(page)
+    parser.close()
+    return parser
+
+
+def injected(page: str, allowed: set[str] = frozenset()) -> list[str]:  # type: ignore[assignment]
+    """What the page holds that outside text put there: elements, handlers, script links."""
+    found = []
+    for tag, attrs in parsed(page).tags:
+        if tag in FORBIDDEN_TAGS - allowed:
+            found.append(f"<{tag}>")
+        if tag == "script" and not (attrs.get("src") or "").startswith("/static/"):
+            found.append(f"<script src={attrs.get('src')}>")
+        for name, value in attrs.items():
+            if name.startswith("on"):
+                found.append(f"<{tag} {name}>")
+            if (
+                name in ("href", "src", "action", "formaction")
+                and value
+                and value.strip().lower().startswith(("javascript:", "data:", "vbscript:"))
+            ):
+                found.append(f"<{tag} {name}={value}>")
+    return found
+
+
+@pytest.fixture
+def admin(app: Flask) -> FlaskClient:
+    client = app.test_client()
+    client.get("/admin", query_string={"token": app.config["ADMIN_TOKEN"]})
+    return client
+
+
+@pytest.fixture
+def network_id(app: Flask) -> int:
+    with app.app_context():
+        return networks.create_network(get_session(), "Réseau de Vitré", "Vitré Communauté", "epci").id
+
+
+# -- 1. translated messages with values --------------------------------------------------------------
+def test_the_places_import_preview_shows_a_cells_markup_as_text(app, admin, network_id):
+    evil = "<img src=x onerror=alert(1)>"
+    rows = [
+        line(id="ok-1"),
+        line(id="ok-2"),
+        line(id="s", services=evil),
+        line(id="t", typologie="<img src=x onerror=alert(2)>"),
+        line(id="f", formations_labels="<img src=x onerror=alert(3)>"),
+        line(id="p", services="<plaintext>"),
+        line(id="ok-1"),  # the same id again: a message with a number in it
+        line(id="x", telephone="02 99 75 00 00", formations_labels="<svg onload=alert(4)>"),
+    ]
+    response = admin.post(
+        f"/networks/{network_id}/places/import",
+        data={"file": (__import__("io").BytesIO(csv_file(*rows)), "lieux.csv")},
+        headers=SAME_ORIGIN,
+        content_type="multipart/form-data",
+    )
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert injected(page) == []
+    assert "&lt;img src=x onerror=alert(1)&gt;" in page
+    assert "&lt;plaintext&gt;" in page
+    [button] = [attrs for tag, attrs in parsed(page).tags if tag == "button" and attrs.get("name") == "valid_only"]
+    assert "Importer seulement les" in page and "lignes valides</button>" in page
+
+
+def test_the_admin_page_shows_a_broken_templates_title_and_activity_as_text(app, admin, tmp_path):
+    folder = tmp_path / "evil-sessions"
+    folder.mkdir()
+    (folder / "title.toml").write_text(
+        'title = "T"\n[[steps]]\ntitle = "<img src=x onerror=alert(1)>"\nactivity = "nope"\n', encoding="utf-8"
+    )
+    (folder / "activity.toml").write_text(
+        'title = "T"\n[[steps]]\ntitle = "Un"\nactivity = "<plaintext>"\n', encoding="utf-8"
+    )
+    (folder / "key.toml").write_text(
+        'title = "T"\n[[steps]]\ntitle = "<svg onload=alert(2)>"\nactivity = "board"\n'
+        '"<img src=y onerror=alert(3)>" = 1\n',
+        encoding="utf-8",
+    )
+    app.config["SESSIONS_DIRS"] = [*app.config["SESSIONS_DIRS"], str(folder)]
+    page = admin.get("/admin").get_data(as_text=True)
+    assert "&lt;img src=x onerror=alert(1)&gt;" in page and "&lt;plaintext&gt;" in page
+    assert injected(page) == []
+    assert "</html>" in page
+
+
+def test_a_lazy_message_escapes_its_values_and_only_them(app):
+    from markupsafe import escape
+
+    from kit.core.i18n import lazy_gettext
+
+    with app.test_request_context("/?lang=en"):
+        message = lazy_gettext("Not in the standard's list: %(values)s.", values="<b>x</b>")
+        assert str(message) == "Not in the standard's list: <b>x</b>."
+        assert str(escape(message)) == "Not in the standard's list: &lt;b&gt;x&lt;/b&gt;."
+
+
+def test_every_lazy_message_of_kit_is_one_that_escapes_its_values():
+    kit = Path(__file__).parent.parent / "kit"
+    direct = [
+        str(path.relative_to(kit))
+        for path in kit.rglob("*.py")
+        if "flask_babel import lazy_gettext" in path.read_text(encoding="utf-8")
+        or "flask_babel.lazy_gettext" in path.read_text(encoding="utf-8")
+    ]
+    assert direct == [], "use kit.core.i18n.lazy_gettext, whose values are escaped in pages"
