@@ -173,3 +173,28 @@ def test_every_lazy_message_of_kit_is_one_that_escapes_its_values():
         or "flask_babel.lazy_gettext" in path.read_text(encoding="utf-8")
     ]
     assert direct == [], "use kit.core.i18n.lazy_gettext, whose values are escaped in pages"
+
+
+# -- 2. links in the Markdown minutes ----------------------------------------------------------------
+def test_a_news_link_is_a_plain_web_address_in_the_markdown_minutes(db):
+    from kit.activities import activity_for
+    from kit.core.markdown_text import to_safe_html
+    from kit.meeting import lifecycle
+    from kit.meeting.templates import StepTemplate
+    from tests.conftest import gen_template
+
+    tricky = "https://example.org/><img/src=x/onerror=alert(1)>"
+    items = [
+        {"type": "event", "title": "Ouvert", "link": tricky},
+        {"type": "event", "title": "Guillemets", "link": 'https://example.org/a"b`c\\d'},
+    ]
+    meeting = lifecycle.create_meeting(db, gen_template(StepTemplate("news", "Actualité", "", {"items": items})))
+    step = meeting.steps[0]
+    markdown = activity_for(step).minutes_section([], {})
+    assert "<img" not in markdown and "><" not in markdown, markdown
+    assert "<https://example.org/%3E%3Cimg/src=x/onerror=alert(1)%3E>" in markdown
+    assert injected(to_safe_html(markdown)) == []
+    # where they are shown too: a link that got past the forms (an edited file, an old database)
+    step.options = {"items": [{"type": "event", "title": "Script", "link": "javascript:alert(1)"}]}
+    markdown = activity_for(step).minutes_section([], {})
+    assert "<javascript" not in markdown and "](javascript" not in markdown, markdown
