@@ -198,3 +198,40 @@ def test_a_news_link_is_a_plain_web_address_in_the_markdown_minutes(db):
     step.options = {"items": [{"type": "event", "title": "Script", "link": "javascript:alert(1)"}]}
     markdown = activity_for(step).minutes_section([], {})
     assert "<javascript" not in markdown and "](javascript" not in markdown, markdown
+
+
+# -- 3. a network's JSON import runs the forms' validation -------------------------------------------
+EDITS = {
+    # a prepared news item (step options) with a script link
+    "step options": lambda e: e["meetings"][0]["steps"][1].update(
+        activity="news", options={"items": [{"type": "event", "title": "X", "link": "javascript:alert(1)"}]}
+    ),
+    # a participant's contribution that no form would have taken
+    "contribution": lambda e: e["meetings"][0]["contributions"][0]["data"].update(name="<b>" * 2000),
+    # a place's website
+    "place": lambda e: e["places"][0]["data"].update(site_web=["javascript:alert(1)"]),
+}
+
+
+@pytest.mark.parametrize("edit", [None, *EDITS], ids=["as exported", *EDITS])
+def test_a_network_import_is_checked_as_the_forms_check(db, tmp_path, edit):
+    import copy
+
+    from kit import create_app
+    from kit.core.errors import KitError
+    from kit.network.transfer import export_network, import_network
+    from tests.test_transfer import busy_network
+
+    exported = copy.deepcopy(export_network(db, busy_network(db)))
+    if edit:
+        EDITS[edit](exported)
+    elsewhere = create_app({"INSTANCE_PATH": str(tmp_path / "elsewhere"), "ASYNC_MODE": "threading"})
+    with elsewhere.app_context():
+        other = get_session()
+        if edit is None:
+            assert import_network(other, exported).name == "Réseau de Vitré"
+            return
+        with pytest.raises(KitError) as caught:
+            import_network(other, exported)
+        assert caught.value.code == "bad_import"
+        assert networks.all_networks(other) == []
