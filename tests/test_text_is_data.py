@@ -235,3 +235,14 @@ def test_a_network_import_is_checked_as_the_forms_check(db, tmp_path, edit):
             import_network(other, exported)
         assert caught.value.code == "bad_import"
         assert networks.all_networks(other) == []
+
+
+# -- 5. the language switch keeps the query as a query -----------------------------------------------
+@pytest.mark.parametrize("query", ["_method=POST", "endpoint=x", "_external=1&_anchor=<b>", "_scheme=javascript"])
+def test_the_language_switch_answers_any_query_string(client, query):
+    response = client.get("/?" + query)
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    [switch] = [attrs for tag, attrs in parsed(page).tags if tag == "a" and attrs.get("hreflang")]
+    assert switch["href"].startswith("/?") and "lang=" in switch["href"], switch
+    assert injected(page) == []
