@@ -246,3 +246,13 @@ def test_the_language_switch_answers_any_query_string(client, query):
     [switch] = [attrs for tag, attrs in parsed(page).tags if tag == "a" and attrs.get("hreflang")]
     assert switch["href"].startswith("/?") and "lang=" in switch["href"], switch
     assert injected(page) == []
+
+
+# -- 4. an unclosed <style> or <script> in the minutes hides nothing ---------------------------------
+@pytest.mark.parametrize("tag", ["<style>", "<script>", "<STYLE>", "<script src=x>"])
+def test_an_unclosed_style_or_script_in_the_minutes_keeps_what_follows(tag):
+    from kit.core.markdown_text import to_safe_html
+
+    html = to_safe_html(f"Avant\n\n{tag}\n\nAprès, la suite du compte rendu.")
+    assert "Avant" in html and "Après, la suite du compte rendu." in html, html
+    assert injected(html) == [] and "<style" not in html.lower() and "<script" not in html.lower()

@@ -95,4 +95,7 @@ def to_safe_html(source: str) -> str:
         attributes={"a": {"href"}, "th": {"align"}, "td": {"align"}},
         url_schemes={"http", "https", "mailto"},
         link_rel="noopener noreferrer nofollow",
+        # an unclosed <style> or <script> would take everything after it away with its content:
+        # their content stays, as text, like any other tag kit does not keep
+        clean_content_tags=set(),
     )
