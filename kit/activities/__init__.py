@@ -10,8 +10,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from flask_babel import lazy_gettext as _l
-
 from kit.activities.animation import AnimationTest
 from kit.activities.base import Activity
 from kit.activities.board import Board
@@ -26,6 +24,7 @@ from kit.activities.speaker import SpeakerQuestions
 from kit.activities.tools import ToolShowcase
 from kit.activities.topics import TopicCards
 from kit.core.errors import KitError
+from kit.core.i18n import lazy_gettext as _l
 
 if TYPE_CHECKING:
     from kit.core.models import Step

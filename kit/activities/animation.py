@@ -6,10 +6,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from flask_babel import lazy_gettext as _l
-
 from kit.activities.poll import Poll
 from kit.core.errors import OptionError
+from kit.core.i18n import lazy_gettext as _l
 
 
 class AnimationTest(Poll):

@@ -9,9 +9,9 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from flask import current_app
 from flask_babel import LazyString
-from flask_babel import lazy_gettext as _l
 
 from kit.core.errors import KitError
+from kit.core.i18n import lazy_gettext as _l
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session

@@ -6,10 +6,10 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 
 from kit.activities.base import Activity
 from kit.core.errors import OptionError
+from kit.core.i18n import lazy_gettext as _l
 from kit.core.markdown_text import escape_block
 from kit.core.validation import clean_text, require_mapping
 

@@ -7,12 +7,12 @@ from typing import TYPE_CHECKING, Any
 
 from flask import current_app
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from sqlalchemy.orm import object_session
 
 from kit.activities.base import Activity
 from kit.core.errors import InvalidInput, OptionError
+from kit.core.i18n import lazy_gettext as _l
 from kit.core.markdown_text import escape, escape_block
 from kit.core.models import Contribution, Participant
 from kit.core.queries import known_skills

@@ -15,13 +15,13 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from sqlalchemy import select
 from sqlalchemy.orm import object_session
 
 from kit.activities.base import Activity
 from kit.core.errors import InvalidInput, KitError, OptionError
+from kit.core.i18n import lazy_gettext as _l
 from kit.core.markdown_text import escape, escape_block
 from kit.core.models import Contribution, Meeting, Participant, Place, Step
 from kit.core.queries import get_contribution, not_yet_carried

@@ -9,15 +9,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import date
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
 
 from flask_babel import format_date
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 
 from kit.activities.base import Activity
 from kit.core.errors import InvalidInput, KitError, OptionError
-from kit.core.markdown_text import escape, escape_block
+from kit.core.i18n import lazy_gettext as _l
+from kit.core.markdown_text import escape, escape_block, link, web_address
 from kit.core.models import Contribution, Participant
 from kit.core.queries import get_contribution
 from kit.core.validation import clean_text, require_mapping
@@ -57,11 +56,10 @@ def _link(value: Any) -> str:
         return ""
     if not isinstance(value, str):
         raise ValueError(value)
-    link = value.strip()
-    parts = urlsplit(link)
-    if parts.scheme not in ("http", "https") or not parts.netloc or len(link) > 500 or " " in link:
+    address = web_address(value)
+    if address is None or len(address) > 500:
         raise ValueError(value)
-    return link
+    return address
 
 
 def clean_item(raw: Mapping[str, Any], *, max_length: int = 1000) -> dict[str, Any]:
@@ -194,7 +192,7 @@ class News(Activity):
             for item in of_kind:
                 line = f"- {escape(item['title'])}"
                 if item.get("link"):
-                    line += f" — <{item['link']}>"
+                    line += " — " + link(item["link"])
                 if item.get("author"):
                     line += " (" + _("proposed by %(name)s", name=escape(item["author"])) + ")"
                 if item.get("description"):

@@ -11,12 +11,12 @@ from typing import TYPE_CHECKING, Any
 
 from flask_babel import format_decimal, ngettext
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 
 from kit.activities import charts
 from kit.activities.base import Activity
 from kit.core.errors import InvalidInput, OptionError
+from kit.core.i18n import lazy_gettext as _l
 from kit.core.markdown_text import escape, escape_block
 from kit.core.validation import clean_text, require_mapping
 

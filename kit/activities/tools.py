@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from flask_babel import lazy_gettext as _l
-
 from kit.activities.cards import CardActivity, Field
+from kit.core.i18n import lazy_gettext as _l
 
 
 class ToolShowcase(CardActivity):

@@ -10,11 +10,11 @@ import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy.engine import make_url
 
 from kit.core.db import make_engine, upgrade
 from kit.core.errors import KitError
+from kit.core.i18n import lazy_gettext as _l
 
 
 def sqlite_path(database_url: str) -> Path:

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import current_app, has_request_context, request, session
+from flask_babel import LazyString, gettext
+from markupsafe import Markup
 
 LANGUAGES = ("fr", "en")
 
@@ -19,3 +23,23 @@ def select_locale() -> str:
     if remembered in LANGUAGES:
         return remembered
     return request.accept_languages.best_match(LANGUAGES) or current_app.config["DEFAULT_LANGUAGE"]
+
+
+class LazyText(LazyString):
+    """A translated message, turned into text when it is used, that is always text in a page.
+
+    Flask-Babel's own lazy string hands Jinja the interpolated message as markup: whatever its
+    values carried (a cell of an imported file, a template's step title) became elements. Here,
+    as Jinja's own `_()` does, the catalogue's text is trusted and the values are escaped before
+    they go in; `str()` still gives the plain text for acks, logs and the terminal.
+    """
+
+    def __html__(self) -> Markup:
+        string, *rest = self._args
+        translated = Markup(gettext(string, *rest))  # the catalogue's text, its placeholders kept
+        return translated % self._kwargs if self._kwargs else translated
+
+
+def lazy_gettext(string: str, **variables: Any) -> LazyString:
+    """`_l()`: a message translated when used, in the language of whoever reads it."""
+    return LazyText(gettext, string, **variables)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+from typing import Any
+from urllib.parse import quote, urlsplit
 
 import markdown
 import nh3
@@ -25,6 +27,37 @@ def escape_block(text: str, indent: str = "  ") -> str:
     """Escaped text that may span lines, kept inside one list item (hard line breaks)."""
     lines = escape(text).split("\n")
     return ("  \n" + indent).join(line.rstrip() for line in lines)
+
+
+def web_address(value: Any) -> str | None:
+    """The address if it is one a page may link to (http or https, a host, no space or control
+    character), else None. Checked where a link is shown as well as where it entered: a link can
+    come from an edited file or an older version of kit."""
+    if not isinstance(value, str):
+        return None
+    link = value.strip()
+    if not link or len(link) > 2000 or any(ch.isspace() or not ch.isprintable() for ch in link):
+        return None
+    try:
+        parts = urlsplit(link)
+    except ValueError:
+        return None
+    if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
+        return None
+    return link
+
+
+# what stays as is in a Markdown autolink: the address's own punctuation, never < > " ` \ or space
+_URL_SAFE = ":/?#[]@!$&'()*+,;=%~-._"
+
+
+def link(value: Any) -> str:
+    """A web address shown in Markdown: an autolink whose characters cannot end it or become HTML
+    (they are percent-encoded); anything else is written as plain, escaped text."""
+    address = web_address(value)
+    if address is None:
+        return escape(str(value or ""))
+    return "<" + quote(address, safe=_URL_SAFE) + ">"
 
 
 ALLOWED_TAGS = {
@@ -62,4 +95,7 @@ def to_safe_html(source: str) -> str:
         attributes={"a": {"href"}, "th": {"align"}, "td": {"align"}},
         url_schemes={"http", "https", "mailto"},
         link_rel="noopener noreferrer nofollow",
+        # an unclosed <style> or <script> would take everything after it away with its content:
+        # their content stays, as text, like any other tag kit does not keep
+        clean_content_tags=set(),
     )

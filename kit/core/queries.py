@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import bindparam, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from kit.core.errors import NotFound
+from kit.core.i18n import lazy_gettext as _l
 from kit.core.models import WITHDRAWN_BY_AUTHOR, Contribution, Installation, Meeting, Participant, Step, Vote
 
 # built once, like the meeting logic's hot statements: each count of votes runs it

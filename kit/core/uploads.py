@@ -10,9 +10,8 @@ import re
 import secrets
 from pathlib import Path
 
-from flask_babel import lazy_gettext as _l
-
 from kit.core.errors import InvalidInput
+from kit.core.i18n import lazy_gettext as _l
 
 MAX_BYTES = 5 * 1024 * 1024
 NAME = re.compile(r"^[A-Za-z0-9_-]{16,64}\.(jpg|png|webp)$")

@@ -7,9 +7,9 @@ from collections.abc import Mapping
 from typing import Any
 
 from email_validator import EmailNotValidError, validate_email
-from flask_babel import lazy_gettext as _l
 
 from kit.core.errors import InvalidInput
+from kit.core.i18n import lazy_gettext as _l
 
 # control characters other than newline and tab have no place in what people type, and lone
 # surrogates (Cs) cannot even be stored as UTF-8

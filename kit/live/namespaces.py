@@ -15,7 +15,6 @@ from typing import Any, ClassVar
 from flask import current_app, request
 from flask_babel import force_locale, get_locale
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_socketio import Namespace, emit, join_room
 from sqlalchemy import and_, bindparam, select
 from sqlalchemy.orm import Session
@@ -24,6 +23,7 @@ from kit.core import queries
 from kit.core.access import same_secret
 from kit.core.db import get_session
 from kit.core.errors import Forbidden, InvalidInput, KitError
+from kit.core.i18n import lazy_gettext as _l
 from kit.core.models import Meeting, Participant, Status, Step
 from kit.core.validation import client_id, require_mapping
 from kit.live import broadcast

@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any, cast
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import Table, bindparam, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -22,6 +21,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from kit.activities import activity_class, activity_for
 from kit.core.db import insert_row
 from kit.core.errors import InvalidInput, KitError, NotFound
+from kit.core.i18n import lazy_gettext as _l
 from kit.core.models import Contribution, Meeting, Participant, Status, Step, utcnow
 from kit.core.queries import is_row_id
 from kit.core.validation import clean_text

@@ -7,12 +7,12 @@ the console still lists them all.
 
 from __future__ import annotations
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from kit.activities import activity_for
 from kit.core.errors import InvalidInput, KitError
+from kit.core.i18n import lazy_gettext as _l
 from kit.core.models import Contribution, Meeting, Vote, utcnow
 from kit.core.queries import get_contribution
 from kit.core.validation import clean_text

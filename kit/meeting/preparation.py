@@ -14,11 +14,11 @@ from pathlib import Path
 from typing import Any
 
 import tomli_w
-from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
 
 from kit.activities import ACTIVITIES, activity_class
 from kit.core.errors import InvalidInput, KitError, OptionError
+from kit.core.i18n import lazy_gettext as _l
 from kit.core.models import Meeting, Status, Step
 from kit.core.uploads import save_photo
 from kit.core.validation import clean_text

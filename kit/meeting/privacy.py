@@ -16,12 +16,12 @@ from typing import Any
 
 from flask_babel import force_locale
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from kit.core import queries
 from kit.core.errors import Forbidden, NotFound
+from kit.core.i18n import lazy_gettext as _l
 from kit.core.markdown_text import escape
 from kit.core.models import WITHDRAWN_BY_AUTHOR, Contribution, Meeting, Participant, Status, Step, Vote, utcnow
 from kit.meeting import lifecycle

@@ -7,10 +7,10 @@ What a removed participant sent stays, for moderation; they just cannot send any
 
 from __future__ import annotations
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
 
 from kit.core.errors import KitError, NotFound
+from kit.core.i18n import lazy_gettext as _l
 from kit.core.models import Meeting, Participant, Status, utcnow
 from kit.core.queries import get_contribution, is_row_id
 from kit.core.validation import clean_text

@@ -19,10 +19,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from flask_babel import lazy_gettext as _l
-
 from kit.activities import ACTIVITIES
 from kit.core.errors import KitError, OptionError
+from kit.core.i18n import lazy_gettext as _l
 
 TOP_KEYS = {"title", "description", "language", "steps"}
 STEP_KEYS = {"activity", "title", "prompt", "options"}

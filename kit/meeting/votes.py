@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import bindparam, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -10,6 +9,7 @@ from sqlalchemy.orm import Session
 from kit.activities import activity_for
 from kit.core.db import insert_row
 from kit.core.errors import KitError
+from kit.core.i18n import lazy_gettext as _l
 from kit.core.models import Meeting, Participant, Vote
 from kit.core.queries import get_contribution
 from kit.meeting.lifecycle import bump_version, check_may_send, require_live

@@ -16,11 +16,11 @@ import hashlib
 import secrets
 from datetime import datetime, timedelta
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from kit.core.errors import Forbidden, InvalidInput, KitError, NotFound
+from kit.core.i18n import lazy_gettext as _l
 from kit.core.models import Meeting, Membership, Network, SignInLink, User, utcnow
 from kit.core.validation import email_address
 

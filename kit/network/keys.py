@@ -7,11 +7,11 @@ from __future__ import annotations
 import hashlib
 import secrets
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from kit.core.errors import KitError, NotFound
+from kit.core.i18n import lazy_gettext as _l
 from kit.core.models import Network, PublishingKey, utcnow
 
 #: every key starts so, to be recognised in a settings file or a leaked log

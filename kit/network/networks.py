@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -18,6 +17,7 @@ from kit.activities.diagnosis import Diagnosis, gaps_to_follow
 from kit.activities.diagnosis import need_text as gap_text
 from kit.activities.news import News
 from kit.core.errors import InvalidInput, NotFound
+from kit.core.i18n import lazy_gettext as _l
 from kit.core.models import Contribution, Meeting, Network, Participant, Step, utcnow
 from kit.core.queries import check_ins, not_yet_carried
 from kit.core.validation import clean_text

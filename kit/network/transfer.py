@@ -14,13 +14,15 @@ import secrets
 from datetime import date, datetime
 from typing import Any
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from kit.core.errors import KitError
+from kit.activities import ACTIVITIES, activity_for
+from kit.core.errors import InvalidInput, KitError, OptionError
+from kit.core.i18n import lazy_gettext as _l
 from kit.core.models import Base, Contribution, Meeting, Network, Participant, Place, PlaceMember, Step, Vote
+from kit.places import csv_io
 
 FORMAT = "kit-network"
 # 2: the network's places and the members linked to them
@@ -130,6 +132,37 @@ def _build(model: type[Base], row: Any, where: str) -> Any:
     return model(**values)
 
 
+# An import runs the checks the forms run: a file edited by hand (or by someone else) must not
+# bring what no form would have taken, such as a javascript: link, into the pages. What passes is
+# kept as exported (the checks complete and reshape a form's answer; the file holds the result).
+def _checked_options(step: Step, where: str) -> None:
+    if step.activity not in ACTIVITIES:
+        raise _bad(f"{where}: unknown activity")
+    try:
+        ACTIVITIES[step.activity].validate_options(step.options or {})
+    except OptionError as error:
+        raise _bad(f"{where}, option {error.key}: {error.message}") from None
+
+
+def _checked_data(contribution: Contribution, step: Step, person: Participant | None, where: str) -> None:
+    data = contribution.data if isinstance(contribution.data, dict) else {}
+    try:
+        activity_for(step).validate_submission(data, person)  # type: ignore[arg-type]
+    except InvalidInput as error:
+        raise _bad(f"{where}, field {error.field}: {error.message}") from None
+
+
+def _checked_place(place: Place, where: str) -> None:
+    data = place.data if isinstance(place.data, dict) else {}
+    cells = dict(zip(csv_io.standard.FIELDS, csv_io.as_row(place.ref or "", data), strict=True))
+    errors: list[csv_io.Problem] = []
+    csv_io.clean_place(cells, 0, errors, [])
+    # a place made in kit may still lack the standard's required values: only wrong values are refused
+    wrong = [problem for problem in errors if cells.get(problem.column)]
+    if wrong:
+        raise _bad(f"{where}, {wrong[0].column}: {wrong[0].message}")
+
+
 def import_network(db: Session, data: Any) -> Network:
     """Recreate a network from its exported JSON, all or nothing."""
     if not isinstance(data, dict) or data.get("format") != FORMAT:
@@ -149,6 +182,8 @@ def import_network(db: Session, data: Any) -> Network:
             meeting = _build(Meeting, raw, f"meeting {m_index + 1}")
             meeting.network = network
             steps = [_build(Step, s, f"a step of meeting {m_index + 1}") for s in raw.get("steps", [])]
+            for s_index, step in enumerate(steps):
+                _checked_options(step, f"step {s_index + 1} of meeting {m_index + 1}")
             meeting.steps = steps
             people = [
                 _build(Participant, p, f"a participant of meeting {m_index + 1}") for p in raw.get("participants", [])
@@ -166,8 +201,10 @@ def import_network(db: Session, data: Any) -> Network:
                 contribution = _build(Contribution, row, f"a contribution of meeting {m_index + 1}")
                 contribution.meeting_id = meeting.id
                 contribution.step_id = steps[row["step"]].id
-                contribution.participant_id = (
-                    people[row["participant"]].id if row.get("participant") is not None else None
+                person = people[row["participant"]] if row.get("participant") is not None else None
+                contribution.participant_id = person.id if person is not None else None
+                _checked_data(
+                    contribution, steps[row["step"]], person, f"contribution {c_index + 1} of meeting {m_index + 1}"
                 )
                 db.add(contribution)
                 db.flush()
@@ -180,6 +217,7 @@ def import_network(db: Session, data: Any) -> Network:
             raise _bad("the places are not a list")
         for p_index, raw in enumerate(places_in):
             place = _build(Place, raw, f"place {p_index + 1}")
+            _checked_place(place, f"place {p_index + 1}")
             place.network = network
             place.members = [_build(PlaceMember, m, f"a member of place {p_index + 1}") for m in raw.get("members", [])]
             db.add(place)

@@ -16,11 +16,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from kit.core.errors import InvalidInput, KitError, NotFound
+from kit.core.i18n import lazy_gettext as _l
 from kit.core.models import Network, Place, PlaceMember, utcnow
 from kit.core.validation import clean_text
 from kit.places import csv_io, standard

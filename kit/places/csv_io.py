@@ -18,8 +18,8 @@ from datetime import date
 from typing import Any
 
 from flask_babel import LazyString
-from flask_babel import lazy_gettext as _l
 
+from kit.core.i18n import lazy_gettext as _l
 from kit.places import standard
 
 MAX_BYTES = 5_000_000

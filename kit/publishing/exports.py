@@ -14,11 +14,11 @@ from zoneinfo import ZoneInfo
 
 from flask_babel import force_locale
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
 
 from kit.activities import activity_for
 from kit.core import queries
+from kit.core.i18n import lazy_gettext as _l
 from kit.core.models import Meeting, Step
 
 PARIS = ZoneInfo("Europe/Paris")

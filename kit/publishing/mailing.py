@@ -21,7 +21,6 @@ from typing import Any, cast
 from flask import Flask, current_app, render_template
 from flask_babel import force_locale, format_date, ngettext
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import CursorResult, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -29,6 +28,7 @@ from sqlalchemy.orm import Session
 from kit.core.db import get_session
 from kit.core.errors import InvalidInput, KitError
 from kit.core.extensions import socketio
+from kit.core.i18n import lazy_gettext as _l
 from kit.core.markdown_text import to_safe_html
 from kit.core.models import MailDelivery, MailOptOut, Meeting, Network, Participant, Status, utcnow
 from kit.core.validation import email_address

@@ -29,13 +29,13 @@ from urllib.parse import urlsplit
 from flask import Flask
 from flask_babel import force_locale
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
 
 from kit.core import queries
 from kit.core.db import get_session
 from kit.core.errors import InvalidInput
 from kit.core.extensions import socketio
+from kit.core.i18n import lazy_gettext as _l
 from kit.core.models import Meeting, Network, Status, utcnow
 from kit.publishing import calendar, standalone, webhook
 from kit.publishing.minutes import as_data

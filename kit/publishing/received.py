@@ -17,13 +17,13 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from kit.core import uploads
 from kit.core.errors import InvalidInput, KitError
+from kit.core.i18n import lazy_gettext as _l
 from kit.core.models import Meeting, Network, Status, utcnow
 from kit.core.queries import is_row_id
 from kit.core.validation import clean_text

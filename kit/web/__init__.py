@@ -8,12 +8,12 @@ from datetime import date
 from flask import Flask, render_template, request
 from flask_babel import format_date, get_locale
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 from werkzeug.exceptions import HTTPException
 
 from kit.core.errors import KitError
-from kit.core.markdown_text import to_safe_html
+from kit.core.i18n import lazy_gettext as _l
+from kit.core.markdown_text import to_safe_html, web_address
 from kit.web import accounts, api, facilitator, places, public
 
 
@@ -102,6 +102,11 @@ def register_template_helpers(app: Flask) -> None:
     @app.template_filter("format_date_long")
     def format_date_long(value: date) -> str:
         return format_date(value, "long")
+
+    @app.template_filter("web_address")
+    def web_address_filter(value: object) -> str | None:
+        # a link is checked where it is shown too: None when it is not an http(s) address
+        return web_address(value)
 
     @app.template_filter("safe_markdown")
     def safe_markdown(source: str) -> Markup:
