@@ -22,9 +22,11 @@ from xml.etree import ElementTree
 
 import pytest
 
+from kit.core import csv_cells
 from kit.core.models import Meeting
 from kit.meeting import lifecycle, moderation, votes
 from kit.meeting.templates import StepTemplate
+from kit.places import csv_io, standard
 from kit.publishing import exports
 from tests.conftest import gen_template
 
@@ -165,7 +167,7 @@ def test_a_tricky_export_opens_in_libreoffice_with_every_cell_in_place(app, db, 
 
     # what kit meant: its own rows, neutralised, with the header first
     with app.test_request_context():
-        meant = [[exports.neutralise(cell) for cell in row] for row in exports.rows(db, meeting, meeting.steps)]
+        meant = [[csv_cells.neutralise(cell) for cell in row] for row in exports.rows(db, meeting, meeting.steps)]
     header = next(csv.reader(io.StringIO(body.lstrip("\ufeff")), delimiter=separator))
     assert len(meant) == len(TRICKY) + 2, "the hidden contribution is left out"
 
@@ -181,10 +183,49 @@ def test_a_tricky_export_opens_in_libreoffice_with_every_cell_in_place(app, db, 
         )
     texts = [row[4] for row in sheet[1:]]
     authors = [row[3] for row in sheet[1:]]
-    assert texts[: len(TRICKY)] == [exports.neutralise(t) for t in TRICKY]
+    assert texts[: len(TRICKY)] == [csv_cells.neutralise(t) for t in TRICKY]
     assert texts[3] == "'=cmd|' /C calc'!A0" and texts[7] == "'@SUM(A1:A2)", "formulas stay text"
     assert LONG in texts and LONG.count("\n") == 20 and len(LONG) > 1800
     assert authors[0] == 'Awa "la Grande", Diallo' and authors[1] == "'=Bruno" and authors[2] == "'-Chloé; Martin"
     assert sheet[-2][5] == "2", "the votes land in the votes column"
     assert {row[0] for row in sheet[1:]} == {"Idées, envies", 'Besoins "urgents"'}
     assert all(row[7].startswith("20") and row[7][10] == "T" for row in sheet[1:]), "times stay ISO 8601"
+
+
+def test_a_places_export_with_a_formula_in_a_name_opens_in_libreoffice_as_text(app, db, tmp_path):
+    """The places' CSV (the national standard: commas, UTF-8) neutralises formulas like the meeting
+    export: every cell where kit wrote it, none evaluated, the standard's "+33…" phone kept."""
+    soffice = soffice_or_skip()
+    data = {
+        "pivot": "123456789",
+        "nom": '=HYPERLINK("http://exemple.invalid";"clic")',
+        "commune": "@Vitré",
+        "code_postal": "35500",
+        "adresse": "-2 rue de Paris, au fond",
+        "latitude": 48.1236,
+        "longitude": -1.2094,
+        "telephone": "+33299000000",
+        "date_maj": "2026-03-02",
+        "services": ["Aide aux démarches administratives"],
+    }
+    body = csv_io.write([("vitre-1", data), ("vitre-2", {**data, "nom": "=1+1", "commune": "+Vitré"})])
+    source = tmp_path / "lieux.csv"
+    source.write_bytes(body.encode("utf-8"))
+    meant = list(csv.reader(io.StringIO(body)))
+
+    sheet, formulas = read_ods(convert(soffice, source, ",", tmp_path))
+
+    assert formulas == [], "no cell became a formula"
+    assert len(sheet) == 3 and sheet[0] == list(standard.FIELDS)[: len(sheet[0])]
+    column = {name: n for n, name in enumerate(standard.FIELDS)}
+    phone = column["telephone"]
+    for read, wanted in zip(sheet, meant, strict=True):
+        if len(read) > phone and wanted[phone] == "+33299000000":
+            # the standard's form, written as it is: LibreOffice reads it as a number (a constant,
+            # its "+" dropped as for any signed number typed in), never as a formula
+            assert read[phone] == "33299000000"
+            read[phone] = wanted[phone]
+        assert read == wanted[: len(read)] and all(cell == "" for cell in wanted[len(read) :]), read
+    assert sheet[1][column["nom"]] == "'" + data["nom"] and sheet[2][column["nom"]] == "'=1+1"
+    assert sheet[1][column["commune"]] == "'@Vitré" and sheet[2][column["commune"]] == "'+Vitré"
+    assert sheet[1][column["adresse"]] == "'-2 rue de Paris, au fond"

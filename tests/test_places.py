@@ -4,6 +4,8 @@ and column, nothing half-imported; an export that the reference validator accept
 from __future__ import annotations
 
 import copy
+import csv
+import io
 import json
 from pathlib import Path
 
@@ -221,6 +223,37 @@ def test_an_export_with_several_values_validates_as_the_schema_describes_them(db
         if spec["name"] == "pivot":
             spec["constraints"]["pattern"] = standard.PIVOT.pattern
     assert _validate(exported, described) == []
+
+
+FORMULA_NAME = '=HYPERLINK("http://exemple.invalid";"clic")'
+
+
+def test_the_export_neutralises_formulas_and_still_validates(db, network, tmp_path):
+    """A place's name that a spreadsheet would run gets a leading apostrophe, as in the meeting
+    exports; a phone number "+33…" and a negative longitude, which the standard asks for, stay."""
+    places.apply_import(
+        db,
+        network,
+        csv_file(
+            line(nom=FORMULA_NAME.replace('"', '""'), telephone="+33299000000", adresse="@2 rue de Paris"),
+            line(id="vitre-2", nom="-Espace, moins", commune="+Vitré"),
+        ),
+    )
+    body, left_out = places.export_csv(db, network)
+    assert left_out == 0
+    rows = sorted(csv.DictReader(io.StringIO(body)), key=lambda r: r["id"])
+    assert [r["nom"] for r in rows] == ["'" + FORMULA_NAME, "'-Espace, moins"]
+    assert rows[0]["adresse"] == "'@2 rue de Paris" and rows[1]["commune"] == "'+Vitré"
+    assert rows[0]["telephone"] == "+33299000000", "the standard's phone form is kept"
+    assert rows[0]["longitude"] == "-1.2094", "a negative longitude is a number, kept"
+    for row in rows:
+        for name, value in row.items():
+            assert not value.startswith(("=", "@", "\t", "\r")), (name, value)
+            if value.startswith(("+", "-")):
+                assert name in ("telephone", "longitude", "latitude"), (name, value)
+    exported = tmp_path / "lieux.csv"
+    exported.write_bytes(body.encode("utf-8"))
+    assert _validate(exported, json.loads(SCHEMA.read_text(encoding="utf-8"))) == []
 
 
 def re_escape(value: str) -> str:

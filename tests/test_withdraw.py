@@ -8,6 +8,7 @@ stay consistent; the directory forgets a withdrawn check-in.
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -238,3 +239,24 @@ def test_an_accepted_news_item_copied_into_the_next_meeting_is_taken_out_there_t
     titles = [item["title"] for item in april.steps[0].options["items"]]
     assert titles == ["AAP régional"], "the network's own prepared item stays"
     assert SECRET not in (april.minutes_md or "") and SECRET not in (march.minutes_md or "")
+
+
+def test_withdrawn_words_leave_the_database_file_and_its_wal(db):
+    """SQLite keeps old pages in the -wal file until a checkpoint, and freed pages in the database
+    file unless secure_delete is on: a withdrawal checkpoints and every page freed is zeroed."""
+    url = db.get_bind().url
+    if url.get_backend_name() != "sqlite":
+        pytest.skip("SQLite only")
+
+    path = Path(url.database or "")
+    meeting, awa, _bruno, mine, _other = board_meeting(db)
+    marker = "MARQUEUR-UNIQUE-" + "7c1f" * 8
+    moderation.edit(db, meeting, mine.id, marker + " (corrigé)")
+    again = lifecycle.contribute(db, meeting, awa, meeting.steps[1].id, "marker-2", {"text": marker})
+    files = [path, path.with_name(path.name + "-wal")]
+    assert any(marker.encode() in f.read_bytes() for f in files if f.exists()), "the test writes the marker"
+    privacy.withdraw(db, awa, mine.id)
+    privacy.withdraw(db, awa, again.contribution.id)
+    for f in files:
+        if f.exists():
+            assert marker.encode() not in f.read_bytes(), f"the withdrawn words are still in {f.name}"

@@ -41,6 +41,8 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=15000")
+    # freed pages are overwritten with zeros: withdrawn or forgotten words do not linger in the file
+    cursor.execute("PRAGMA secure_delete=ON")
     cursor.close()
 
 
@@ -75,6 +77,19 @@ def _close_session(_exc: BaseException | None) -> None:
     db_session = g.pop("db_session", None)
     if db_session is not None:
         db_session.close()
+
+
+def checkpoint(db: Session) -> None:
+    """After an erasure is committed, copy the WAL back into the database and empty it (SQLite).
+
+    Until a checkpoint, the old pages, erased words included, stay in the ``-wal`` file beside the
+    database. PostgreSQL keeps no such file in the instance folder: nothing to do there.
+    """
+    bind = db.get_bind()
+    if bind.dialect.name != "sqlite":
+        return
+    db.execute(text("PRAGMA wal_checkpoint(TRUNCATE)"))
+    db.commit()
 
 
 def insert_row(db: Session, model: type[Model], **values: Any) -> Model:

@@ -20,6 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from kit.core import queries
+from kit.core.db import checkpoint
 from kit.core.errors import Forbidden, NotFound
 from kit.core.i18n import lazy_gettext as _l
 from kit.core.markdown_text import escape
@@ -56,6 +57,7 @@ def erase_personal_data(db: Session, meeting: Meeting) -> None:
             db.flush()
             meeting.write_minutes(build_markdown(db, meeting))
     lifecycle.save_change(db, meeting)
+    checkpoint(db)  # the erased names leave the WAL file too
 
 
 def forget_old_meetings(db: Session, days: int, now: datetime | None = None) -> list[Meeting]:
@@ -141,6 +143,7 @@ def withdraw(db: Session, participant: Participant, contribution_id: object) -> 
         if holder.id != meeting.id:
             lifecycle.bump_version(db, holder)
     lifecycle.save_change(db, meeting)
+    checkpoint(db)  # the withdrawn words leave the WAL file too
     return contribution, True
 
 

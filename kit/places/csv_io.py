@@ -19,6 +19,7 @@ from typing import Any
 
 from flask_babel import LazyString
 
+from kit.core.csv_cells import neutralise
 from kit.core.i18n import lazy_gettext as _l
 from kit.places import standard
 
@@ -347,11 +348,28 @@ def complete(data: dict[str, Any]) -> bool:
     return all(data.get(name) for name in standard.REQUIRED if name != "id")
 
 
+#: The columns that may legitimately start with "+" or "-" in the standard, and the whole form a
+#: value must have there to be written as it is: the standard asks for phone numbers as "+33…"
+#: (its pattern), and coordinates are signed numbers (a longitude west of Greenwich is negative).
+#: Such a value is digits a spreadsheet reads as a number, never a call; anything else in these
+#: columns, and every other cell starting with a formula character (a name "=HYPERLINK(…)"), is
+#: neutralised like the meeting exports, so that the file stays valid against the schema and
+#: still opens in a spreadsheet without running anything.
+KEEP_AS_IS: dict[str, re.Pattern[str]] = {
+    "telephone": re.compile(standard.PATTERNS["telephone"].strip("^$")),
+    "latitude": re.compile(r"-?\d+(?:\.\d+)?(?:e-?\d+)?"),
+    "longitude": re.compile(r"-?\d+(?:\.\d+)?(?:e-?\d+)?"),
+}
+
+
 def write(places: list[tuple[str, dict[str, Any]]]) -> str:
-    """Places as a CSV in the standard (UTF-8, commas, "|" between values)."""
+    """Places as a CSV in the standard (UTF-8, commas, "|" between values), formulas neutralised."""
     out = io.StringIO(newline="")
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(standard.FIELDS)
     for ref, data in places:
-        writer.writerow(as_row(ref, data))
+        cells = as_row(ref, data)
+        writer.writerow(
+            [neutralise(cell, KEEP_AS_IS.get(name)) for name, cell in zip(standard.FIELDS, cells, strict=True)]
+        )
     return out.getvalue()

@@ -2,7 +2,8 @@
 
 RFC 4180 (quoted fields, CRLF line ends), UTF-8, comma-separated; or the variant spreadsheet
 software expects in French locales: semicolons and a byte-order mark. Cells that a spreadsheet
-would run as a formula are neutralised, as OWASP advises.
+would run as a formula are neutralised, as OWASP advises (``kit.core.csv_cells``, shared with the
+places' export).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from kit.activities import activity_for
 from kit.core import queries
+from kit.core.csv_cells import neutralise
 from kit.core.i18n import lazy_gettext as _l
 from kit.core.models import Meeting, Step
 
@@ -32,16 +34,10 @@ STATUS_LABELS = {
     "declined": _l("declined"),
     "validated": _l("validated"),
 }
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 def header() -> list[str]:
     return [_("Step"), _("Activity"), _("Topic or section"), _("Author"), _("Text"), _("Votes"), _("Status"), _("Time")]
-
-
-def neutralise(cell: str) -> str:
-    """A cell a spreadsheet would read as a formula gets a leading apostrophe, and stays text."""
-    return "'" + cell if cell.startswith(FORMULA_STARTS) else cell
 
 
 def rows(db: Session, meeting: Meeting, steps: Iterable[Step]) -> list[list[str]]:
