@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-
 import pytest
 from sqlalchemy import func, select
 
@@ -207,71 +205,6 @@ def test_a_malformed_contribution_gets_a_clear_error_and_changes_nothing(db, roo
     assert db.scalar(select(func.count(Contribution.id))) == 0
     assert db.get(type(meeting), meeting.id).version == version
     assert events(screen, "/screen", "contribution") == []
-
-
-def nested(depth: int) -> str:
-    """A JSON text nested `depth` levels (objects and arrays in turn), as a hostile client writes it:
-    the test client itself cannot encode such a value (its encoder recurses too)."""
-    text = '"fond"'
-    for level in range(depth):
-        text = f"[{text}]" if level % 2 else f'{{"a":{text}}}'
-    return text
-
-
-def raw_emit(client, namespace: str, event: str, payload: str):  # type: ignore[no-untyped-def]
-    """Send one event whose payload is already JSON text, and return its ack."""
-    client.callback_counter += 1
-    packet = f"2{namespace},{client.callback_counter}[{json.dumps(event)},{payload}]"
-    client.socketio.server._handle_eio_message(client.eio_sid, packet)
-    ack, client.acks = client.acks, None
-    assert ack is not None, f"{event} got no answer"
-    return ack["args"][0]
-
-
-@pytest.mark.parametrize(
-    ("view", "event", "payload"),
-    [
-        ("phone", "contribute", nested(1000)),
-        ("phone", "vote", nested(21)),
-        ("phone", "sync", nested(5000)),
-        ("console", "moderate", f'{{"action":"edit","id":1,"text":{nested(25)}}}'),
-        ("phone", "contribute", json.dumps({"client_id": "big", "step_id": 1, "data": {"text": "x" * 60_000}})),
-        ("screen", "contribute", nested(1000)),  # an event this view does not have, too deep as well
-    ],
-    ids=["1000-levels", "21-levels", "5000-levels", "deep-field", "too-large", "unknown-event"],
-)
-def test_a_message_too_deep_or_too_large_is_answered_with_invalid_input(db, room, caplog, view, event, payload):
-    """Python's JSON reader recurses: 1,000 levels used to raise inside python-socketio, with no
-    answer and a traceback in the log. Every message is measured first (kit.core.live_json)."""
-    meeting, screen, console, (awa, _) = room
-    client, namespace = {"phone": (awa, "/phone"), "console": (console, "/console"), "screen": (screen, "/screen")}[
-        view
-    ]
-    console.emit("start", callback=True, namespace="/console")
-    version = db.get(type(meeting), meeting.id).version
-    ack = raw_emit(client, namespace, event, payload)
-    assert isinstance(ack, dict) and ack["ok"] is False, ack
-    assert ack["error"]["code"] == "invalid_input"
-    assert ack["error"]["message"].startswith("Ce message est trop")
-    assert not [r for r in caplog.records if r.levelname in ("ERROR", "CRITICAL")]
-    db.expire_all()
-    assert db.scalar(select(func.count(Contribution.id))) == 0
-    assert db.get(type(meeting), meeting.id).version == version
-    # the connection is still there and a normal message is read as before
-    assert client.emit("sync", callback=True, namespace=namespace)["ok"] is True
-
-
-def test_a_message_within_the_bounds_is_read_as_before(db, room):
-    meeting, screen, console, (awa, _) = room
-    console.emit("start", callback=True, namespace="/console")
-    step = db.get(type(meeting), meeting.id).current_step_id
-    # 20 levels of payload are still read (and refused for what they say, not for their shape)
-    ack = raw_emit(awa, "/phone", "contribute", nested(20))
-    assert ack["error"]["code"] == "bad_request"
-    text = "é, " * 300
-    payload = {"client_id": "ok", "step_id": step, "data": {"text": text, "name": "Awa"}}
-    ack = awa.emit("contribute", payload, callback=True, namespace="/phone")
-    assert ack["ok"] is True, ack
 
 
 def test_a_phone_that_has_not_joined_cannot_contribute(db, live_clients):

@@ -7,7 +7,6 @@ from flask_babel import Babel
 from flask_login import LoginManager
 from flask_socketio import SocketIO
 
-from kit.core import live_json
 from kit.core.db import get_session
 from kit.core.i18n import select_locale
 from kit.core.models import User
@@ -35,8 +34,6 @@ def init_extensions(app: Flask) -> None:
         channel=app.config["MESSAGE_QUEUE_CHANNEL"],
         # a contribution is a few KB at most; refuse anything far bigger before parsing it
         max_http_buffer_size=64 * 1024,
-        # every message is measured before it is parsed: too deep or too large is answered, not read
-        json=live_json,
         ping_interval=10,
         ping_timeout=20,
     )

@@ -24,7 +24,6 @@ from kit.core.access import same_secret
 from kit.core.db import get_session
 from kit.core.errors import Forbidden, InvalidInput, KitError
 from kit.core.i18n import lazy_gettext as _l
-from kit.core.live_json import Oversized
 from kit.core.models import Meeting, Participant, Status, Step
 from kit.core.validation import client_id, require_mapping
 from kit.live import broadcast
@@ -92,9 +91,6 @@ class LiveNamespace(Namespace):
         # an event this view may not send still gets an answer, never silence
         if event not in ("connect", "disconnect") and not hasattr(self, f"on_{event}"):
             event = "unknown_event"
-        # a message too deep or too large was not read (kit.core.live_json): say so, whatever the event
-        if event not in ("connect", "disconnect") and any(isinstance(arg, Oversized) for arg in args):
-            event = "oversized_message"
         return super().trigger_event(event, *args)
 
     # -- connecting ------------------------------------------------------------------------------
@@ -162,13 +158,6 @@ class LiveNamespace(Namespace):
     @answers
     def on_unknown_event(self, *_args: Any) -> dict[str, Any]:
         raise Forbidden(_l("This action is not allowed from this page."))
-
-    @answers
-    def on_oversized_message(self, *_args: Any) -> dict[str, Any]:
-        raise InvalidInput(
-            _l("This message is too large or too deeply nested to be read. Nothing was changed."),
-            code="invalid_input",
-        )
 
 
 class ScreenNamespace(LiveNamespace):
