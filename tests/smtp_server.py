@@ -44,7 +44,10 @@ class Handler:
             return "421 4.4.2 Connection dropped"
         with self.lock:
             number = len(list(self.spool.glob("*.eml"))) + 1
-            (self.spool / f"{number}.eml").write_bytes(envelope.original_content)
+            # written aside, then renamed: a test that reads the spool never sees half a message
+            part = self.spool / f"{number}.part"
+            part.write_bytes(envelope.original_content)
+            part.replace(self.spool / f"{number}.eml")
         return "250 Message accepted"
 
 
