@@ -118,7 +118,7 @@ class LiveNamespace(Namespace):
         viewer = self.viewers.pop(current_sid(), None)
         if viewer is not None and viewer.participant_id is not None:
             current_app.extensions["kit.presence"].leave(viewer.meeting_id, viewer.participant_id)
-            current_app.extensions["kit.counts"].mark(viewer.meeting_id)
+            current_app.extensions["kit.counts"].mark(viewer.meeting_id, people=True)
 
     def authenticate(self, meeting: Meeting, auth: Any) -> Viewer:
         """Check the credentials in `auth` for this view; raise KitError to refuse."""
@@ -143,7 +143,7 @@ class LiveNamespace(Namespace):
     def arrived(meeting: Meeting, participant_id: int) -> None:
         """A participant's phone is connected: count it and tell the console soon."""
         current_app.extensions["kit.presence"].arrive(meeting.id, participant_id)
-        current_app.extensions["kit.counts"].mark(meeting.id)
+        current_app.extensions["kit.counts"].mark(meeting.id, people=True)
 
     @staticmethod
     def _lang() -> str:

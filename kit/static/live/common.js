@@ -146,6 +146,7 @@
   }
   // a tool the facilitator opened (add a step, record an answer) stays open through a redraw
   function detailsKey(details) {
+    if (details.id) return '#' + details.id;  // its summary may hold a count that changes
     var item = details.closest('[data-key]');
     var summary = details.querySelector('summary');
     return (item ? item.getAttribute('data-key') : '') + '|' + (summary ? summary.textContent : '');
