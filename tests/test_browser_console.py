@@ -96,9 +96,9 @@ def test_the_console_shows_what_arrives_first_and_its_main_action_works(server: 
         expect(desk.locator("li.card")).to_have_count(32)
         expect(first).to_be_in_viewport()
         second = desk.locator("li.card").filter(has_text="proposition n° 2)")
-        second.get_by_text("Plus").click()
+        second.locator(".item-menu > summary").click()
         expect(second.get_by_role("button", name="Masquer")).to_be_visible()
-        second.get_by_text("Plus").click()
+        second.locator(".item-menu > summary").click()
 
         # "En bref": two lines for the top of the minutes, saved with a word to say so
         desk.get_by_text("En bref").first.click()

@@ -104,7 +104,7 @@
     restoreDrafts();
     if (state.counts) showCounts(state.counts);
     run('draw', [state, isSnapshot, sameStep]);  // kit.onDraw: the new one, with countdowns, drafts, counts
-    if (sameStep) reopenDetails(opened);
+    if (sameStep || (!step && !previousStep)) reopenDetails(opened);  // before the start too
     focusAfter(focus, sameStep);
     var previousStatus = kit.status;
     var status = kit.status = state.meeting && state.meeting.status;
