@@ -16,6 +16,7 @@ import requests
 from tests.browser import Room, browser_fixture, expect, room_fixture, server_fixture, shoot  # noqa: F401
 from tests.server import KitServer, LiveClient, Phone, wait_for
 from tests.test_browser_pages import SMALL_TARGETS, axe, checked_page
+from tests.test_screenshots import SHOTS
 
 pytestmark = pytest.mark.e2e
 
@@ -95,6 +96,7 @@ def test_the_console_shows_what_arrives_first_and_its_main_action_works(server: 
             phones[number % len(phones)].send_until_acked(f"idee-{number}", step_id, idea(number), deadline=_soon())
         expect(desk.locator("li.card")).to_have_count(32)
         expect(first).to_be_in_viewport()
+        desk.screenshot(path=SHOTS / "browser-console-laptop-busy.png")
         second = desk.locator("li.card").filter(has_text="proposition n° 2)")
         second.locator(".item-menu > summary").click()
         expect(second.get_by_role("button", name="Masquer")).to_be_visible()
@@ -110,8 +112,7 @@ def test_the_console_shows_what_arrives_first_and_its_main_action_works(server: 
         wait_for(lambda: "fiche CAF commune" in _draft(server, links), what="the summary in the draft minutes")
 
         shoot(desk, "console-laptop")
-        desk.screenshot(path="/tmp/shots/console/console-1440x900.png")
-        desk.screenshot(path="/tmp/shots/console/console-1440x900-full.png", full_page=True)
+        desk.screenshot(path=SHOTS / "browser-console-laptop-in-brief.png")
         small = desk.evaluate(SMALL_TARGETS)
         assert not small, small
         problems = axe(desk, "console, a busy step")
@@ -125,7 +126,7 @@ def test_the_console_shows_what_arrives_first_and_its_main_action_works(server: 
         desk.locator("#fold-steps > summary").click()
         expect(desk.get_by_role("button", name="Afficher Évaluation")).to_be_visible()
         problems += axe(desk, "console, its tools open")
-        desk.screenshot(path="/tmp/shots/console/console-1440x900-tools-open.png")
+        desk.screenshot(path=SHOTS / "browser-console-laptop-tools-open.png")
 
         # a co-facilitator follows on a phone
         phone_desk = checked_page(room, **CO_FACILITATOR)
@@ -135,8 +136,7 @@ def test_the_console_shows_what_arrives_first_and_its_main_action_works(server: 
         width = phone_desk.evaluate("document.documentElement.scrollWidth")
         assert width <= 390, f"the console is {width} px wide on a 390 px phone"
         shoot(phone_desk, "console-phone")
-        phone_desk.screenshot(path="/tmp/shots/console/console-390x844.png")
-        phone_desk.screenshot(path="/tmp/shots/console/console-390x844-full.png", full_page=True)
+        phone_desk.screenshot(path=SHOTS / "browser-console-phone-whole.png", full_page=True)
         small = phone_desk.evaluate(SMALL_TARGETS)
         assert not small, small
         problems += axe(phone_desk, "console on a phone")
