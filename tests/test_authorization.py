@@ -246,6 +246,11 @@ EVENTS: dict[str, Event] = {
     "control": Event(lambda w: {"action": "pause_posting"}, {"/console": FACILITATORS}, loose=True),
     # moderation and votes: whether they succeed depends on the card and the step (see their own tests)
     "moderate": Event(lambda w: {"action": "hide", "id": w.card_id}, {"/console": FACILITATORS}, loose=True),
+    # the facilitator's marks for the minutes' first lines: decisions and each step's summary
+    "mark_decision": Event(lambda w: {"id": w.card_id, "decision": True}, {"/console": FACILITATORS}),
+    "save_summary": Event(
+        lambda w: {"step_id": w.steps[1], "text": "On garde l'atelier du jeudi."}, {"/console": FACILITATORS}
+    ),
     "vote": Event(
         lambda w: {"contribution_id": w.card_id, "vote": True},
         {"/phone": frozenset({"participant of this meeting"})},

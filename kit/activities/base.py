@@ -88,6 +88,12 @@ class Activity:
         """One line that reminds a participant what they sent, shown on their phone."""
         return str(data.get("text", ""))
 
+    def decision_text(self, contribution: Contribution) -> str:
+        """The words a contribution marked as a decision shows at the top of the minutes: its
+        :attr:`editable_field` ("" when it has none, e.g. a check-in or a poll answer)."""
+        value = contribution.data.get(self.editable_field) if self.editable_field else None
+        return value.strip() if isinstance(value, str) else ""
+
     # -- facilitator -------------------------------------------------------------------------
     def perform(self, db: Session, action: str, payload: Mapping[str, Any]) -> list[Contribution]:
         """Carry out one of :attr:`facilitator_actions` (not committed yet); return the contributions it

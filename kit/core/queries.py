@@ -70,6 +70,23 @@ def withdrawn_count(db: Session, step: Step) -> int:
     return int(db.scalar(query) or 0)
 
 
+def decisions(db: Session, meeting: Meeting) -> list[Contribution]:
+    """The contributions the facilitator marked as decisions, step by step, in the order they
+    arrived; never one hidden, merged or withdrawn by its author (its words are gone)."""
+    query = (
+        select(Contribution)
+        .join(Step, Step.id == Contribution.step_id)
+        .where(
+            Contribution.meeting_id == meeting.id,
+            Contribution.decision.is_(True),
+            Contribution.hidden_at.is_(None),
+            Contribution.merged_into_id.is_(None),
+        )
+        .order_by(Step.position, Contribution.id)
+    )
+    return list(db.scalars(query))
+
+
 # -- a network's meetings ----------------------------------------------------------------------
 def not_yet_carried(db: Session, network_id: int, *where: Any, before: Meeting | None = None) -> list[Contribution]:
     """Visible contributions of the network's meetings (other than `before`) matching `where` that

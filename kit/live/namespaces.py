@@ -28,7 +28,7 @@ from kit.core.models import Meeting, Participant, Status, Step
 from kit.core.validation import client_id, require_mapping
 from kit.live import broadcast
 from kit.live.state import own_item, phone_snapshot, room, state
-from kit.meeting import lifecycle, moderation, preparation, privacy, votes
+from kit.meeting import decisions, lifecycle, moderation, preparation, privacy, votes
 from kit.meeting import room as room_control
 from kit.publishing import mailing, public_kit
 
@@ -118,7 +118,7 @@ class LiveNamespace(Namespace):
         viewer = self.viewers.pop(current_sid(), None)
         if viewer is not None and viewer.participant_id is not None:
             current_app.extensions["kit.presence"].leave(viewer.meeting_id, viewer.participant_id)
-            current_app.extensions["kit.counts"].mark(viewer.meeting_id)
+            current_app.extensions["kit.counts"].mark(viewer.meeting_id, people=True)
 
     def authenticate(self, meeting: Meeting, auth: Any) -> Viewer:
         """Check the credentials in `auth` for this view; raise KitError to refuse."""
@@ -143,7 +143,7 @@ class LiveNamespace(Namespace):
     def arrived(meeting: Meeting, participant_id: int) -> None:
         """A participant's phone is connected: count it and tell the console soon."""
         current_app.extensions["kit.presence"].arrive(meeting.id, participant_id)
-        current_app.extensions["kit.counts"].mark(meeting.id)
+        current_app.extensions["kit.counts"].mark(meeting.id, people=True)
 
     @staticmethod
     def _lang() -> str:
@@ -326,6 +326,25 @@ class ConsoleNamespace(LiveNamespace):
         if not isinstance(action, str) or action not in changes:
             raise KitError("unknown_action", _l("This action does not exist for this step."))
         return self._drive(changes[action])
+
+    @answers
+    def on_mark_decision(self, payload: Any = None, *_args: Any) -> dict[str, Any]:
+        """Mark a contribution as a decision of the meeting (`"decision": true`) or not; the
+        minutes list the decisions at the top. Only the console shows the mark."""
+        payload = require_mapping(payload)
+        meeting = self.meeting()
+        marked = decisions.set_decision(get_session(), meeting, payload.get("id"), payload.get("decision"))
+        broadcast.console_changed(get_session(), meeting)
+        return {"ok": True, "id": marked.id, "decision": marked.decision}
+
+    @answers
+    def on_save_summary(self, payload: Any = None, *_args: Any) -> dict[str, Any]:
+        """A step's two-line summary ("En bref"), at the top of the minutes; empty text takes it away."""
+        payload = require_mapping(payload)
+        meeting = self.meeting()
+        step = decisions.set_summary(get_session(), meeting, payload.get("step_id"), payload.get("text"))
+        broadcast.console_changed(get_session(), meeting)
+        return {"ok": True, "step_id": step.id, "summary": step.summary}
 
 
 class PhoneNamespace(LiveNamespace):

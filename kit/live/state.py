@@ -20,7 +20,7 @@ from kit.core import queries
 from kit.core.extensions import socketio
 from kit.core.i18n import LANGUAGES
 from kit.core.models import Contribution, Meeting, Participant, Step, utcnow
-from kit.meeting import lifecycle, votes
+from kit.meeting import decisions, lifecycle, votes
 from kit.publishing import links, mailing, public_kit
 
 VIEWS = ("screen", "console", "phone")
@@ -184,6 +184,7 @@ def _render_state(db: Session, meeting: Meeting, view: str, lang: str, counted: 
             public=_public_kit(meeting) if meeting.status == "published" or view == "screen" else None,
             connected=current_app.extensions["kit.presence"].connected(meeting.id),
             peak=current_app.extensions["kit.presence"].peak(meeting.id),
+            summary_max=decisions.MAX_SUMMARY,
         )
     payload: dict[str, Any] = {
         "version": meeting.version,
@@ -195,6 +196,19 @@ def _render_state(db: Session, meeting: Meeting, view: str, lang: str, counted: 
         payload["items"] = [activity.item_data(c) for c in items]
         payload["votes"] = {str(k): v for k, v in tallies.items()}
     return payload
+
+
+def people_event(db: Session, meeting: Meeting, lang: str) -> dict[str, Any]:
+    """The console's list of who joined, with who is connected now: sent alone, coalesced, as
+    phones come and go (the whole console is drawn again only when the meeting changes)."""
+    with force_locale(lang):
+        html = render_template(
+            "live/_console_people.html",
+            meeting=meeting,
+            people=queries.participants(db, meeting),
+            connected=current_app.extensions["kit.presence"].connected(meeting.id),
+        )
+    return {"version": meeting.version, "html": html}
 
 
 def _public_kit(meeting: Meeting) -> dict[str, Any]:
@@ -247,7 +261,7 @@ def item_event(db: Session, meeting: Meeting, contribution: Contribution, view: 
     tallies = queries.tallies(db, contribution.step_id) if activity.votable else {}
     with force_locale(lang):
         html = render_template(
-            activity.template("_item"), item=contribution, activity=activity, view=view, votes=tallies
+            activity.template("_item"), item=contribution, activity=activity, view=view, votes=tallies, meeting=meeting
         )
     return {
         "version": meeting.version,

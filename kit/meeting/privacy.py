@@ -190,6 +190,7 @@ def _erase(db: Session, contribution: Contribution) -> None:
     contribution.data = data
     contribution.original = None
     contribution.outcome = {}
+    contribution.decision = False  # its words leave the minutes' decisions too
     contribution.hidden_at = utcnow()
     contribution.hidden_by = WITHDRAWN_BY_AUTHOR
     contribution.updated_at = utcnow()

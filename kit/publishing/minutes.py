@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from kit.activities import activity_for
 from kit.core import queries
-from kit.core.markdown_text import escape
+from kit.core.markdown_text import escape, escape_block
 from kit.core.models import Meeting, utcnow
 
 
@@ -36,6 +36,7 @@ def _markdown(db: Session, meeting: Meeting) -> str:
         facts.append(_("**Hosted by**: %(host)s", host=escape(meeting.host)))
     if facts:
         lines += ["  \n".join(facts), ""]
+    lines += _first_read(db, meeting)
 
     people = sorted(queries.participants(db, meeting), key=lambda p: p.shown_name.casefold())
     lines += ["## " + _("Who came (%(count)d)", count=len(people)), ""]
@@ -77,6 +78,24 @@ def _markdown(db: Session, meeting: Meeting) -> str:
     return "\n".join(lines).rstrip() + "\n"
 
 
+def _first_read(db: Session, meeting: Meeting) -> list[str]:
+    """What the minutes open with, when the facilitator wrote it from the console: each step's
+    summary ("En bref"), then the contributions marked as decisions, with their step."""
+    lines: list[str] = []
+    summaries = [step for step in meeting.steps if step.summary]
+    if summaries:
+        lines += ["## " + _("In brief"), ""]
+        lines += [f"- **{escape(step.title)}** — {escape_block(step.summary)}" for step in summaries]
+        lines.append("")
+    decided = [(c, activity_for(c.step).decision_text(c)) for c in queries.decisions(db, meeting)]
+    decided = [(c, text) for c, text in decided if text]
+    if decided:
+        lines += ["## " + _("Decisions"), ""]
+        lines += [f"- {escape_block(text)} *({escape(c.step.title)})*" for c, text in decided]
+        lines.append("")
+    return lines
+
+
 def withdrawn_count_note(count: int) -> str:
     """What a step's section says of the contributions their authors withdrew."""
     return ngettext(
@@ -102,6 +121,7 @@ def as_data(db: Session, meeting: Meeting) -> dict[str, Any]:
                 "title": step.title,
                 "activity": step.activity,
                 "prompt": step.prompt,
+                "summary": step.summary,
                 "options": dict(step.options),
                 "contributions": [activity.item_data(c) for c in queries.contributions(db, step)],
             }
@@ -118,4 +138,8 @@ def as_data(db: Session, meeting: Meeting) -> dict[str, Any]:
             for p in queries.participants(db, meeting)
         ],
         "steps": steps,
+        "decisions": [
+            {"id": c.id, "step": c.step.title, "text": activity_for(c.step).decision_text(c)}
+            for c in queries.decisions(db, meeting)
+        ],
     }

@@ -104,7 +104,7 @@
     restoreDrafts();
     if (state.counts) showCounts(state.counts);
     run('draw', [state, isSnapshot, sameStep]);  // kit.onDraw: the new one, with countdowns, drafts, counts
-    if (sameStep) reopenDetails(opened);
+    if (sameStep || (!step && !previousStep)) reopenDetails(opened);  // before the start too
     focusAfter(focus, sameStep);
     var previousStatus = kit.status;
     var status = kit.status = state.meeting && state.meeting.status;
@@ -146,6 +146,7 @@
   }
   // a tool the facilitator opened (add a step, record an answer) stays open through a redraw
   function detailsKey(details) {
+    if (details.id) return '#' + details.id;  // its summary may hold a count that changes
     var item = details.closest('[data-key]');
     var summary = details.querySelector('summary');
     return (item ? item.getAttribute('data-key') : '') + '|' + (summary ? summary.textContent : '');
