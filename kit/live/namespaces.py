@@ -27,7 +27,7 @@ from kit.core.i18n import lazy_gettext as _l
 from kit.core.models import Meeting, Participant, Status, Step
 from kit.core.validation import client_id, require_mapping
 from kit.live import broadcast
-from kit.live.state import own_item, phone_snapshot, room, state
+from kit.live.state import own_item, participant_room, phone_snapshot, room, state
 from kit.meeting import lifecycle, moderation, preparation, privacy, votes
 from kit.meeting import room as room_control
 from kit.publishing import mailing, public_kit
@@ -43,6 +43,12 @@ _SENDER = (
     .outerjoin(Step, and_(Step.id == bindparam("step"), Step.meeting_id == Meeting.id))
     .where(Participant.id == bindparam("participant"), Meeting.id == bindparam("meeting"))
 )
+
+
+# what a removed phone reads, on the spot (`removed`) and at every later connection (refused with
+# `removed`): plain, and what to do about it
+REMOVED = _l("The facilitator removed you from this meeting. If you think it is a mistake, speak to them.")
+UNKNOWN_IDENTITY = _l("This phone is no longer known in this meeting. Join again: it only takes your name.")
 
 
 def current_sid() -> str:
@@ -110,6 +116,7 @@ class LiveNamespace(Namespace):
         self.viewers[current_sid()] = viewer
         if viewer.participant_id is not None:
             self.arrived(meeting, viewer.participant_id)
+            join_room(participant_room(meeting, viewer.participant_id))
         join_room(room(meeting))
         join_room(room(meeting, viewer.lang))
         emit("snapshot", self.snapshot(meeting, viewer))
@@ -267,7 +274,12 @@ class ConsoleNamespace(LiveNamespace):
         """An action of the current step's activity (see Activity.facilitator_actions)."""
         payload = require_mapping(payload)
         self._at_current_step(payload)
-        return self._drive(lambda db, meeting: lifecycle.act(db, meeting, payload.get("action"), payload))
+        meeting = self.meeting()
+        action = payload.get("action")
+        changed = lifecycle.act(get_session(), meeting, action, payload)
+        answer = self._changed(meeting)
+        broadcast.tell_authors(meeting, str(action), changed)
+        return answer
 
     @answers
     def on_control(self, payload: Any = None, *_args: Any) -> dict[str, Any]:
@@ -293,11 +305,14 @@ class ConsoleNamespace(LiveNamespace):
 
     def _remove(self, db: Session, meeting: Meeting, participant_id: object) -> None:
         person = room_control.remove_participant(db, meeting, participant_id)
+        # out of the counts at once, even before their phones hear of it
+        current_app.extensions["kit.presence"].forget(meeting.id, person.id)
+        current_app.extensions["kit.counts"].mark(meeting.id)
         phones = self.socketio.server.namespace_handlers.get("/phone")  # type: ignore[union-attr]
         if isinstance(phones, PhoneNamespace):
             # told in the participant's language, not the facilitator's
             with force_locale(person.language):
-                phones.send_away(person.id, _("The facilitator removed you from this meeting."))
+                phones.send_away(person.id, str(REMOVED))
 
     @answers
     def on_add_step(self, payload: Any = None, *_args: Any) -> dict[str, Any]:
@@ -340,9 +355,10 @@ class PhoneNamespace(LiveNamespace):
             return Viewer(meeting.id, self._lang())
         participant = lifecycle.get_participant(get_session(), meeting, token)
         if participant is None:
-            raise KitError("unknown_participant", _l("We do not know you in this meeting yet. Please join again."))
+            # a restore or `kit forget` since: the phone goes back to the join form (docs/protocol.md, Refusals)
+            raise KitError("unknown_identity", UNKNOWN_IDENTITY)
         if participant.removed_at is not None:
-            raise KitError("removed", _l("The facilitator removed you from this meeting."))
+            raise KitError("removed", REMOVED)
         return Viewer(meeting.id, self._lang(), participant.id)
 
     def snapshot(self, meeting: Meeting, viewer: Viewer) -> dict[str, Any]:
@@ -401,6 +417,7 @@ class PhoneNamespace(LiveNamespace):
             max_field=config["MAX_FIELD_LENGTH"],
         )
         viewer.participant_id = participant.id
+        join_room(participant_room(meeting, participant.id))
         # this snapshot counts the new participant
         current_app.extensions["kit.phone_states"].count_join(meeting.id)
         self.arrived(meeting, participant.id)

@@ -44,7 +44,10 @@ _BUMP_VERSION = (
     .values(version=_MEETING_TABLE.c.version + 1)
     .returning(_MEETING_TABLE.c.version)
 )
-_JOINED = select(func.count(Participant.id)).where(Participant.meeting_id == bindparam("meeting"))
+# the facilitator's removals are not counted among who joined
+_JOINED = select(func.count(Participant.id)).where(
+    Participant.meeting_id == bindparam("meeting"), Participant.removed_at.is_(None)
+)
 _IN_STEP = select(func.count(Contribution.id)).where(
     Contribution.step_id == bindparam("step"), Contribution.hidden_at.is_(None), Contribution.merged_into_id.is_(None)
 )
@@ -402,7 +405,7 @@ def own_contributions(db: Session, participant: Participant) -> list[Contributio
 
 
 def counts(db: Session, meeting: Meeting) -> dict[str, int]:
-    """How many people joined and how many contributions the current step has."""
+    """How many people joined (less those removed) and how many contributions the current step has."""
     joined = db.scalar(_JOINED, {"meeting": meeting.id}) or 0
     in_step = 0
     if meeting.current_step_id is not None:
