@@ -19,6 +19,7 @@ def _base_letters(text: str) -> str:
 
 
 def sort_key(text: object) -> tuple[str, str, str]:
-    """Sort key for a name or any short label: base letters first, then accents, then case."""
-    value = " ".join(str(text).split())
-    return _base_letters(value), unicodedata.normalize("NFC", value).casefold(), value
+    """Sort key for a name or any short label: base letters first, then accents, then case (small
+    letters first, as dictionaries do)."""
+    value = unicodedata.normalize("NFC", " ".join(str(text).split()))
+    return _base_letters(value), value.casefold(), value.swapcase()

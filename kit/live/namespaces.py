@@ -16,6 +16,7 @@ from flask import current_app, request
 from flask_babel import force_locale, get_locale
 from flask_babel import gettext as _
 from flask_socketio import Namespace, emit, join_room
+from socketio import exceptions as socketio_errors
 from sqlalchemy import and_, bindparam, select
 from sqlalchemy.orm import Session
 
@@ -49,6 +50,18 @@ _SENDER = (
 # `removed`): plain, and what to do about it
 REMOVED = _l("The facilitator removed you from this meeting. If you think it is a mistake, speak to them.")
 UNKNOWN_IDENTITY = _l("This phone is no longer known in this meeting. Join again: it only takes your name.")
+
+
+def refused(refusal: ConnectionRefusedError) -> socketio_errors.ConnectionRefusedError:
+    """A refused connection, as the client's `connect_error` reads it: `err.data` is the error
+    object `{"code", "message"}` (docs/protocol.md, "Refusals").
+
+    Raise Python's own `ConnectionRefusedError({"code": …, "message": …})` anywhere a connection
+    is handled: python-socketio only knows its own exception, and answered the built-in one with a
+    bare "Connection refused by server"; and its own, given one dict, sends it as a string."""
+    error = refusal.args[0] if refusal.args and isinstance(refusal.args[0], dict) else {}
+    error = {"code": str(error.get("code") or "refused"), "message": str(error.get("message") or "")}
+    return socketio_errors.ConnectionRefusedError(error["message"], error)
 
 
 def current_sid() -> str:
@@ -97,7 +110,10 @@ class LiveNamespace(Namespace):
         # an event this view may not send still gets an answer, never silence
         if event not in ("connect", "disconnect") and not hasattr(self, f"on_{event}"):
             event = "unknown_event"
-        return super().trigger_event(event, *args)
+        try:
+            return super().trigger_event(event, *args)
+        except ConnectionRefusedError as refusal:
+            raise refused(refusal) from None
 
     # -- connecting ------------------------------------------------------------------------------
     def on_connect(self, auth: Any = None) -> None:

@@ -55,7 +55,7 @@
     onBeforeApply: hook('beforeApply'), onDraw: hook('draw'), onApply: hook('apply'),
     onItemPlaced: hook('itemPlaced'),       // fn(item): one item came alone, in its list
     onConnectError: hook('connectError'),   // fn(data): true if it dealt with the refusal
-    stop: stop,                             // stop(text): no more connecting, and say why
+    stop: stop,                             // stop(text[, short]): no more connecting, say why (short: status line)
     start: start, setStatus: setStatus, announce: announce, load: load, save: save, resync: resync,
     formData: formData, restoreForm: restoreForm, keepDrafts: keepDrafts, forgetDraft: forgetDraft,
     focusKey: focusKey
@@ -65,11 +65,11 @@
   // a moment's refusal, any other stops the connection and the view says so plainly ------------
   var stopped = false;
   var RETRY_LATER = { rate_limited: true, internal: true, already_connected: true };
-  function stop(text) {
+  function stop(text, short) {
     stopped = true;
     socket.io.reconnection(false);
     socket.disconnect();
-    setStatus('lost', text);
+    setStatus('lost', short || text);
   }
   socket.on('connect', function () { setStatus('ok', texts.connected); });
   socket.on('disconnect', function () { if (!stopped) setStatus('lost', texts.lost); });

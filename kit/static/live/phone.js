@@ -22,7 +22,7 @@
   });
   // the facilitator removed this phone's person: say so plainly, stop connecting and offering to send
   function sentAway(message) {
-    kit.stop(message);
+    kit.stop(message, texts.stopped);  // the status line says it short; the page says it all
     forgetHere();
     stage.innerHTML = '';
     var note = document.createElement('p');
@@ -53,8 +53,19 @@
   // the meeting no longer knows this phone (a restore, `kit forget`): back to the join form, which
   // the page's address shows once the server has forgotten the identity too; once, not in a loop
   function joinAgain(message) {
-    kit.stop(message);
+    kit.stop(message, texts.stopped);
     forgetHere();
+    stage.innerHTML = '';
+    var note = document.createElement('p');
+    note.className = 'message';
+    note.setAttribute('role', 'alert');
+    note.textContent = message;
+    var again = document.createElement('a');
+    again.className = 'button primary';
+    again.href = window.location.pathname;
+    again.textContent = texts.join;
+    stage.appendChild(note);
+    stage.appendChild(again);
     var key = 'kit-join-again-' + kit.code;
     var last = parseInt(window.sessionStorage.getItem(key) || '0', 10);
     if (Date.now() - last < 30000) return;  // just tried: leave the message, not a reload loop
@@ -197,6 +208,20 @@
     for (var j = 0; j < fields.length; j++) {
       if (!fields[j].value) fields[j].value = me[fields[j].getAttribute('data-prefill')] || '';
     }
+    // a folded part whose field is still to fill opens (someone who joined without a name)
+    var folds = stage.querySelectorAll('details[data-open-if-empty]');
+    for (var k = 0; k < folds.length; k++) {
+      var field = folds[k].querySelector('[name="' + folds[k].getAttribute('data-open-if-empty') + '"]');
+      if (field && !field.value.trim()) folds[k].open = true;
+    }
+  }
+  // the field a refusal names is shown, even when it was folded away
+  function reveal(form, name) {
+    var field = form && name && form.querySelector('[name="' + name + '"]');
+    if (!field) return;
+    var fold = field.closest('details');
+    if (fold) fold.open = true;
+    field.focus();
   }
 
   // -- votes: this phone's own choices ------------------------------------------------------------
@@ -413,6 +438,7 @@
       renderMine();
       if (form) kit.restoreForm(form, entry.data);
       formStatus(form, texts.refused + ' ' + ack.error.message, 'error');
+      reveal(form, ack.error.field);
     });
   }
 
