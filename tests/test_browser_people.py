@@ -218,3 +218,41 @@ def test_the_kept_text_lasts_one_step(server: KitServer, room: Room) -> None:
         expect(awa.get_by_label("Votre contribution")).to_have_value(idea)
     finally:
         console.close()
+
+
+def test_whoever_proposed_a_news_item_sees_it_accepted(server: KitServer, room: Room) -> None:
+    links = monthly_meeting(server, "Rencontre mensuelle de décembre")
+    console = LiveClient(server.url, "console", {"meeting": links.code, "key": links.console_key})
+    try:
+        awa = room.page(bypass_csp=True, **PHONE)
+        bruno = room.page(**PHONE)
+        join(awa, f"{server.url}/j/{links.code}", "Awa Diallo", "CCAS de Vitré")
+        join(bruno, f"{server.url}/j/{links.code}", "Bruno Le Gall", "Médiathèque")
+        assert console.call("start")["ok"] and console.call("next")["ok"]
+        expect(awa.get_by_role("heading", name="Point d'actualité")).to_be_visible()
+        awa.get_by_label("Type", exact=True).select_option("event")
+        awa.get_by_label("De quoi s'agit-il ?").fill("Forum départemental de l'inclusion numérique à Rennes")
+        awa.get_by_label(re.compile("^Lien")).fill("solidarite-numerique.fr/agenda")
+        awa.get_by_role("button", name="Envoyer", exact=True).click()
+        expect(awa.get_by_text("Envoyé ✓")).to_be_visible()
+
+        def proposal(db: Any) -> tuple[int, str]:
+            found = db.scalars(select(Contribution)).one()
+            return found.id, found.data["link"]
+
+        proposal_id, link = on_the_database(server, proposal)
+        assert link == "https://solidarite-numerique.fr/agenda"
+        assert console.call("act", {"action": "accept", "id": proposal_id})["ok"]
+        notice = awa.get_by_role("status").filter(has_text="a été acceptée")
+        expect(notice).to_contain_text(
+            "Votre actualité « Forum départemental de l'inclusion numérique à Rennes » a été acceptée : "
+            "elle est à l'écran et sera dans le compte rendu."
+        )
+        shoot(awa, "people-news-accepted")
+        assert axe(awa, "phone, news accepted") == []
+        assert small_targets(awa) == []
+        expect(bruno.get_by_text("a été acceptée")).to_have_count(0)
+        awa.get_by_role("button", name="D'accord").click()
+        expect(notice).to_be_hidden()
+    finally:
+        console.close()

@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
 
-from kit.core.validation import clean_text, email_address, require_mapping
+from kit.core.validation import clean_name, clean_text, email_address, require_mapping
 
 MAX_SKILLS = 10
 SKILL_LENGTH = 60
@@ -106,7 +106,7 @@ class CheckIn(Activity):
             return clean_text(data.get(field), field, limit, required=required, multiline=False)
 
         return {
-            "name": line("name", required=True, limit=config["MAX_NAME_LENGTH"]),
+            "name": clean_name(data.get("name"), "name", config["MAX_NAME_LENGTH"]),
             "structure": line("structure"),
             "territory": line("territory"),
             "role": line("role"),

@@ -24,7 +24,7 @@ from kit.core.errors import InvalidInput, KitError, NotFound
 from kit.core.i18n import lazy_gettext as _l
 from kit.core.models import Contribution, Meeting, Participant, Status, Step, utcnow
 from kit.core.queries import is_row_id
-from kit.core.validation import clean_text
+from kit.core.validation import clean_name, clean_text
 from kit.meeting.templates import MeetingTemplate
 from kit.network.networks import carry_news, carry_over, carry_roadmap
 from kit.publishing.minutes import build_markdown
@@ -291,7 +291,7 @@ def join(
         Participant,
         meeting_id=meeting.id,
         token=secrets.token_urlsafe(24),
-        display_name=clean_text(name, "name", max_name, required=not meeting.anonymous_allowed, multiline=False),
+        display_name=clean_name(name, "name", max_name, required=not meeting.anonymous_allowed),
         structure=clean_text(structure, "structure", max_field, required=False, multiline=False),
         territory=clean_text(territory, "territory", max_field, required=False, multiline=False),
         language=language if language in ("fr", "en") else "fr",
