@@ -102,8 +102,8 @@ class CheckIn(Activity):
         data = require_mapping(data)
         config = current_app.config
 
-        def line(field: str, required: bool = False, limit: int = config["MAX_FIELD_LENGTH"]) -> str:
-            return clean_text(data.get(field), field, limit, required=required, multiline=False)
+        def line(field: str) -> str:
+            return clean_name(data.get(field), field, config["MAX_FIELD_LENGTH"], required=False)
 
         return {
             "name": clean_name(data.get("name"), "name", config["MAX_NAME_LENGTH"]),

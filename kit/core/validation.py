@@ -20,7 +20,7 @@ _DROPPED = {"Cc", "Cs"}
 # bidi embeddings, overrides and isolates turn the rest of a line around on the screen: never useful
 # in what people send here, and a prank on the projector
 _BIDI_CONTROLS = set("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
-# a name or another one-line field also loses what draws nothing: format characters (zero-width
+# a name (or another one-line field about a person) also loses what draws nothing: format characters (zero-width
 # spaces and joiners, bidi marks, soft hyphens, tags), line and paragraph separators, and the
 # blank letters used to fake an empty name (Hangul fillers, the blank braille pattern, the
 # combining grapheme joiner); so "name required" means a name one can see
@@ -45,8 +45,6 @@ def clean_text(value: Any, field: str, max_length: int, *, required: bool = True
         if ch in _ALLOWED_CONTROLS or (unicodedata.category(ch) not in _DROPPED and ch not in _BIDI_CONTROLS)
     )
     if not multiline:
-        # NFC again: a mark dropped between a letter and its accent lets them compose
-        text = unicodedata.normalize("NFC", "".join(ch for ch in text if _visible(ch)))
         text = " ".join(text.split())
     text = text.strip()
     if required and not text:
@@ -63,8 +61,11 @@ def clean_text(value: Any, field: str, max_length: int, *, required: bool = True
 
 
 def clean_name(value: Any, field: str, max_length: int, *, required: bool = True) -> str:
-    """A person's name (or another one-line field about them): invisible and control characters
-    dropped, NFC, spaces collapsed; "required" is checked on what is left."""
+    """A person's name (or another one-line field about them: structure, territory, role):
+    invisible and control characters dropped, NFC (a mark dropped between a letter and its accent
+    lets them compose), spaces collapsed; "required" is checked on what is left."""
+    if isinstance(value, str):
+        value = unicodedata.normalize("NFC", "".join(ch for ch in value if _visible(ch)))
     return clean_text(value, field, max_length, required=required, multiline=False)
 
 

@@ -292,8 +292,8 @@ def join(
         meeting_id=meeting.id,
         token=secrets.token_urlsafe(24),
         display_name=clean_name(name, "name", max_name, required=not meeting.anonymous_allowed),
-        structure=clean_text(structure, "structure", max_field, required=False, multiline=False),
-        territory=clean_text(territory, "territory", max_field, required=False, multiline=False),
+        structure=clean_name(structure, "structure", max_field, required=False),
+        territory=clean_name(territory, "territory", max_field, required=False),
         language=language if language in ("fr", "en") else "fr",
     )
     db.commit()
