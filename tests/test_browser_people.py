@@ -18,7 +18,7 @@ from sqlalchemy import select
 
 from kit import create_app
 from kit.core.db import get_session
-from kit.core.models import Contribution, Participant
+from kit.core.models import Contribution, Meeting, Participant
 from kit.meeting import lifecycle
 from kit.meeting.templates import load_template
 from tests.browser import PHONE, Room, browser_fixture, expect, join, room_fixture, server_fixture, shoot  # noqa: F401  (fixtures: browser, room, server)
@@ -65,6 +65,11 @@ def monthly_meeting(server: KitServer, title: str) -> MeetingLinks:
             return MeetingLinks(meeting.code, meeting.facilitator_key, meeting.screen_key)
     finally:
         app.extensions["kit.engine"].dispose()
+
+
+def of_meeting(links: MeetingLinks) -> Any:
+    """The contributions of one meeting (the module's server holds every test's meetings)."""
+    return select(Contribution).join(Meeting, Meeting.id == Contribution.meeting_id).where(Meeting.code == links.code)
 
 
 def on_the_database(server: KitServer, change: Any) -> Any:
@@ -122,7 +127,7 @@ def test_the_check_in_fits_one_phone_screen_with_skills_as_chips(server: KitServ
         expect(phone.get_by_text("Envoyé ✓")).to_be_visible()
 
         def check_in(db: Any) -> dict[str, Any]:
-            return dict(db.scalars(select(Contribution)).one().data)
+            return dict(db.scalars(of_meeting(links)).one().data)
 
         data = on_the_database(server, check_in)
         assert data["offers"] == ["Parentalité numérique", "Sécurité et arnaques"]
@@ -144,7 +149,8 @@ def test_a_removed_phone_is_told_plainly_and_stops_reconnecting(server: KitServe
         expect(phone.get_by_role("heading", name="Accueil")).to_be_visible()
 
         def zoe(db: Any) -> int:
-            return db.scalar(select(Participant.id).where(Participant.display_name == "Zoé Lambert"))
+            found = select(Participant.id).join(Meeting, Meeting.id == Participant.meeting_id)
+            return db.scalar(found.where(Meeting.code == links.code, Participant.display_name == "Zoé Lambert"))
 
         assert console.call("control", {"action": "remove", "participant_id": on_the_database(server, zoe)})["ok"]
         told = phone.get_by_role("alert")
@@ -175,7 +181,8 @@ def test_a_phone_the_meeting_no_longer_knows_goes_back_to_the_join_form(server: 
 
     def forget_the_phone(db: Any) -> None:
         # what `kit forget` does to a meeting's phones, or a restore of a backup made before they joined
-        person = db.scalars(select(Participant).where(Participant.display_name == "Bruno Le Gall")).one()
+        found = select(Participant).join(Meeting, Meeting.id == Participant.meeting_id)
+        person = db.scalars(found.where(Meeting.code == links.code, Participant.display_name == "Bruno Le Gall")).one()
         person.token = "un-autre-jeton-que-celui-du-telephone"
         db.commit()
 
@@ -237,7 +244,7 @@ def test_whoever_proposed_a_news_item_sees_it_accepted(server: KitServer, room: 
         expect(awa.get_by_text("Envoyé ✓")).to_be_visible()
 
         def proposal(db: Any) -> tuple[int, str]:
-            found = db.scalars(select(Contribution)).one()
+            found = db.scalars(of_meeting(links)).one()
             return found.id, found.data["link"]
 
         proposal_id, link = on_the_database(server, proposal)
