@@ -54,7 +54,7 @@ FACILITATORS = frozenset({"facilitator", "admin"})
 PHONE_HOLDERS = frozenset(ROLES) - {"participant of another meeting"}
 
 # the answers that mean "not you": a refusal that is about who asks, not about what was sent
-REFUSALS = {"forbidden", "not_joined", "unknown_participant", "not_found", "already_joined"}
+REFUSALS = {"forbidden", "not_joined", "unknown_identity", "not_found", "already_joined"}
 
 
 # -- the world: this meeting, another meeting, and what each role holds --------------------------

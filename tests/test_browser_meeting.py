@@ -79,10 +79,12 @@ def test_a_whole_monthly_meeting(server: KitServer, room: Room) -> None:
     desk.get_by_role("button", name="Démarrer la réunion").click()
     step_everywhere("Accueil", 1)
     expect(awa.get_by_label("Votre nom")).to_have_value("Awa Diallo")  # filled in from joining
+    awa.locator("summary", has_text="modifier").click()  # the rest of the check-in is folded
     awa.get_by_label(re.compile("^Votre fonction")).fill("Conseillère numérique")
     awa.get_by_role("group", name=re.compile("pouvez partager")).get_by_label("Sécurité et arnaques").check()
     awa.get_by_role("button", name="Je suis là").click()
     expect(awa.get_by_text("Envoyé ✓")).to_be_visible()
+    sam.get_by_text("I am looking for", exact=True).click()  # one list of skills at a time
     sam.get_by_role("group", name=re.compile("you are looking for")).get_by_label(
         "Démarches en ligne (CAF, ANTS, impôts)"
     ).check()

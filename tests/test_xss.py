@@ -62,9 +62,13 @@ def multi_line(vector: str) -> str:
     return vector.replace("⏎", "\n").strip()
 
 
+# bidi embeddings, overrides and isolates: kit drops them from what people send (kit.core.validation)
+BIDI_CONTROLS = dict.fromkeys(map(ord, "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"))
+
+
 def norm(text: str) -> str:
-    """Text as a page shows it: runs of white space are one space."""
-    return " ".join(text.split())
+    """Text as a page shows it: runs of white space are one space, bidi controls dropped."""
+    return " ".join(text.translate(BIDI_CONTROLS).split())
 
 
 def chunks(items: list[str], size: int) -> list[list[str]]:

@@ -100,6 +100,11 @@ class Activity:
         changed, or raise KitError when it cannot be done. ``self.step.state`` may change too."""
         raise KitError("unknown_action", _l("This action does not exist for this step."))
 
+    def author_notice(self, action: str, contribution: Contribution) -> str | None:
+        """What the author of ``contribution`` is told on their own phone once ``action`` is done
+        (their news item accepted and shown, say), in the current language; None: nothing."""
+        return None
+
     # -- showing -----------------------------------------------------------------------------
     def template(self, view: str) -> str:
         """The Jinja template for a view: ``screen``, ``console``, ``phone`` or ``_item``.

@@ -17,7 +17,7 @@ from kit.activities.base import Activity
 from kit.core.errors import InvalidInput, OptionError
 from kit.core.i18n import lazy_gettext as _l
 from kit.core.markdown_text import escape, escape_block
-from kit.core.validation import clean_text, require_mapping
+from kit.core.validation import clean_link, clean_text, require_mapping
 
 if TYPE_CHECKING:
     from kit.core.models import Contribution, Participant
@@ -68,12 +68,12 @@ class CardActivity(Activity):
             )
         card = {}
         for field in cls.fields:
-            value = clean_text(
+            if field.link:
+                card[field.name] = clean_link(data.get(field.name), field.name, field.max_length)
+                continue
+            card[field.name] = clean_text(
                 data.get(field.name), field.name, field.max_length, required=field.required, multiline=field.multiline
             )
-            if field.link and value and not value.startswith(("https://", "http://")):
-                raise InvalidInput(_l("The link must be a web address starting with https:// or http://."), field.name)
-            card[field.name] = value
         return card
 
     def validate_submission(self, data: Any, participant: Participant) -> dict[str, Any]:

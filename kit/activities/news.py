@@ -16,10 +16,10 @@ from flask_babel import gettext as _
 from kit.activities.base import Activity
 from kit.core.errors import InvalidInput, KitError, OptionError
 from kit.core.i18n import lazy_gettext as _l
-from kit.core.markdown_text import escape, escape_block, link, web_address
+from kit.core.markdown_text import escape, escape_block, link
 from kit.core.models import Contribution, Participant
 from kit.core.queries import get_contribution
-from kit.core.validation import clean_text, require_mapping
+from kit.core.validation import clean_link, clean_text, require_mapping
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -51,17 +51,6 @@ def _date(value: Any) -> str | None:
     raise ValueError(value)
 
 
-def _link(value: Any) -> str:
-    if value in (None, ""):
-        return ""
-    if not isinstance(value, str):
-        raise ValueError(value)
-    address = web_address(value)
-    if address is None or len(address) > 500:
-        raise ValueError(value)
-    return address
-
-
 def clean_item(raw: Mapping[str, Any], *, max_length: int = 1000) -> dict[str, Any]:
     """Check one news item (prepared or proposed); raise InvalidInput naming the field at fault."""
     kind = raw.get("type", "other")
@@ -79,10 +68,7 @@ def clean_item(raw: Mapping[str, Any], *, max_length: int = 1000) -> dict[str, A
             raise InvalidInput(
                 _l("This is not a real date: use the calendar, or write it as 2026-04-15."), field
             ) from None
-    try:
-        item["link"] = _link(raw.get("link"))
-    except ValueError:
-        raise InvalidInput(_l("The link must be a web address starting with https:// or http://."), "link") from None
+    item["link"] = clean_link(raw.get("link"), "link")
     return item
 
 
@@ -140,6 +126,14 @@ class News(Activity):
             raise KitError("not_found", _l("This contribution does not exist in this meeting."))
         proposal.status = "accepted" if action == "accept" else "declined"
         return [proposal]
+
+    def author_notice(self, action: str, contribution: Contribution) -> str | None:
+        if action != "accept":
+            return None
+        return _(
+            "Your news “%(title)s” was accepted: it is on the screen and will be in the minutes.",
+            title=str(contribution.data.get("title", "")),
+        )
 
     # -- showing -----------------------------------------------------------------------------
     def shown_items(self, contributions: list[Contribution]) -> list[dict[str, Any]]:

@@ -129,7 +129,8 @@ class CountBroadcaster:
                 if meeting is None:
                     continue
                 presence = self.app.extensions["kit.presence"]
-                connected = len(presence.connected(meeting_id))
+                # a removed person's phone may still be on another process until it hears of it
+                connected = len(presence.connected(meeting_id) - queries.removed_ids(db, meeting))
                 counted = lifecycle.counts(db, meeting)
                 payload: dict[str, object] = {
                     "version": meeting.version,

@@ -16,6 +16,7 @@ from flask import current_app, request
 from flask_babel import force_locale, get_locale
 from flask_babel import gettext as _
 from flask_socketio import Namespace, emit, join_room
+from socketio import exceptions as socketio_errors
 from sqlalchemy import and_, bindparam, select
 from sqlalchemy.orm import Session
 
@@ -27,7 +28,7 @@ from kit.core.i18n import lazy_gettext as _l
 from kit.core.models import Meeting, Participant, Status, Step
 from kit.core.validation import client_id, require_mapping
 from kit.live import broadcast
-from kit.live.state import own_item, phone_snapshot, room, state
+from kit.live.state import own_item, participant_room, phone_snapshot, room, state
 from kit.meeting import decisions, lifecycle, moderation, preparation, privacy, votes
 from kit.meeting import room as room_control
 from kit.publishing import mailing, public_kit
@@ -43,6 +44,24 @@ _SENDER = (
     .outerjoin(Step, and_(Step.id == bindparam("step"), Step.meeting_id == Meeting.id))
     .where(Participant.id == bindparam("participant"), Meeting.id == bindparam("meeting"))
 )
+
+
+# what a removed phone reads, on the spot (`removed`) and at every later connection (refused with
+# `removed`): plain, and what to do about it
+REMOVED = _l("The facilitator removed you from this meeting. If you think it is a mistake, speak to them.")
+UNKNOWN_IDENTITY = _l("This phone is no longer known in this meeting. Join again: it only takes your name.")
+
+
+def refused(refusal: ConnectionRefusedError) -> socketio_errors.ConnectionRefusedError:
+    """A refused connection, as the client's `connect_error` reads it: `err.data` is the error
+    object `{"code", "message"}` (docs/protocol.md, "Refusals").
+
+    Raise Python's own `ConnectionRefusedError({"code": …, "message": …})` anywhere a connection
+    is handled: python-socketio only knows its own exception, and answered the built-in one with a
+    bare "Connection refused by server"; and its own, given one dict, sends it as a string."""
+    error = refusal.args[0] if refusal.args and isinstance(refusal.args[0], dict) else {}
+    error = {"code": str(error.get("code") or "refused"), "message": str(error.get("message") or "")}
+    return socketio_errors.ConnectionRefusedError(error["message"], error)
 
 
 def current_sid() -> str:
@@ -91,7 +110,10 @@ class LiveNamespace(Namespace):
         # an event this view may not send still gets an answer, never silence
         if event not in ("connect", "disconnect") and not hasattr(self, f"on_{event}"):
             event = "unknown_event"
-        return super().trigger_event(event, *args)
+        try:
+            return super().trigger_event(event, *args)
+        except ConnectionRefusedError as refusal:
+            raise refused(refusal) from None
 
     # -- connecting ------------------------------------------------------------------------------
     def on_connect(self, auth: Any = None) -> None:
@@ -110,6 +132,7 @@ class LiveNamespace(Namespace):
         self.viewers[current_sid()] = viewer
         if viewer.participant_id is not None:
             self.arrived(meeting, viewer.participant_id)
+            join_room(participant_room(meeting, viewer.participant_id))
         join_room(room(meeting))
         join_room(room(meeting, viewer.lang))
         emit("snapshot", self.snapshot(meeting, viewer))
@@ -267,7 +290,12 @@ class ConsoleNamespace(LiveNamespace):
         """An action of the current step's activity (see Activity.facilitator_actions)."""
         payload = require_mapping(payload)
         self._at_current_step(payload)
-        return self._drive(lambda db, meeting: lifecycle.act(db, meeting, payload.get("action"), payload))
+        meeting = self.meeting()
+        action = payload.get("action")
+        changed = lifecycle.act(get_session(), meeting, action, payload)
+        answer = self._changed(meeting)
+        broadcast.tell_authors(meeting, str(action), changed)
+        return answer
 
     @answers
     def on_control(self, payload: Any = None, *_args: Any) -> dict[str, Any]:
@@ -293,11 +321,14 @@ class ConsoleNamespace(LiveNamespace):
 
     def _remove(self, db: Session, meeting: Meeting, participant_id: object) -> None:
         person = room_control.remove_participant(db, meeting, participant_id)
+        # out of the counts at once, even before their phones hear of it
+        current_app.extensions["kit.presence"].forget(meeting.id, person.id)
+        current_app.extensions["kit.counts"].mark(meeting.id)
         phones = self.socketio.server.namespace_handlers.get("/phone")  # type: ignore[union-attr]
         if isinstance(phones, PhoneNamespace):
             # told in the participant's language, not the facilitator's
             with force_locale(person.language):
-                phones.send_away(person.id, _("The facilitator removed you from this meeting."))
+                phones.send_away(person.id, str(REMOVED))
 
     @answers
     def on_add_step(self, payload: Any = None, *_args: Any) -> dict[str, Any]:
@@ -359,9 +390,10 @@ class PhoneNamespace(LiveNamespace):
             return Viewer(meeting.id, self._lang())
         participant = lifecycle.get_participant(get_session(), meeting, token)
         if participant is None:
-            raise KitError("unknown_participant", _l("We do not know you in this meeting yet. Please join again."))
+            # a restore or `kit forget` since: the phone goes back to the join form (docs/protocol.md, Refusals)
+            raise KitError("unknown_identity", UNKNOWN_IDENTITY)
         if participant.removed_at is not None:
-            raise KitError("removed", _l("The facilitator removed you from this meeting."))
+            raise KitError("removed", REMOVED)
         return Viewer(meeting.id, self._lang(), participant.id)
 
     def snapshot(self, meeting: Meeting, viewer: Viewer) -> dict[str, Any]:
@@ -420,6 +452,7 @@ class PhoneNamespace(LiveNamespace):
             max_field=config["MAX_FIELD_LENGTH"],
         )
         viewer.participant_id = participant.id
+        join_room(participant_room(meeting, participant.id))
         # this snapshot counts the new participant
         current_app.extensions["kit.phone_states"].count_join(meeting.id)
         self.arrived(meeting, participant.id)

@@ -34,6 +34,11 @@ def room(meeting: Meeting, lang: str | None = None) -> str:
     return f"meeting:{meeting.code}" if lang is None else f"meeting:{meeting.code}:{lang}"
 
 
+def participant_room(meeting: Meeting, participant_id: int) -> str:
+    """The phones of one participant (every tab, on whichever process): for what is theirs alone."""
+    return f"{room(meeting)}:participant:{participant_id}"
+
+
 def listening_languages(meeting: Meeting, view: str) -> tuple[str, ...]:
     """The languages in which someone may be viewing `view` of this meeting: a message rendered
     in another language would reach nobody.
@@ -178,11 +183,11 @@ def _render_state(db: Session, meeting: Meeting, view: str, lang: str, counted: 
             counts=counted,
             links=links,
             activities=ACTIVITIES,
-            people=queries.participants(db, meeting) if view == "console" else [],
+            people=_people(db, meeting) if view == "console" else [],
             mail=mailing.progress(db, meeting) if view == "console" and meeting.status == "published" else None,
             mail_ready=mailing.is_set_up(current_app.config),
             public=_public_kit(meeting) if meeting.status == "published" or view == "screen" else None,
-            connected=current_app.extensions["kit.presence"].connected(meeting.id),
+            connected=current_app.extensions["kit.presence"].connected(meeting.id) - queries.removed_ids(db, meeting),
             peak=current_app.extensions["kit.presence"].peak(meeting.id),
             summary_max=decisions.MAX_SUMMARY,
         )
@@ -198,6 +203,13 @@ def _render_state(db: Session, meeting: Meeting, view: str, lang: str, counted: 
     return payload
 
 
+def _people(db: Session, meeting: Meeting) -> list[Participant]:
+    """The console's list of people: who is here by name in French order, then those removed."""
+    present = queries.attendance(db, meeting)
+    kept = {person.id for person in present}
+    return present + [person for person in queries.participants(db, meeting) if person.id not in kept]
+
+
 def people_event(db: Session, meeting: Meeting, lang: str) -> dict[str, Any]:
     """The console's list of who joined, with who is connected now: sent alone, coalesced, as
     phones come and go (the whole console is drawn again only when the meeting changes)."""
@@ -205,8 +217,8 @@ def people_event(db: Session, meeting: Meeting, lang: str) -> dict[str, Any]:
         html = render_template(
             "live/_console_people.html",
             meeting=meeting,
-            people=queries.participants(db, meeting),
-            connected=current_app.extensions["kit.presence"].connected(meeting.id),
+            people=_people(db, meeting),
+            connected=current_app.extensions["kit.presence"].connected(meeting.id) - queries.removed_ids(db, meeting),
         )
     return {"version": meeting.version, "html": html}
 

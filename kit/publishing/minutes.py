@@ -38,7 +38,8 @@ def _markdown(db: Session, meeting: Meeting) -> str:
         lines += ["  \n".join(facts), ""]
     lines += _first_read(db, meeting)
 
-    people = sorted(queries.participants(db, meeting), key=lambda p: p.shown_name.casefold())
+    # those the facilitator removed are not among who came (what they sent stays, for moderation)
+    people = queries.attendance(db, meeting)
     lines += ["## " + _("Who came (%(count)d)", count=len(people)), ""]
     if not people:
         lines.append(_("Nobody joined."))
@@ -135,7 +136,7 @@ def as_data(db: Session, meeting: Meeting) -> dict[str, Any]:
         "closed_at": meeting.closed_at.isoformat() if meeting.closed_at else None,
         "participants": [
             {"name": p.shown_name, "structure": p.structure, "territory": p.territory}
-            for p in queries.participants(db, meeting)
+            for p in queries.attendance(db, meeting)
         ],
         "steps": steps,
         "decisions": [

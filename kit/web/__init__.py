@@ -96,6 +96,7 @@ def register_template_helpers(app: Flask) -> None:
     def helpers() -> dict[str, object]:
         return {
             "current_lang": lambda: str(get_locale() or "fr"),
+            "content_lang": content_lang,
             "status_label": lambda status: str(STATUS_LABELS.get(status, status)),
         }
 
@@ -112,3 +113,14 @@ def register_template_helpers(app: Flask) -> None:
     def safe_markdown(source: str) -> Markup:
         # to_safe_html keeps only plain structure: the result may be inserted as is
         return Markup(to_safe_html(source))
+
+
+def content_lang(source: object) -> Markup:
+    """` lang="fr"` on what people and the facilitator wrote (titles, prompts, contributions) when
+    the page speaks another language than the meeting, so a screen reader reads it as French;
+    nothing when both agree. `source` is a meeting, a step or a contribution."""
+    meeting = getattr(source, "meeting", None) or getattr(getattr(source, "step", None), "meeting", None) or source
+    language = getattr(meeting, "language", None) or "fr"
+    if language == str(get_locale() or "fr"):
+        return Markup("")
+    return Markup(' lang="%s"') % language

@@ -68,9 +68,14 @@ def phone(code: str) -> ResponseReturnValue:
     meeting = lifecycle.get_meeting(db, code)
     if meeting.code != code:
         return redirect(url_for("public.phone", code=meeting.code))
-    participant = lifecycle.get_participant(db, meeting, _tokens().get(meeting.code))
+    tokens = _tokens()
+    participant = lifecycle.get_participant(db, meeting, tokens.get(meeting.code))
     if participant is not None:
         return render_template("phone.html", meeting=meeting, participant=participant)
+    if meeting.code in tokens:
+        # an identity this meeting no longer knows (a restore, `kit forget`): forgotten here too
+        del tokens[meeting.code]
+        session["participants"] = tokens
     if meeting.state in (Status.CLOSED, Status.PUBLISHED):
         return render_template("over.html", meeting=meeting), 410
     if request.method == "GET":
