@@ -27,6 +27,9 @@ def build_markdown(db: Session, meeting: Meeting) -> str:
 def _markdown(db: Session, meeting: Meeting) -> str:
     lines = [f"# {escape(meeting.title)}", ""]
     facts = []
+    if meeting.network is not None:
+        # whose meeting it was: the first thing a partner or a funder looks for
+        facts.append(_("**Network**: %(network)s", network=escape(meeting.network.name)))
     when = meeting.meeting_date or (meeting.started_at.date() if meeting.started_at else None)
     if when:
         facts.append(_("**Date**: %(date)s", date=format_date(when, "long")))
