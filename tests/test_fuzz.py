@@ -277,6 +277,8 @@ LIVE_TARGETS = [
             "moderate",
             "add_step",
             "control",
+            "show_results",
+            "hide_results",
         )
     ),
     *(("/phone", e) for e in ("sync", "join", "contribute", "vote", "give_name", "withdraw")),

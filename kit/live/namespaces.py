@@ -28,7 +28,7 @@ from kit.core.models import Meeting, Participant, Status, Step
 from kit.core.validation import client_id, require_mapping
 from kit.live import broadcast
 from kit.live.state import own_item, phone_snapshot, room, state
-from kit.meeting import lifecycle, moderation, preparation, privacy, votes
+from kit.meeting import lifecycle, moderation, preparation, privacy, results, votes
 from kit.meeting import room as room_control
 from kit.publishing import mailing, public_kit
 
@@ -268,6 +268,18 @@ class ConsoleNamespace(LiveNamespace):
         payload = require_mapping(payload)
         self._at_current_step(payload)
         return self._drive(lambda db, meeting: lifecycle.act(db, meeting, payload.get("action"), payload))
+
+    @answers
+    def on_show_results(self, payload: Any = None, *_args: Any) -> dict[str, Any]:
+        """A poll's results on the screen and the phones (`{"step_id"}`; see kit.meeting.results)."""
+        step_id = require_mapping(payload).get("step_id")
+        return self._drive(lambda db, meeting: results.set_results_shown(db, meeting, step_id, True))
+
+    @answers
+    def on_hide_results(self, payload: Any = None, *_args: Any) -> dict[str, Any]:
+        """A poll's results off the screen and the phones: the screen shows how many answered."""
+        step_id = require_mapping(payload).get("step_id")
+        return self._drive(lambda db, meeting: results.set_results_shown(db, meeting, step_id, False))
 
     @answers
     def on_control(self, payload: Any = None, *_args: Any) -> dict[str, Any]:
