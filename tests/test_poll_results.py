@@ -104,7 +104,7 @@ def test_a_multiple_choice_share_is_of_the_people_who_answered_not_of_the_ticks(
     assert "11 réponses" in html and "34 réponses" in html
     assert "plusieurs choix possibles" in html
     # a screen reader hears the figures, not only the question
-    assert "Arnaques en ligne et usurpation d&#39;identité : 7 (64\xa0%)" in chart
+    assert "Arnaques en ligne et usurpation d&#39;identité, 7 (64\xa0%)" in chart
     lifecycle.close(db, meeting)
     text = meeting.minutes_md
     assert "| Arnaques en ligne et usurpation d'identité | 7 | 64\xa0% |" in text
