@@ -21,7 +21,7 @@ from kit.core.db import get_session
 from kit.meeting import lifecycle
 from kit.meeting.templates import StepTemplate
 from kit.network import networks
-from tests.browser import PHONE, SCREEN, Room, browser_fixture, expect, room_fixture, server_fixture, shoot  # noqa: F401  (fixtures: browser, room, server)
+from tests.browser import PHONE, SCREEN, Room, browser_fixture, expect, join, room_fixture, server_fixture, shoot  # noqa: F401  (fixtures: browser, room, server)
 from tests.conftest import gen_template
 from tests.server import KitServer
 from tests.test_browser_pages import axe
@@ -143,6 +143,14 @@ def test_results_wait_for_the_facilitator_then_the_minutes_read_on_a_phone(serve
     shoot(screen, "results-shown-1920")
     screen.locator(".cloud").first.screenshot(path="/tmp/shots/results/screen-cloud.png")
     screen.screenshot(path="/tmp/shots/results/screen-shown-1920.png")
+
+    # a phone that joins now sees the results under its form
+    late = room.page(bypass_csp=True, **PHONE)
+    join(late, f"{server.url}/j/{prepared.code}", "Solène Kerhervé", "Espace France Services", heading="Évaluation")
+    expect(late.get_by_role("heading", name="Résultats")).to_be_attached()
+    late.get_by_role("heading", name="Résultats").scroll_into_view_if_needed()
+    assert every_violation(late, "phone, results shown") == []
+    late.screenshot(path="/tmp/shots/results/phone-results-360.png")
 
     publish(server, prepared)
     phone = room.page(bypass_csp=True, **PHONE)
