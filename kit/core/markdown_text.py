@@ -43,6 +43,22 @@ def escape(text: str) -> str:
     return _MARK_START.sub(r"\1\\\2", text)
 
 
+# how kit escaped people's text until it escaped only what Markdown would misread: minutes written
+# then hold this form, and a withdrawal must still find the words in them
+_BEFORE_SYNTAX = re.compile(r"([\\`*_{}\[\]()#+!|])")
+_BEFORE_NUMBER = re.compile(r"^(\s*)(\d+)([.)])", re.MULTILINE)
+_BEFORE_DASH = re.compile(r"^(\s*)([-=])", re.MULTILINE)
+
+
+def escape_as_before(text: str) -> str:
+    """People's text as earlier versions of kit wrote it into the minutes: every punctuation mark
+    Markdown knows escaped, and < > & always as entities."""
+    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    text = _BEFORE_SYNTAX.sub(r"\\\1", text)
+    text = _BEFORE_NUMBER.sub(r"\1\2\\\3", text)
+    return _BEFORE_DASH.sub(r"\1\\\2", text)
+
+
 def escape_block(text: str, indent: str = "  ") -> str:
     """Escaped text that may span lines, kept inside one list item (hard line breaks)."""
     lines = escape(text).split("\n")

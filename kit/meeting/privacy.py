@@ -23,7 +23,7 @@ from kit.core import queries
 from kit.core.db import checkpoint
 from kit.core.errors import Forbidden, NotFound
 from kit.core.i18n import lazy_gettext as _l
-from kit.core.markdown_text import escape
+from kit.core.markdown_text import escape, escape_as_before
 from kit.core.models import WITHDRAWN_BY_AUTHOR, Contribution, Meeting, Participant, Status, Step, Vote, utcnow
 from kit.meeting import lifecycle
 from kit.publishing import mailing
@@ -253,7 +253,9 @@ def _update_minutes(db: Session, meeting: Meeting | None, as_built: str | None, 
         note = escape(removed_note())
     text = meeting.minutes_md
     for words in sorted(set(texts), key=len, reverse=True):
-        for form in (escape(words), words, *escape(words).split("\n")):
+        # as kit writes them now, as earlier versions wrote them (minutes published before), as typed
+        forms = (escape(words), escape_as_before(words), words)
+        for form in (*forms, *escape(words).split("\n"), *escape_as_before(words).split("\n")):
             if len(form.strip()) >= 3:
                 text = text.replace(form, note)
     meeting.write_minutes(text)
