@@ -180,3 +180,23 @@ def test_a_withdrawal_finds_the_words_in_minutes_written_by_an_earlier_kit(board
     privacy.withdraw(db, card.participant, card.id)
     assert "CCI35" not in meeting.minutes_md and "salle B" not in meeting.minutes_md
     assert "à la demande" in meeting.minutes_md, "where the words stood, the minutes say they were removed"
+
+
+def test_the_json_minutes_come_from_the_minutes_as_published(board_minutes, db, client: FlaskClient):
+    meeting = board_minutes
+    # the facilitator takes two cards and a person out of the published minutes, and adds a word
+    kept = [
+        line
+        for line in meeting.minutes_md.split("\n")
+        if not line.startswith(("- Bienvenue à toutes et à tous !", "- Rendez-vous au #CCI35"))
+        and not line.startswith("| Participant·e n° 2 |")
+    ]
+    lifecycle.edit_minutes(db, meeting, "\n".join(kept) + "\n\nMerci à la médiathèque pour son accueil.\n")
+    data = client.get(f"/minutes/{meeting.share_token}.json").get_json()
+    texts = [c["data"]["text"] for c in data["steps"][0]["contributions"]]
+    assert "Bienvenue à toutes et à tous !" not in texts
+    assert "Rendez-vous au #CCI35 jeudi, après le repas (salle B)." not in texts
+    assert "Langage C#" in texts and len(texts) == len(TEXTS) - 2
+    names = [p["name"] for p in data["participants"]]
+    assert "Participant·e n° 2" not in names and "Participant·e n° 1" in names
+    assert data["markdown"] == meeting.minutes_md and "Merci à la médiathèque" in data["markdown"]
