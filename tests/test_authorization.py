@@ -242,6 +242,9 @@ EVENTS: dict[str, Event] = {
         {"/console": FACILITATORS},
         loose=True,
     ),
+    # a poll's results shown or hidden: this meeting's step is not a poll (see tests/test_poll_results.py)
+    "show_results": Event(lambda w: {"step_id": w.steps[1]}, {"/console": FACILITATORS}, loose=True),
+    "hide_results": Event(lambda w: {"step_id": w.steps[1]}, {"/console": FACILITATORS}, loose=True),
     # room control: refused for everyone once the meeting is over, so "allowed" means "not refused for who you are"
     "control": Event(lambda w: {"action": "pause_posting"}, {"/console": FACILITATORS}, loose=True),
     # moderation and votes: whether they succeed depends on the card and the step (see their own tests)

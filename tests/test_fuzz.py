@@ -281,6 +281,8 @@ LIVE_TARGETS = [
             "control",
             "mark_decision",
             "save_summary",
+            "show_results",
+            "hide_results",
         )
     ),
     *(("/phone", e) for e in ("sync", "join", "contribute", "vote", "give_name", "withdraw")),

@@ -42,6 +42,8 @@ class Activity:
     #: True when the screen shows results computed from all answers (a poll) rather than a list:
     #: the live layer then sends the screen a fresh rendering, coalesced, instead of each item
     live_results: ClassVar[bool] = False
+    #: True when the step's results may wait for the facilitator to show them (option ``results``)
+    results_can_wait: ClassVar[bool] = False
     #: the field of ``data`` the facilitator may rewrite when moderating, or None
     editable_field: ClassVar[str | None] = "text"
     #: True when the step can show a photo the facilitator uploads (option ``photo``)
@@ -106,6 +108,14 @@ class Activity:
         return None
 
     # -- showing -----------------------------------------------------------------------------
+    def results_hidden(self) -> bool:
+        """True while the results wait for the facilitator: the screen shows how many answered, no more."""
+        return False
+
+    def phone_sees_results(self) -> bool:
+        """True when phones show the step's results (the facilitator showed them to the room)."""
+        return False
+
     def template(self, view: str) -> str:
         """The Jinja template for a view: ``screen``, ``console``, ``phone`` or ``_item``.
 

@@ -29,7 +29,7 @@ from kit.core.models import Meeting, Participant, Status, Step
 from kit.core.validation import client_id, require_mapping
 from kit.live import broadcast
 from kit.live.state import own_item, participant_room, phone_snapshot, room, state
-from kit.meeting import decisions, lifecycle, moderation, preparation, privacy, votes
+from kit.meeting import decisions, lifecycle, moderation, preparation, privacy, results, votes
 from kit.meeting import room as room_control
 from kit.publishing import mailing, public_kit
 
@@ -296,6 +296,18 @@ class ConsoleNamespace(LiveNamespace):
         answer = self._changed(meeting)
         broadcast.tell_authors(meeting, str(action), changed)
         return answer
+
+    @answers
+    def on_show_results(self, payload: Any = None, *_args: Any) -> dict[str, Any]:
+        """A poll's results on the screen and the phones (`{"step_id"}`; see kit.meeting.results)."""
+        step_id = require_mapping(payload).get("step_id")
+        return self._drive(lambda db, meeting: results.set_results_shown(db, meeting, step_id, True))
+
+    @answers
+    def on_hide_results(self, payload: Any = None, *_args: Any) -> dict[str, Any]:
+        """A poll's results off the screen and the phones: the screen shows how many answered."""
+        step_id = require_mapping(payload).get("step_id")
+        return self._drive(lambda db, meeting: results.set_results_shown(db, meeting, step_id, False))
 
     @answers
     def on_control(self, payload: Any = None, *_args: Any) -> dict[str, Any]:

@@ -162,7 +162,9 @@ def _render_state(db: Session, meeting: Meeting, view: str, lang: str, counted: 
     activity = activity_for(step) if step else None
     items: list[Contribution] = []
     tallies: dict[int, int] = {}
-    if step is not None and shows_items(activity, view):
+    # a poll's results shown to the room are drawn on the phones too, from every answer
+    phone_results = view == "phone" and activity is not None and activity.phone_sees_results()
+    if step is not None and (shows_items(activity, view) or phone_results):
         # the console also lists hidden and merged contributions, to undo a moderation
         items = queries.contributions(db, step, visible_only=view != "console")
         if view == "screen" and meeting.screen_picked_only:
@@ -197,7 +199,8 @@ def _render_state(db: Session, meeting: Meeting, view: str, lang: str, counted: 
         "step": step_info(step, meeting.step_version),
         "html": html,
     }
-    if activity is not None and shows_items(activity, view):
+    # results the facilitator keeps for later: the screen is not sent the answers either
+    if activity is not None and shows_items(activity, view) and not (view == "screen" and activity.results_hidden()):
         payload["items"] = [activity.item_data(c) for c in items]
         payload["votes"] = {str(k): v for k, v in tallies.items()}
     return payload

@@ -26,7 +26,7 @@ from kit.activities import activity_for
 from kit.core import uploads
 from kit.core.db import get_session
 from kit.core.errors import InvalidInput, KitError
-from kit.core.markdown_text import to_safe_html
+from kit.core.markdown_text import says, to_safe_html
 from kit.core.models import Meeting, Network, Status
 from kit.live import broadcast
 from kit.meeting import lifecycle, privacy
@@ -128,10 +128,14 @@ def _published(token: str) -> Meeting:
 def minutes_page(token: str) -> str:
     """The share link: the published minutes as a page anyone with the link can read."""
     meeting = _published(token)
+    body = to_safe_html(meeting.minutes_md or "")
+    network = meeting.network.name if meeting.network is not None else ""
     return render_template(
         "minutes.html",
         meeting=meeting,
-        body=to_safe_html(meeting.minutes_md or ""),
+        body=body,
+        # minutes written before they named the network, or edited without it, still say whose they are
+        network=network if network and not says(body, network) else "",
         has_dates=bool(dated_events(get_session(), meeting)),
     )
 
