@@ -27,6 +27,7 @@ from kit.core.i18n import lazy_gettext as _l
 from kit.core.models import Meeting, Participant, Status, Step
 from kit.core.validation import client_id, require_mapping
 from kit.live import broadcast
+from kit.live.ratelimit import FairShare
 from kit.live.state import own_item, phone_snapshot, room, state
 from kit.meeting import lifecycle, moderation, preparation, privacy, votes
 from kit.meeting import room as room_control
@@ -88,10 +89,35 @@ class LiveNamespace(Namespace):
         self.viewers: dict[str, Viewer] = {}
 
     def trigger_event(self, event: str, *args: Any) -> Any:
+        if event in ("connect", "disconnect"):
+            return super().trigger_event(event, *args)
         # an event this view may not send still gets an answer, never silence
-        if event not in ("connect", "disconnect") and not hasattr(self, f"on_{event}"):
+        if not hasattr(self, f"on_{event}"):
             event = "unknown_event"
-        return super().trigger_event(event, *args)
+        return self.fair_turn(event, args)
+
+    def kind_of(self, event: str) -> str:
+        """The budget an event takes from (settings LIVE_BUDGETS; "other" when not named there)."""
+        return event
+
+    def fair_turn(self, event: str, args: tuple[Any, ...]) -> Any:
+        """Every event, whatever it is: within its budgets, then one at a time per connection
+        (kit.live.ratelimit). A refusal costs no handler, no database, no broadcast."""
+        sid = args[0]
+        environ = self.socketio.server.get_environ(sid, namespace=self.namespace)  # type: ignore[union-attr]
+        fair: FairShare | None = environ["flask.app"].extensions.get("kit.fair_share") if environ else None
+        viewer = self.viewers.get(sid)
+        if fair is None or viewer is None:  # not connected (any more): the handler says so
+            return super().trigger_event(event, *args)
+        joined = self.view != "phone" or viewer.participant_id is not None
+        if not fair.allow(sid, viewer.participant_id, self.kind_of(event), joined):
+            return fair.refusal(environ["flask.app"], viewer.lang)
+        if not fair.turns.enter(sid, fair.backlog):
+            return fair.refusal(environ["flask.app"], viewer.lang)
+        try:
+            return super().trigger_event(event, *args)
+        finally:
+            fair.turns.leave(sid)
 
     # -- connecting ------------------------------------------------------------------------------
     def on_connect(self, auth: Any = None) -> None:
@@ -116,6 +142,7 @@ class LiveNamespace(Namespace):
 
     def on_disconnect(self, reason: Any = None) -> None:
         viewer = self.viewers.pop(current_sid(), None)
+        current_app.extensions["kit.fair_share"].forget(current_sid())
         if viewer is not None and viewer.participant_id is not None:
             current_app.extensions["kit.presence"].leave(viewer.meeting_id, viewer.participant_id)
             current_app.extensions["kit.counts"].mark(viewer.meeting_id)
@@ -181,6 +208,9 @@ class ConsoleNamespace(LiveNamespace):
         if not same_secret(auth.get("key"), meeting.facilitator_key):
             raise Forbidden(_l("This console link is not valid."))
         return Viewer(meeting.id, self._lang())
+
+    def kind_of(self, event: str) -> str:
+        return "console"
 
     def _drive(self, change: Callable[[Session, Meeting], object]) -> dict[str, Any]:
         """Apply a lifecycle change (it commits), then tell every view."""
