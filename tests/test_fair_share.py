@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import threading
 import time
+from datetime import timedelta
 
 from sqlalchemy import func, select
 
 from kit.core.models import Participant
 from kit.live.ratelimit import FairShare, TokenBuckets, Turns, read_budgets
-from kit.meeting import lifecycle
+from kit.meeting import lifecycle, moderation
 from tests.conftest import gen_meeting
 
 
@@ -135,3 +136,47 @@ def test_a_phone_that_has_not_joined_gets_the_smallest_budget_and_few_tries_at_j
     assert codes[: app.config["LIVE_BUDGETS"]["join"][0]] == ["empty"] * app.config["LIVE_BUDGETS"]["join"][0]
     assert codes[-1] == "rate_limited"
     assert db.scalar(select(func.count(Participant.id))) == 0
+
+
+def test_the_console_removes_everyone_who_joined_in_the_last_minutes_and_tells_them(app, db, live_clients):
+    meeting = gen_meeting(db, live=True)
+    console = live_clients("console", {"meeting": meeting.code, "key": meeting.facilitator_key})
+    early = live_clients("phone", {"meeting": meeting.code})
+    assert early.emit("join", {"name": "Léa Morvan, France services de Ploërmel"}, callback=True, namespace="/phone")[
+        "ok"
+    ]
+    # Léa came an hour ago; then a burst of made-up names, each from its own connection
+    lea = db.scalars(select(Participant)).one()
+    lea.joined_at = lea.joined_at - timedelta(hours=1)
+    db.commit()
+    fakes = []
+    for n in range(12):
+        fake = live_clients("phone", {"meeting": meeting.code})
+        assert fake.emit("join", {"name": f"Faux nom n°{n} à effacer"}, callback=True, namespace="/phone")["ok"]
+        fakes.append(fake)
+
+    for bad in (0, -3, "cinq", 10_000, None, True, 2.5):
+        ack = console.emit("control", {"action": "remove_recent", "minutes": bad}, callback=True, namespace="/console")
+        assert ack["ok"] is False and ack["error"]["code"] == "invalid" and ack["error"]["field"] == "minutes"
+    db.expire_all()
+    assert db.scalar(select(func.count(Participant.id)).where(Participant.removed_at.is_not(None))) == 0
+
+    ack = console.emit("control", {"action": "remove_recent", "minutes": 10}, callback=True, namespace="/console")
+    assert ack["ok"], ack
+    db.expire_all()
+    removed = db.scalars(select(Participant).where(Participant.removed_at.is_not(None))).all()
+    assert sorted(p.display_name for p in removed) == sorted(f"Faux nom n°{n} à effacer" for n in range(12))
+    assert db.get(Participant, lea.id).removed_at is None
+    for fake in fakes:
+        assert [m for m in fake.queue if m["name"] == "removed"]
+        assert not fake.is_connected("/phone")
+    # the console's list says so
+    html = [e["args"][0] for e in console.get_received("/console") if e["name"] == "state"][-1]["html"]
+    assert html.count("retiré") >= 12 or html.count("removed") >= 12
+
+
+def test_removing_recent_joiners_is_a_plain_function(db):
+    meeting = gen_meeting(db, live=True)
+    now = lifecycle.join(db, meeting, "Inès Le Goff", None, None, "fr").joined_at
+    assert [p.display_name for p in moderation.remove_recent_joiners(db, meeting, 1, now=now)] == ["Inès Le Goff"]
+    assert moderation.remove_recent_joiners(db, meeting, 1, now=now) == [], "nobody twice"

@@ -301,7 +301,8 @@ class ConsoleNamespace(LiveNamespace):
 
     @answers
     def on_control(self, payload: Any = None, *_args: Any) -> dict[str, Any]:
-        """Room control: joining, sending, sending without a name, what the screen shows, removing someone."""
+        """Room control: joining, sending, sending without a name, what the screen shows, removing
+        someone, or everyone who joined in the last `minutes` minutes."""
         payload = require_mapping(payload)
         action = payload.get("action")
         changes: dict[str, Callable[[Session, Meeting], object]] = {
@@ -316,6 +317,7 @@ class ConsoleNamespace(LiveNamespace):
             "screen_picked_only": lambda db, meeting: room_control.set_screen_picked_only(db, meeting, True),
             "screen_everything": lambda db, meeting: room_control.set_screen_picked_only(db, meeting, False),
             "remove": lambda db, meeting: self._remove(db, meeting, payload.get("participant_id")),
+            "remove_recent": lambda db, meeting: self._remove_recent(db, meeting, payload.get("minutes")),
         }
         if not isinstance(action, str) or action not in changes:
             raise KitError("unknown_action", _l("This action does not exist for this step."))
@@ -328,6 +330,14 @@ class ConsoleNamespace(LiveNamespace):
             # told in the participant's language, not the facilitator's
             with force_locale(person.language):
                 phones.send_away(person.id, _("The facilitator removed you from this meeting."))
+
+    def _remove_recent(self, db: Session, meeting: Meeting, minutes: object) -> None:
+        """Everyone who joined in the last `minutes` minutes, told as `_remove` tells one person."""
+        phones = self.socketio.server.namespace_handlers.get("/phone")  # type: ignore[union-attr]
+        for person in moderation.remove_recent_joiners(db, meeting, minutes):
+            if isinstance(phones, PhoneNamespace):
+                with force_locale(person.language):
+                    phones.send_away(person.id, _("The facilitator removed you from this meeting."))
 
     @answers
     def on_add_step(self, payload: Any = None, *_args: Any) -> dict[str, Any]:
