@@ -112,6 +112,10 @@ DEFAULTS: dict[str, Any] = {
     "SESSION_COOKIE_HTTPONLY": True,
     "SESSION_COOKIE_SAMESITE": "Lax",
     "PERMANENT_SESSION_LIFETIME": 60 * 60 * 24 * 60,
+    # seconds `kit serve` waits for each piece of a client's request (its request line, headers, body)
+    # before closing the connection: a client that opens connections and sends nothing holds none for
+    # long. A websocket, once open, is watched by Socket.IO's pings instead
+    "REQUEST_TIMEOUT": 10.0,
     # a photo of the host venue is the biggest thing anyone sends (kit.core.uploads: 5 MB)
     "MAX_CONTENT_LENGTH": 6 * 1024 * 1024,
 }
