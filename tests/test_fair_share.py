@@ -3,12 +3,15 @@ one connection's events are handled one at a time with a bounded backlog (docs/p
 
 from __future__ import annotations
 
+import json
+import logging
 import threading
 import time
 from datetime import timedelta
 
 from sqlalchemy import func, select
 
+from kit.core.live_packets import nesting
 from kit.core.models import Participant
 from kit.live.ratelimit import FairShare, TokenBuckets, Turns, read_budgets
 from kit.meeting import lifecycle, moderation
@@ -180,3 +183,24 @@ def test_removing_recent_joiners_is_a_plain_function(db):
     now = lifecycle.join(db, meeting, "Inès Le Goff", None, None, "fr").joined_at
     assert [p.display_name for p in moderation.remove_recent_joiners(db, meeting, 1, now=now)] == ["Inès Le Goff"]
     assert moderation.remove_recent_joiners(db, meeting, 1, now=now) == [], "nobody twice"
+
+
+def test_a_message_nested_a_thousand_levels_gets_a_clear_refusal_and_no_traceback(app, db, live_clients, caplog):
+    meeting = gen_meeting(db, live=True)
+    phone = live_clients("phone", {"meeting": meeting.code})
+    assert phone.emit("join", {"name": "Yannick Le Roux"}, callback=True, namespace="/phone")["ok"]
+    server = phone.socketio.server
+    for depth in (40, 1000, 100_000):
+        raw = '2/phone,7["vote",' + "[" * depth + "]" * depth + "]"
+        server._handle_eio_message(phone.eio_sid, raw)
+        ack = phone.acks["args"][0]
+        phone.acks = None
+        assert ack["ok"] is False and ack["error"]["code"] == "invalid_input", depth
+        assert ack["error"]["message"] == "Le message n'a pas été compris. Merci de recharger la page."
+    # a bracket inside a text is a letter, not nesting
+    text = "Idées : " + "[" * 200 + " fin"
+    raw = '2/phone,8["sync",{"note":' + json.dumps(text) + "}]"
+    server._handle_eio_message(phone.eio_sid, raw)
+    assert phone.acks["args"][0]["ok"] is True
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+    assert nesting('{"a": [[{"b": "[[[[["}]]]}') == 4

@@ -24,6 +24,7 @@ from kit.core.access import same_secret
 from kit.core.db import get_session
 from kit.core.errors import Forbidden, InvalidInput, KitError
 from kit.core.i18n import lazy_gettext as _l
+from kit.core.live_packets import TOO_DEEP
 from kit.core.models import Meeting, Participant, Status, Step
 from kit.core.validation import client_id, require_mapping
 from kit.live import broadcast
@@ -92,7 +93,7 @@ class LiveNamespace(Namespace):
         if event in ("connect", "disconnect"):
             return super().trigger_event(event, *args)
         # an event this view may not send still gets an answer, never silence
-        if not hasattr(self, f"on_{event}"):
+        if not hasattr(self, f"on_{event}") and event != TOO_DEEP:
             event = "unknown_event"
         return self.fair_turn(event, args)
 
@@ -108,12 +109,15 @@ class LiveNamespace(Namespace):
         fair: FairShare | None = environ["flask.app"].extensions.get("kit.fair_share") if environ else None
         viewer = self.viewers.get(sid)
         if fair is None or viewer is None:  # not connected (any more): the handler says so
-            return super().trigger_event(event, *args)
+            return super().trigger_event("unknown_event" if event == TOO_DEEP else event, *args)
         joined = self.view != "phone" or viewer.participant_id is not None
         if not fair.allow(sid, viewer.participant_id, self.kind_of(event), joined):
             return fair.refusal(environ["flask.app"], viewer.lang)
         if not fair.turns.enter(sid, fair.backlog):
             return fair.refusal(environ["flask.app"], viewer.lang)
+        if event == TOO_DEEP:  # nested too deep to be read: never decoded, never handled
+            fair.turns.leave(sid)
+            return fair.refusal(environ["flask.app"], viewer.lang, "invalid_input")
         try:
             return super().trigger_event(event, *args)
         finally:

@@ -15,7 +15,9 @@ from collections.abc import Callable, Hashable, Mapping
 from typing import Any
 
 from flask import Flask
-from flask_babel import force_locale, gettext
+from flask_babel import force_locale
+
+from kit.core.i18n import lazy_gettext as _l
 
 
 class RateLimiter:
@@ -42,6 +44,13 @@ class RateLimiter:
 
 
 Budget = tuple[float, float]
+
+# what the live layer answers without running a handler (translated in kit/translations)
+REFUSALS = {
+    "rate_limited": _l("You are sending a lot very quickly. Please wait a few seconds."),
+    # a message nested too deep to be read (kit.core.live_packets)
+    "invalid_input": _l("The message was not understood. Please reload the page."),
+}
 
 
 def read_budgets(defaults: Mapping[str, Any], chosen: Mapping[str, Any] | None) -> dict[str, Budget]:
@@ -146,7 +155,7 @@ class FairShare:
         self.backlog = backlog
         self.buckets = TokenBuckets()
         self.turns = Turns()
-        self._refusals: dict[str, dict[str, Any]] = {}
+        self._refusals: dict[tuple[str, str], dict[str, Any]] = {}
 
     def allow(self, sid: str, participant_id: int | None, kind: str, joined: bool) -> bool:
         """Take one event of `kind` from the connection's budget, its participant's, and, before
@@ -161,11 +170,11 @@ class FairShare:
     def forget(self, sid: str) -> None:
         self.buckets.forget(("connection", sid))
 
-    def refusal(self, app: Flask, lang: str) -> dict[str, Any]:
-        """The `rate_limited` ack in `lang`, translated once: a flood is answered without a context."""
-        ack = self._refusals.get(lang)
+    def refusal(self, app: Flask, lang: str, code: str = "rate_limited") -> dict[str, Any]:
+        """An error ack in `lang`, translated once: a flood is answered without a context."""
+        ack = self._refusals.get((code, lang))
         if ack is None:
             with app.app_context(), force_locale(lang):
-                message = gettext("You are sending a lot very quickly. Please wait a few seconds.")
-            ack = self._refusals[lang] = {"ok": False, "error": {"code": "rate_limited", "message": message}}
+                message = str(REFUSALS[code])
+            ack = self._refusals[(code, lang)] = {"ok": False, "error": {"code": code, "message": message}}
         return {"ok": False, "error": dict(ack["error"])}
