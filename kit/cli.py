@@ -64,7 +64,9 @@ def _parser() -> argparse.ArgumentParser:
     backup.add_argument("file", type=Path)
     backup.add_argument("--database", help="SQLAlchemy URL (default: the SQLite file in the instance folder)")
     backup.set_defaults(handler=backup_command)
-    restore = commands.add_parser("restore", help="put a backup FILE in place of the database (stop kit first)")
+    restore = commands.add_parser(
+        "restore", help="put a backup FILE in place of the database (refused while kit serve runs on it)"
+    )
     restore.add_argument("file", type=Path)
     restore.add_argument("--database", help="SQLAlchemy URL (default: the SQLite file in the instance folder)")
     restore.set_defaults(handler=restore_command)
@@ -110,12 +112,15 @@ def serve_command(args: argparse.Namespace) -> int:
     _patch_for_async_mode()
     # late, as the module docstring says: the async server patches the standard library first
     from kit import create_app
+    from kit.core import backup
     from kit.core.extensions import socketio
     from kit.web.lan import public_url
     from kit.web.serving import websockets_wait
 
     base = os.environ.get("KIT_PUBLIC_URL") or public_url(args.host, args.port)
     app = create_app({"PUBLIC_URL": base})
+    # held until the process ends: `kit restore` refuses while it is
+    serving = backup.hold_while_serving(app.config["DATABASE_URL"])  # noqa: F841
     local = f"http://127.0.0.1:{args.port}"
     with app.test_request_context(base_url=local):
         print(_banner(app, local), flush=True)
