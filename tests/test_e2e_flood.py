@@ -13,6 +13,7 @@ import time
 from collections import Counter
 
 import pytest
+import socketio
 
 from tests.server import KitServer, LiveClient, Phone, wait_for
 
@@ -44,9 +45,16 @@ class Flooder:
             code = "ok" if isinstance(ack, dict) and ack.get("ok") else str((ack or {}).get("error", {}).get("code"))  # type: ignore[union-attr]
             self.answers[code] += 1
 
+    def closed(self) -> bool:
+        """The server closed the flooding connection (python-socketio then forgets the namespace)."""
+        return self.client.namespace not in self.client.sio.namespaces
+
     def flood(self, event: str, payload: object, times: int) -> None:
         for _ in range(times):
-            self.client.sio.emit(event, payload, namespace=self.client.namespace, callback=self.answer)
+            try:
+                self.client.sio.emit(event, payload, namespace=self.client.namespace, callback=self.answer)
+            except socketio.exceptions.BadNamespaceError:
+                return  # closed by the server
 
 
 def shown_on(screen: LiveClient) -> list[int]:
@@ -98,9 +106,11 @@ def test_a_flooding_phone_does_not_keep_ten_others_off_the_screen(tmp_path):
         assert all(shown[i] == 1 for i in acked), "a contribution shown twice"
         assert set(shown) == {*acked, target}
 
-        # the flood was answered, mostly with a refusal, never with silence or a dropped screen
-        wait_for(lambda: sum(flooder.answers.values()) == FLOOD_VOTES + FLOOD_SYNCS, timeout=60, what="every answer")
-        assert flooder.answers["rate_limited"] >= FLOOD_VOTES
+        # the flood was refused, then its connection closed (LIVE_CLOSE_AFTER refusals in a row);
+        # the screen and the console stayed
+        wait_for(lambda: flooder.closed(), timeout=60, what="the flooding connection closed")
+        assert flooder.answers["rate_limited"] >= 150
+        assert sum(flooder.answers.values()) < FLOOD_VOTES + FLOOD_SYNCS, "the rest was dropped unanswered"
         assert screen.sio.connected and console.sio.connected
         assert screen.call("sync", timeout=30)["ok"]
         snapshot = console.call("sync", timeout=30)["snapshot"]
@@ -133,9 +143,9 @@ def test_a_phone_that_has_not_joined_cannot_stall_the_screen_with_syncs(tmp_path
         sent = awa.send_until_acked("awa-1", board, IDEAS[0], time.monotonic() + 120)
         flood.join(timeout=120)
         wait_for(lambda: sent in shown_on(screen), timeout=60, what="Awa's idea on the screen")
-        wait_for(lambda: sum(flooder.answers.values()) == 600, timeout=60, what="every answer")
+        wait_for(lambda: flooder.closed(), timeout=60, what="the flooding connection closed")
         assert flooder.answers["ok"] <= 10
-        assert flooder.answers["rate_limited"] >= 590
+        assert flooder.answers["rate_limited"] >= 150
         assert screen.call("sync", timeout=30)["ok"]
     finally:
         for client in clients:

@@ -126,6 +126,20 @@ def test_a_phone_that_floods_syncs_is_refused_in_its_language_and_the_room_goes_
     assert [e["item"]["data"]["text"] for e in events(screen, "/screen", "contribution")] == [text]
 
 
+def test_a_connection_refused_many_times_in_a_row_is_closed_and_the_person_can_come_back(app, db, live_clients):
+    meeting = gen_meeting(db, live=True)
+    phone = live_clients("phone", {"meeting": meeting.code})
+    ack = phone.emit("join", {"name": "Soizic Kerbrat"}, callback=True, namespace="/phone")
+    acks = []
+    while phone.is_connected("/phone") and len(acks) < 1000:
+        acks.append(phone.emit("sync", callback=True, namespace="/phone"))
+    refused = [a for a in acks if not a["ok"]]
+    assert len(refused) == app.config["LIVE_CLOSE_AFTER"] + 1, "closed at the threshold, not before"
+    # the same person reconnects with their token: a new connection, a new budget
+    again = live_clients("phone", {"meeting": meeting.code, "token": ack["token"]})
+    assert again.is_connected("/phone")
+
+
 def test_a_phone_that_has_not_joined_gets_the_smallest_budget_and_few_tries_at_joining(app, db, live_clients):
     meeting = gen_meeting(db, live=True)
     stranger = live_clients("phone", {"meeting": meeting.code})

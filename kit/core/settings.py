@@ -69,6 +69,8 @@ DEFAULTS: dict[str, Any] = {
     "LIVE_UNJOINED_BUDGET": [4, 0.2],
     # events of one connection waiting while it is handled one at a time; beyond, `rate_limited`
     "LIVE_BACKLOG": 8,
+    # refusals within about ten seconds after which a connection is closed (a client that never waits); 0: never
+    "LIVE_CLOSE_AFTER": 200,
     # an incoming webhook of the network's chat (Mattermost, Slack): published minutes are posted there
     "WEBHOOK_URL": None,
     # accounts, for a kit on a server shared by several networks (docs/deployment.md): people sign

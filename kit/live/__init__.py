@@ -39,4 +39,5 @@ def register_live(app: Flask) -> None:
         read_budgets(DEFAULTS["LIVE_BUDGETS"], app.config["LIVE_BUDGETS"]),
         (float(app.config["LIVE_UNJOINED_BUDGET"][0]), float(app.config["LIVE_UNJOINED_BUDGET"][1])),
         int(app.config["LIVE_BACKLOG"]),
+        int(app.config["LIVE_CLOSE_AFTER"] or 0),
     )

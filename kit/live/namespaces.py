@@ -111,9 +111,9 @@ class LiveNamespace(Namespace):
         if fair is None or viewer is None:  # not connected (any more): the handler says so
             return super().trigger_event("unknown_event" if event == TOO_DEEP else event, *args)
         joined = self.view != "phone" or viewer.participant_id is not None
-        if not fair.allow(sid, viewer.participant_id, self.kind_of(event), joined):
-            return fair.refusal(environ["flask.app"], viewer.lang)
-        if not fair.turns.enter(sid, fair.backlog):
+        if not (fair.allow(sid, viewer.participant_id, self.kind_of(event), joined) and fair.turns.enter(sid)):
+            if fair.refused(sid):
+                self.close_flooding(sid)
             return fair.refusal(environ["flask.app"], viewer.lang)
         if event == TOO_DEEP:  # nested too deep to be read: never decoded, never handled
             fair.turns.leave(sid)
@@ -122,6 +122,15 @@ class LiveNamespace(Namespace):
             return super().trigger_event(event, *args)
         finally:
             fair.turns.leave(sid)
+
+    def close_flooding(self, sid: str) -> None:
+        """A client refused again and again without waiting: its namespace, then its whole
+        connection, are closed, so what it still sends is not even read (TCP slows it down)."""
+        server = self.socketio.server  # type: ignore[union-attr]
+        eio_sid = server.manager.eio_sid_from_sid(sid, self.namespace)
+        server.disconnect(sid, namespace=self.namespace, ignore_queue=True)
+        if eio_sid is not None:
+            server.eio.disconnect(eio_sid)
 
     # -- connecting ------------------------------------------------------------------------------
     def on_connect(self, auth: Any = None) -> None:

@@ -117,12 +117,14 @@ class Turns:
     library's, which eventlet and gevent make cooperative when `kit serve` patches it.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, backlog: int = 8) -> None:
+        self.backlog = backlog
         self._guard = threading.Lock()
         self._lanes: dict[Hashable, _Lane] = {}
 
-    def enter(self, key: Hashable, backlog: int) -> bool:
+    def enter(self, key: Hashable, backlog: int | None = None) -> bool:
         """Wait for this connection's turn; False (at once) when `backlog` events already wait."""
+        backlog = self.backlog if backlog is None else backlog
         with self._guard:
             lane = self._lanes.get(key)
             if lane is None:
@@ -149,12 +151,13 @@ class Turns:
 class FairShare:
     """The budgets and turns of one application's live layer (see docs/protocol.md, "Fair share")."""
 
-    def __init__(self, budgets: Mapping[str, Budget], unjoined: Budget, backlog: int) -> None:
+    def __init__(self, budgets: Mapping[str, Budget], unjoined: Budget, backlog: int, close_after: int = 0) -> None:
         self.budgets = dict(budgets)
         self.unjoined = unjoined
         self.backlog = backlog
+        self.close_after = close_after
         self.buckets = TokenBuckets()
-        self.turns = Turns()
+        self.turns = Turns(backlog)
         self._refusals: dict[tuple[str, str], dict[str, Any]] = {}
 
     def allow(self, sid: str, participant_id: int | None, kind: str, joined: bool) -> bool:
@@ -166,6 +169,13 @@ class FairShare:
         if not self.buckets.take(("connection", sid), kind, budget):
             return False
         return participant_id is None or self.buckets.take(("participant", participant_id), kind, budget)
+
+    def refused(self, sid: str) -> bool:
+        """Count a refusal; True once the connection has been refused `close_after` times within
+        about ten seconds (a bucket of its own that refills over ten seconds)."""
+        if self.close_after <= 0:
+            return False
+        return not self.buckets.take(("connection", sid), "refused", (self.close_after, self.close_after / 10))
 
     def forget(self, sid: str) -> None:
         self.buckets.forget(("connection", sid))
