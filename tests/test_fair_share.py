@@ -218,3 +218,28 @@ def test_a_message_nested_a_thousand_levels_gets_a_clear_refusal_and_no_tracebac
     assert phone.acks["args"][0]["ok"] is True
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
     assert nesting('{"a": [[{"b": "[[[[["}]]]}') == 4
+
+
+def test_when_the_server_is_behind_phones_wait_and_the_screen_and_console_go_on(app, db, live_clients):
+    meeting = gen_meeting(db, live=True)
+    screen = live_clients("screen", {"meeting": meeting.code, "key": meeting.screen_key})
+    console = live_clients("console", {"meeting": meeting.code, "key": meeting.facilitator_key})
+    phone = live_clients("phone", {"meeting": meeting.code})
+    assert phone.emit("join", {"name": "Nolwenn Tanguy"}, callback=True, namespace="/phone")["ok"]
+    fair = app.extensions["kit.fair_share"]
+    # events of other connections still in the works, as many as the bound
+    busy = [f"elsewhere-{n}" for n in range(app.config["LIVE_SATURATED_AT"])]
+    for key in busy:
+        assert fair.turns.enter(key)
+    try:
+        assert fair.saturated()
+        ack = phone.emit("sync", callback=True, namespace="/phone")
+        assert ack["error"]["code"] == "rate_limited", "the phone is asked to wait"
+        assert screen.emit("sync", callback=True, namespace="/screen")["ok"]
+        assert console.emit("sync", callback=True, namespace="/console")["ok"]
+    finally:
+        for key in busy:
+            fair.turns.leave(key)
+    assert not fair.saturated()
+    assert phone.emit("sync", callback=True, namespace="/phone")["ok"], "and goes on once the server caught up"
+    assert phone.is_connected("/phone")

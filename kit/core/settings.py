@@ -71,6 +71,9 @@ DEFAULTS: dict[str, Any] = {
     "LIVE_BACKLOG": 8,
     # refusals within about ten seconds after which a connection is closed (a client that never waits); 0: never
     "LIVE_CLOSE_AFTER": 200,
+    # events admitted on all connections together beyond which phones' events are answered
+    # `rate_limited` at once, so the screen's and the console's (and their pings) never wait long; 0: never
+    "LIVE_SATURATED_AT": 300,
     # an incoming webhook of the network's chat (Mattermost, Slack): published minutes are posted there
     "WEBHOOK_URL": None,
     # accounts, for a kit on a server shared by several networks (docs/deployment.md): people sign

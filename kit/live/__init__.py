@@ -40,4 +40,5 @@ def register_live(app: Flask) -> None:
         (float(app.config["LIVE_UNJOINED_BUDGET"][0]), float(app.config["LIVE_UNJOINED_BUDGET"][1])),
         int(app.config["LIVE_BACKLOG"]),
         int(app.config["LIVE_CLOSE_AFTER"] or 0),
+        int(app.config["LIVE_SATURATED_AT"] or 0),
     )

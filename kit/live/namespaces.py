@@ -111,6 +111,10 @@ class LiveNamespace(Namespace):
         if fair is None or viewer is None:  # not connected (any more): the handler says so
             return super().trigger_event("unknown_event" if event == TOO_DEEP else event, *args)
         joined = self.view != "phone" or viewer.participant_id is not None
+        if self.view == "phone" and fair.saturated():
+            # the server is behind: phones are asked to wait (their outbox sends again), so the
+            # screen and the console stay connected and up to date instead of timing out
+            return fair.refusal(environ["flask.app"], viewer.lang)
         if not (fair.allow(sid, viewer.participant_id, self.kind_of(event), joined) and fair.turns.enter(sid)):
             if fair.refused(sid):
                 self.close_flooding(sid)

@@ -119,6 +119,8 @@ class Turns:
 
     def __init__(self, backlog: int = 8) -> None:
         self.backlog = backlog
+        # events admitted on every connection together, running or waiting their turn
+        self.total = 0
         self._guard = threading.Lock()
         self._lanes: dict[Hashable, _Lane] = {}
 
@@ -132,6 +134,7 @@ class Turns:
             if lane.waiting > backlog:
                 return False
             lane.waiting += 1
+            self.total += 1
         lane.lock.acquire()
         return True
 
@@ -139,6 +142,7 @@ class Turns:
         with self._guard:
             lane = self._lanes[key]
             lane.waiting -= 1
+            self.total -= 1
             if lane.waiting == 0:
                 del self._lanes[key]
         lane.lock.release()
@@ -151,8 +155,16 @@ class Turns:
 class FairShare:
     """The budgets and turns of one application's live layer (see docs/protocol.md, "Fair share")."""
 
-    def __init__(self, budgets: Mapping[str, Budget], unjoined: Budget, backlog: int, close_after: int = 0) -> None:
+    def __init__(
+        self,
+        budgets: Mapping[str, Budget],
+        unjoined: Budget,
+        backlog: int,
+        close_after: int = 0,
+        saturated_at: int = 0,
+    ) -> None:
         self.budgets = dict(budgets)
+        self.saturated_at = saturated_at
         self.unjoined = unjoined
         self.backlog = backlog
         self.close_after = close_after
@@ -169,6 +181,11 @@ class FairShare:
         if not self.buckets.take(("connection", sid), kind, budget):
             return False
         return participant_id is None or self.buckets.take(("participant", participant_id), kind, budget)
+
+    def saturated(self) -> bool:
+        """Whether so many events are admitted and not yet done that phones' new work must wait
+        (the screen's and the console's still pass, and pings are read in time)."""
+        return 0 < self.saturated_at <= self.turns.total
 
     def refused(self, sid: str) -> bool:
         """Count a refusal; True once the connection has been refused `close_after` times within
