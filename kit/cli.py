@@ -127,7 +127,7 @@ def serve_command(args: argparse.Namespace) -> int:
     _tune_garbage_collector()
     connections = int(app.config.get("MAX_CONNECTIONS") or DEFAULT_MAX_CONNECTIONS)
     server_options = _slow_client_options(socketio.async_mode, float(app.config["REQUEST_TIMEOUT"]))
-    app.wsgi_app = websockets_wait(app.wsgi_app)  # type: ignore[method-assign]
+    app.wsgi_app = websockets_wait(app.wsgi_app)  # type: ignore[method-assign, assignment]
     if socketio.async_mode == "eventlet":
         server_options["max_size"] = connections
     _raise_file_limit(connections + 100)
