@@ -51,7 +51,7 @@ def load_vectors() -> list[str]:
 
 VECTORS = load_vectors()
 # for the shared `server` fixture: one writer sends every vector to every step
-SERVER_ENV = {"KIT_RATE_LIMIT": "100000"}
+SERVER_ENV = {"KIT_RATE_LIMIT": "100000", "KIT_LIVE_BUDGETS": '{"contribute": [100000, 100000]}'}
 
 
 def one_line(vector: str, limit: int = 1000) -> str:

@@ -25,9 +25,11 @@ from kit.core.access import same_secret
 from kit.core.db import get_session
 from kit.core.errors import Forbidden, InvalidInput, KitError
 from kit.core.i18n import lazy_gettext as _l
+from kit.core.live_packets import TOO_DEEP
 from kit.core.models import Meeting, Participant, Status, Step
 from kit.core.validation import client_id, require_mapping
 from kit.live import broadcast
+from kit.live.ratelimit import FairShare
 from kit.live.state import own_item, participant_room, phone_snapshot, room, state
 from kit.meeting import decisions, lifecycle, moderation, preparation, privacy, results, votes
 from kit.meeting import room as room_control
@@ -107,13 +109,54 @@ class LiveNamespace(Namespace):
         self.viewers: dict[str, Viewer] = {}
 
     def trigger_event(self, event: str, *args: Any) -> Any:
-        # an event this view may not send still gets an answer, never silence
-        if event not in ("connect", "disconnect") and not hasattr(self, f"on_{event}"):
-            event = "unknown_event"
         try:
-            return super().trigger_event(event, *args)
+            if event in ("connect", "disconnect"):
+                return super().trigger_event(event, *args)
+            # an event this view may not send still gets an answer, never silence
+            if not hasattr(self, f"on_{event}") and event != TOO_DEEP:
+                event = "unknown_event"
+            return self.fair_turn(event, args)
         except ConnectionRefusedError as refusal:
             raise refused(refusal) from None
+
+    def kind_of(self, event: str) -> str:
+        """The budget an event takes from (settings LIVE_BUDGETS; "other" when not named there)."""
+        return event
+
+    def fair_turn(self, event: str, args: tuple[Any, ...]) -> Any:
+        """Every event, whatever it is: within its budgets, then one at a time per connection
+        (kit.live.ratelimit). A refusal costs no handler, no database, no broadcast."""
+        sid = args[0]
+        environ = self.socketio.server.get_environ(sid, namespace=self.namespace)  # type: ignore[union-attr]
+        fair: FairShare | None = environ["flask.app"].extensions.get("kit.fair_share") if environ else None
+        viewer = self.viewers.get(sid)
+        if fair is None or viewer is None:  # not connected (any more): the handler says so
+            return super().trigger_event("unknown_event" if event == TOO_DEEP else event, *args)
+        joined = self.view != "phone" or viewer.participant_id is not None
+        if self.view == "phone" and fair.saturated():
+            # the server is behind: phones are asked to wait (their outbox sends again), so the
+            # screen and the console stay connected and up to date instead of timing out
+            return fair.refusal(environ["flask.app"], viewer.lang)
+        if not (fair.allow(sid, viewer.participant_id, self.kind_of(event), joined) and fair.turns.enter(sid)):
+            if fair.refused(sid):
+                self.close_flooding(sid)
+            return fair.refusal(environ["flask.app"], viewer.lang)
+        if event == TOO_DEEP:  # nested too deep to be read: never decoded, never handled
+            fair.turns.leave(sid)
+            return fair.refusal(environ["flask.app"], viewer.lang, "invalid_input")
+        try:
+            return super().trigger_event(event, *args)
+        finally:
+            fair.turns.leave(sid)
+
+    def close_flooding(self, sid: str) -> None:
+        """A client refused again and again without waiting: its namespace, then its whole
+        connection, are closed, so what it still sends is not even read (TCP slows it down)."""
+        server = self.socketio.server  # type: ignore[union-attr]
+        eio_sid = server.manager.eio_sid_from_sid(sid, self.namespace)
+        server.disconnect(sid, namespace=self.namespace, ignore_queue=True)
+        if eio_sid is not None:
+            server.eio.disconnect(eio_sid)
 
     # -- connecting ------------------------------------------------------------------------------
     def on_connect(self, auth: Any = None) -> None:
@@ -139,6 +182,7 @@ class LiveNamespace(Namespace):
 
     def on_disconnect(self, reason: Any = None) -> None:
         viewer = self.viewers.pop(current_sid(), None)
+        current_app.extensions["kit.fair_share"].forget(current_sid())
         if viewer is not None and viewer.participant_id is not None:
             current_app.extensions["kit.presence"].leave(viewer.meeting_id, viewer.participant_id)
             current_app.extensions["kit.counts"].mark(viewer.meeting_id, people=True)
@@ -204,6 +248,9 @@ class ConsoleNamespace(LiveNamespace):
         if not same_secret(auth.get("key"), meeting.facilitator_key):
             raise Forbidden(_l("This console link is not valid."))
         return Viewer(meeting.id, self._lang())
+
+    def kind_of(self, event: str) -> str:
+        return "console"
 
     def _drive(self, change: Callable[[Session, Meeting], object]) -> dict[str, Any]:
         """Apply a lifecycle change (it commits), then tell every view."""
@@ -311,7 +358,8 @@ class ConsoleNamespace(LiveNamespace):
 
     @answers
     def on_control(self, payload: Any = None, *_args: Any) -> dict[str, Any]:
-        """Room control: joining, sending, sending without a name, what the screen shows, removing someone."""
+        """Room control: joining, sending, sending without a name, what the screen shows, removing
+        someone, or everyone who joined in the last `minutes` minutes."""
         payload = require_mapping(payload)
         action = payload.get("action")
         changes: dict[str, Callable[[Session, Meeting], object]] = {
@@ -326,6 +374,7 @@ class ConsoleNamespace(LiveNamespace):
             "screen_picked_only": lambda db, meeting: room_control.set_screen_picked_only(db, meeting, True),
             "screen_everything": lambda db, meeting: room_control.set_screen_picked_only(db, meeting, False),
             "remove": lambda db, meeting: self._remove(db, meeting, payload.get("participant_id")),
+            "remove_recent": lambda db, meeting: self._remove_recent(db, meeting, payload.get("minutes")),
         }
         if not isinstance(action, str) or action not in changes:
             raise KitError("unknown_action", _l("This action does not exist for this step."))
@@ -341,6 +390,14 @@ class ConsoleNamespace(LiveNamespace):
             # told in the participant's language, not the facilitator's
             with force_locale(person.language):
                 phones.send_away(person.id, str(REMOVED))
+
+    def _remove_recent(self, db: Session, meeting: Meeting, minutes: object) -> None:
+        """Everyone who joined in the last `minutes` minutes, told as `_remove` tells one person."""
+        phones = self.socketio.server.namespace_handlers.get("/phone")  # type: ignore[union-attr]
+        for person in moderation.remove_recent_joiners(db, meeting, minutes):
+            if isinstance(phones, PhoneNamespace):
+                with force_locale(person.language):
+                    phones.send_away(person.id, _("The facilitator removed you from this meeting."))
 
     @answers
     def on_add_step(self, payload: Any = None, *_args: Any) -> dict[str, Any]:

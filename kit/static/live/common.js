@@ -309,6 +309,7 @@
   function resync() {
     socket.timeout(10000).emit('sync', function (timedOut, ack) {
       if (!timedOut && ack.ok) apply(ack.snapshot, true);
+      else if (!timedOut && ack.error.code === 'rate_limited') setTimeout(resync, 3000);  // asked too often: later
     });
   }
 })();

@@ -66,7 +66,7 @@
     });
   });
   document.addEventListener('submit', function (event) {
-    var form = event.target.closest('form[data-act], form[data-moderate], form[data-action]');
+    var form = event.target.closest('form[data-act], form[data-moderate], form[data-action], form[data-control]');
     if (!form) return;
     event.preventDefault();
     var fields = {};
