@@ -11,7 +11,7 @@ from flask_babel import ngettext
 from sqlalchemy.orm import object_session
 
 from kit.activities.base import Activity
-from kit.activities.options import MAX_LENGTH, OptionField
+from kit.activities.options import OptionField
 from kit.core.errors import InvalidInput, OptionError
 from kit.core.i18n import lazy_gettext as _l
 from kit.core.markdown_text import escape, escape_block

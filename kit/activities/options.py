@@ -112,7 +112,8 @@ def _read(fields: tuple[OptionField, ...], posted: Mapping[str, Any]) -> dict[st
 def _one(raw: Any) -> str:
     if isinstance(raw, list):
         raw = raw[-1] if raw else ""
-    return raw if isinstance(raw, str) else ""
+    # browsers send a text area's lines with \r\n
+    return raw.replace("\r\n", "\n").replace("\r", "\n") if isinstance(raw, str) else ""
 
 
 def _blank(fields: tuple[OptionField, ...], row: Mapping[str, Any]) -> bool:

@@ -158,7 +158,8 @@
     const item = form.closest('[data-step]');
     let answer = null;
     try {
-      const response = await fetch(form.action, {
+      // the form has a field named "action", which hides form.action
+      const response = await fetch(form.getAttribute('action') || window.location.href, {
         method: 'POST',
         body: new FormData(form),
         headers: { Accept: 'application/json' },
@@ -166,7 +167,7 @@
       });
       answer = await response.json();
     } catch (error) {
-      form.submit();
+      HTMLFormElement.prototype.submit.call(form);
       return;
     }
     if (!answer.ok) {
