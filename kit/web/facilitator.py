@@ -323,6 +323,31 @@ def _prepare_page(meeting: Meeting, status: int = 200, **extra: Any) -> Response
     ), status
 
 
+def _where_it_went_wrong(meeting: Meeting, step_id: int | None, error: KitError) -> dict[str, Any]:
+    """What the page shows of a refusal: the message, the field it names (marked, with the message
+    beside it, and linked from the step's alert), and the step's options as they were typed."""
+    form = request.form
+    action = form.get("action")
+    field = getattr(error, "field", None) or ""
+    shown: dict[str, Any] = {
+        "error": str(error.message),
+        "error_target": None,
+        "field_errors": {},
+        "posted_options": None,
+    }
+    found = next((s for s in meeting.steps if s.id == step_id), None)
+    if found is not None and action == "step" and "options" not in form:
+        fields = ACTIVITIES[found.activity].option_fields
+        shown["posted_options"] = option_fields.from_form(fields, form.items(multi=True))
+        if field.startswith(option_fields.PREFIX + "."):
+            shown["field_errors"] = {field: str(error.message)}
+        if field.startswith(option_fields.PREFIX + ".") or field in ("title", "prompt"):
+            shown["error_target"] = option_fields.field_id(f"s{step_id}-", field)
+    elif found is not None and action == "options_toml":
+        shown["error_target"] = f"s{step_id}-options"
+    return shown
+
+
 def _wants_json() -> bool:
     """A request from prepare.js (moving a step without reloading the page), not a form post."""
     return request.accept_mimetypes.best == "application/json"
@@ -377,28 +402,8 @@ def prepare(code: str) -> ResponseReturnValue:
         db.expire_all()
         if _wants_json():
             return jsonify(error.as_ack()), 400
-        field = getattr(error, "field", None) or ""
-        posted = None
-        field_errors: dict[str, str] = {}
-        target = None
-        if action == "step" and "options" not in form and step_id is not None:
-            found = next((s for s in meeting.steps if s.id == step_id), None)
-            if found is not None:
-                posted = option_fields.from_form(ACTIVITIES[found.activity].option_fields, form.items(multi=True))
-                field_errors = {field: str(error.message)} if field.startswith("o.") else {}
-                name = field if field.startswith("o.") else field if field in ("title", "prompt") else ""
-                target = option_fields.field_id(f"s{step_id}-", name) if name else None
-        elif action == "options_toml":
-            target = f"s{step_id}-options"
         return _prepare_page(
-            meeting,
-            400,
-            error=str(error.message),
-            error_step=step_id,
-            error_target=target,
-            field_errors=field_errors,
-            posted_options=posted,
-            form=form,
+            meeting, 400, form=form, error_step=step_id, **_where_it_went_wrong(meeting, step_id, error)
         )
     if _wants_json():
         db.expire(meeting, ["steps"])
