@@ -323,3 +323,31 @@ def test_the_gallery_shows_each_template_with_its_screens(server: KitServer, roo
     page.get_by_role("link", name=re.compile("^Choisir ce modèle : Atelier projets collectifs")).click()
     expect(page.get_by_label("Modèle", exact=True)).to_have_value("atelier-projets-collectifs")
     assert not problems, "\n".join(problems)
+
+
+def test_without_javascript_an_empty_row_adds_one_and_a_box_removes_one(server: KitServer, room: Room) -> None:
+    url, code, key = prepare_page(server)
+    page = room.page(java_script_enabled=False, **LAPTOP)
+    page.goto(url)
+    step = step_of(page, "Projets collectifs")
+    blank = step.get_by_role("group", name=re.compile("^Ajouter : Thème"))
+    blank.get_by_label("Titre du thème").fill(INTRODUCTIONS[1][0])
+    blank.get_by_label("Introduction").fill(INTRODUCTIONS[1][1])
+    blank.get_by_role("group", name=re.compile("^Ajouter : Exemple")).get_by_label("Titre de l'exemple").fill(
+        "Une fiche par lieu"
+    )
+    step.get_by_role("checkbox", name="Retirer à l'enregistrement : Thème 1", exact=True).check()
+    save(page, step)
+    answer = page.request.get(f"{server.url}/m/{code}/template.toml?key={key}")
+    saved = {s["title"]: s.get("options", {}) for s in tomllib.loads(answer.text())["steps"]}
+    assert saved["Projets collectifs"]["topics"] == [
+        {"title": "Annuaire partagé", "exemplier": [{"title": "Une fiche par lieu", "text": ""}], "description": ""},
+        {
+            "title": INTRODUCTIONS[1][0],
+            "description": INTRODUCTIONS[1][1],
+            "exemplier": [{"title": "Une fiche par lieu", "text": ""}],
+        },
+    ]
+    # the steps move by a plain form: the page comes back with the new order
+    step_of(page, "Accueil").get_by_role("button", name="Descendre : Accueil", exact=True).click()
+    expect(page.locator(".prepare-step h3").first).to_contain_text("Point d'actualité")

@@ -14,9 +14,10 @@ from kit.activities.options import as_form, error_field, from_form
 from kit.activities.topics import TopicCards
 from kit.core.errors import InvalidInput
 from kit.core.models import Step
+from kit.live import state as live_state
 from kit.meeting import lifecycle, preparation
-from kit.meeting.templates import list_templates, load_template
-from tests.conftest import gen_meeting
+from kit.meeting.templates import StepTemplate, list_templates, load_template
+from tests.conftest import gen_meeting, gen_template
 
 ROOT = Path(__file__).resolve().parent.parent
 SAME_ORIGIN = {"Origin": "http://localhost"}
@@ -328,3 +329,33 @@ def test_the_gallery_offers_the_monthly_meeting_first_with_a_preview_of_each_scr
     assert (
         client.application.test_client().get("/admin/templates/rencontre-mensuelle/steps/1/screen").status_code == 403
     )
+
+
+def test_the_screen_and_the_phones_show_each_example_as_a_title_and_its_text(app, db):
+    topics = StepTemplate(
+        "topics",
+        "Projets collectifs",
+        "Ajoutez une idée.",
+        TopicCards.validate_options(
+            {
+                "topics": [
+                    {
+                        "title": "Une semaine du numérique",
+                        "description": INTRODUCTION,
+                        "exemplier": [
+                            {"title": "Un stand au marché", "text": "Chaque structure tient le stand une heure."},
+                            "Des ateliers dans chaque commune",
+                        ],
+                    }
+                ]
+            }
+        ),
+    )
+    meeting = lifecycle.create_meeting(db, gen_template(topics))
+    lifecycle.start(db, meeting)
+    for view in ("screen", "phone"):
+        with app.test_request_context():
+            html = live_state.state(db, meeting, view, "fr")["html"]
+        assert re.search(r'class="example-title">Un stand au marché<', html), view
+        assert re.search(r'class="example-text">Chaque structure tient le stand une heure\.<', html), view
+        assert re.search(r'class="example-title">Des ateliers dans chaque commune<', html), view
