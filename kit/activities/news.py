@@ -109,8 +109,20 @@ class News(Activity):
             fields=(
                 OptionField("type", _l("Kind of news"), "select", choices=tuple(KINDS.items())),
                 OptionField("title", _l("Title"), max_length=200),
-                OptionField("date", _l("Date of the event"), "date"),
-                OptionField("deadline", _l("Deadline"), "date", hint=_l("For a funding call: the last day to apply.")),
+                OptionField(
+                    "date",
+                    _l("Date of the event"),
+                    "date",
+                    hint=_l("For an event: the day it takes place."),
+                    short=True,
+                ),
+                OptionField(
+                    "deadline",
+                    _l("Deadline"),
+                    "date",
+                    hint=_l("For a funding call: the last day to apply."),
+                    short=True,
+                ),
                 OptionField("link", _l("Link"), hint=_l("A web address, for example https://www.example.fr/appel")),
                 OptionField("description", _l("Description"), "textarea", max_length=1000),
             ),

@@ -48,6 +48,8 @@ class OptionField:
     #: poll questions: show this field only for these values of the row's ``type`` (a hint to the
     #: page, which still posts it; validate_options ignores what a type does not use)
     for_types: tuple[str, ...] = ()
+    #: a short field (a date) that may sit beside the next short one on a wide screen
+    short: bool = False
 
     def __post_init__(self) -> None:
         assert self.kind in KINDS, self.kind
