@@ -319,6 +319,11 @@ def test_the_gallery_shows_each_template_with_its_screens(server: KitServer, roo
     expect(frames.nth(1).content_frame.get_by_role("heading", name="Point d'actualité")).to_be_visible()
     first.scroll_into_view_if_needed()
     shoot(page, "gallery-1440")
+    page.set_viewport_size(SMALL_PHONE["viewport"])
+    first.get_by_role("heading", level=3).scroll_into_view_if_needed()
+    shoot(page, "gallery-390")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390, "the gallery scrolls sideways"
+    page.set_viewport_size(LAPTOP["viewport"])
     problems = every_violation(page, "admin, gallery")
     page.get_by_role("link", name=re.compile("^Choisir ce modèle : Atelier projets collectifs")).click()
     expect(page.get_by_label("Modèle", exact=True)).to_have_value("atelier-projets-collectifs")
