@@ -656,6 +656,13 @@ ROUTES = [
         frozenset(),
     ),
     Route("facilitator.admin", "GET", "the admin page", lambda w, k: "/admin", frozenset({"admin"})),
+    Route(
+        "facilitator.template_preview",
+        "GET",
+        "a template's screen preview in the gallery",
+        lambda w, k: "/admin/templates/rencontre-mensuelle/steps/1/screen",
+        frozenset({"admin"}),
+    ),
     Route("places.sheet", "GET", "an offer sheet that does not exist", lambda w, k: "/offer/guess", frozenset()),
     Route(
         "places.edit_sheet",

@@ -6,7 +6,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from kit.activities.poll import Poll, results_option
+from kit.activities.options import MAX_LENGTH, OptionField
+from kit.activities.poll import RESULTS_FIELD, Poll, results_option
 from kit.core.errors import OptionError
 from kit.core.i18n import lazy_gettext as _l
 
@@ -16,6 +17,11 @@ class AnimationTest(Poll):
 
     name = "animation"
     label = _l("Animation test and feedback")
+    option_fields = (
+        OptionField("animation", _l("The animation tried"), "textarea", hint=_l("What it is, who it is for.")),
+        RESULTS_FIELD,
+        MAX_LENGTH,
+    )
 
     @classmethod
     def validate_options(cls, options: Mapping[str, Any]) -> dict[str, Any]:

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from flask import current_app
 from flask_babel import LazyString
 
+from kit.activities.options import OptionField
 from kit.core.errors import KitError
 from kit.core.i18n import lazy_gettext as _l
 
@@ -51,6 +52,10 @@ class Activity:
     #: fields of a submission that belong to the participant's private record (an email address
     #: given to receive the minutes), never to the contribution: never shown, exported or published
     private_fields: ClassVar[tuple[str, ...]] = ()
+    #: the options as the prepare page shows them, as form fields (see :mod:`kit.activities.options`):
+    #: what the form posts is read into an options dict and checked by :meth:`validate_options`,
+    #: whose errors name the field at fault; options left out here are edited as TOML only
+    option_fields: ClassVar[tuple[OptionField, ...]] = ()
 
     def __init__(self, step: Step) -> None:
         self.step = step

@@ -14,6 +14,7 @@ from flask_babel import LazyString
 from flask_babel import gettext as _
 
 from kit.activities.base import Activity
+from kit.activities.options import OptionField
 from kit.core.errors import InvalidInput, OptionError
 from kit.core.i18n import lazy_gettext as _l
 from kit.core.markdown_text import escape, escape_block
@@ -41,6 +42,24 @@ class CardActivity(Activity):
     fields: ClassVar[tuple[Field, ...]]
     #: the field that titles a card (shown first, in bold)
     title_field: ClassVar[str]
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        # the example cards are prepared with the same fields a participant fills
+        cls.option_fields = (
+            OptionField(
+                "exemplier",
+                _l("Example cards"),
+                "rows",
+                row_label=_l("Example card"),
+                max_rows=10,
+                hint=_l("At most 10 cards, shown before the room's own."),
+                fields=tuple(
+                    OptionField(f.name, f.label, "textarea" if f.multiline else "text", max_length=f.max_length)
+                    for f in cls.fields
+                ),
+            ),
+        )
 
     @classmethod
     def validate_options(cls, options: Mapping[str, Any]) -> dict[str, Any]:

@@ -11,6 +11,7 @@ from flask_babel import ngettext
 from sqlalchemy.orm import object_session
 
 from kit.activities.base import Activity
+from kit.activities.options import OptionField
 from kit.core.collation import sort_key
 from kit.core.errors import InvalidInput, OptionError
 from kit.core.i18n import lazy_gettext as _l
@@ -56,6 +57,16 @@ class CheckIn(Activity):
     live_results = True
     # an email address, given with consent to receive the minutes: the participant's, not the room's
     private_fields = ("email", "wants_minutes")
+    option_fields = (
+        OptionField("host", _l("Host structure")),
+        OptionField("presentation", _l("Presentation of the host venue"), "textarea"),
+        OptionField(
+            "skills",
+            _l("Skills offered on the phones, one per line"),
+            "lines",
+            hint=_l("At most 40 short texts; people can add their own."),
+        ),
+    )
 
     @classmethod
     def validate_options(cls, options: Mapping[str, Any]) -> dict[str, Any]:

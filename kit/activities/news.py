@@ -14,6 +14,7 @@ from flask_babel import format_date
 from flask_babel import gettext as _
 
 from kit.activities.base import Activity
+from kit.activities.options import OptionField
 from kit.core.errors import InvalidInput, KitError, OptionError
 from kit.core.i18n import lazy_gettext as _l
 from kit.core.markdown_text import escape, escape_block, link
@@ -55,7 +56,10 @@ def clean_item(raw: Mapping[str, Any], *, max_length: int = 1000) -> dict[str, A
     """Check one news item (prepared or proposed); raise InvalidInput naming the field at fault."""
     kind = raw.get("type", "other")
     if kind not in KINDS:
-        raise InvalidInput(_l("Choose the kind of news."), "type")
+        raise InvalidInput(
+            _l("Choose the kind of news among: %(kinds)s.", kinds=", ".join(f"{k} ({v})" for k, v in KINDS.items())),
+            "type",
+        )
     item: dict[str, Any] = {
         "type": kind,
         "title": clean_text(raw.get("title"), "title", 200, multiline=False),
@@ -80,6 +84,36 @@ class News(Activity):
     kinds = KINDS
     facilitator_actions = frozenset({"accept", "decline"})
     editable_field = "title"
+    option_fields = (
+        OptionField(
+            "items",
+            _l("News items"),
+            "rows",
+            row_label=_l("News item"),
+            max_rows=MAX_ITEMS,
+            hint=_l("At most %(max)d items. Participants may propose more during the meeting.", max=MAX_ITEMS),
+            fields=(
+                OptionField("type", _l("Kind of news"), "select", choices=tuple(KINDS.items())),
+                OptionField("title", _l("Title"), max_length=200),
+                OptionField(
+                    "date",
+                    _l("Date of the event"),
+                    "date",
+                    hint=_l("For an event: the day it takes place."),
+                    short=True,
+                ),
+                OptionField(
+                    "deadline",
+                    _l("Deadline"),
+                    "date",
+                    hint=_l("For a funding call: the last day to apply."),
+                    short=True,
+                ),
+                OptionField("link", _l("Link"), hint=_l("A web address, for example https://www.example.fr/appel")),
+                OptionField("description", _l("Description"), "textarea", max_length=1000),
+            ),
+        ),
+    )
 
     @classmethod
     def validate_options(cls, options: Mapping[str, Any]) -> dict[str, Any]:

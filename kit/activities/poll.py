@@ -16,6 +16,7 @@ from markupsafe import Markup
 
 from kit.activities import charts
 from kit.activities.base import Activity
+from kit.activities.options import MAX_LENGTH, OptionField
 from kit.core.errors import InvalidInput, OptionError
 from kit.core.i18n import lazy_gettext as _l
 from kit.core.markdown_text import escape, escape_block
@@ -67,6 +68,18 @@ def results_option(options: Mapping[str, Any]) -> str:
     return str(value)
 
 
+#: the prepare page's field for `results`
+RESULTS_FIELD = OptionField(
+    "results",
+    _l("When the screen shows the results"),
+    "select",
+    choices=(
+        ("live", _l("As the answers come")),
+        ("on_reveal", _l("Only how many answered, until I show them")),
+    ),
+)
+
+
 class Poll(Activity):
     """Questions answered once per person; aggregated results on the screen, names never shown."""
 
@@ -76,6 +89,49 @@ class Poll(Activity):
     live_results = True
     results_can_wait = True
     editable_field = None
+    option_fields = (
+        OptionField(
+            "questions",
+            _l("Questions"),
+            "rows",
+            row_label=_l("Question"),
+            max_rows=MAX_QUESTIONS,
+            hint=_l("From 1 to %(max)d questions.", max=MAX_QUESTIONS),
+            fields=(
+                OptionField(
+                    "type",
+                    _l("Kind of question"),
+                    "select",
+                    choices=(
+                        ("rating", _l("A rating (stars)")),
+                        ("single", _l("One choice")),
+                        ("multiple", _l("Several choices")),
+                        ("open", _l("A short open answer")),
+                        ("words", _l("A few words (word cloud)")),
+                    ),
+                ),
+                OptionField("text", _l("The question"), max_length=300),
+                OptionField(
+                    "choices",
+                    _l("Choices, one per line"),
+                    "lines",
+                    hint=_l("For one or several choices: from 2 to %(max)d lines.", max=MAX_CHOICES),
+                    for_types=("single", "multiple"),
+                ),
+                OptionField(
+                    "scale",
+                    _l("Highest rating"),
+                    "number",
+                    hint=_l("For a rating: a whole number between 3 and 10."),
+                    minimum=3,
+                    maximum=10,
+                    for_types=("rating",),
+                ),
+            ),
+        ),
+        RESULTS_FIELD,
+        MAX_LENGTH,
+    )
 
     @classmethod
     def validate_options(cls, options: Mapping[str, Any]) -> dict[str, Any]:
