@@ -261,6 +261,7 @@ def _connected(app: Flask, namespace: str, auth: Any) -> Any:
 NAMESPACES = ("/screen", "/console", "/phone")
 LIVE_TARGETS = [
     ("/screen", "sync"),
+    ("/screen", "page_shown"),
     *(
         ("/console", e)
         for e in (
@@ -277,6 +278,9 @@ LIVE_TARGETS = [
             "moderate",
             "add_step",
             "control",
+            "timer",
+            "intro",
+            "page",
         )
     ),
     *(("/phone", e) for e in ("sync", "join", "contribute", "vote", "give_name", "withdraw")),
