@@ -28,7 +28,6 @@
   var pageCount = 1;
   var paused = false;    // a clicker or the console took the pages in hand
   var blank = false;
-  var turnTimer = null;
   var lastReport = '';
 
   // -- what a page holds ---------------------------------------------------------------------
@@ -173,22 +172,22 @@
   }
 
   // -- turning pages -------------------------------------------------------------------------
-  function readingSeconds() {
-    var fixed = parseFloat(body.getAttribute('data-page-seconds'));
-    if (fixed) return fixed;
-    // about 25 characters a second, between 8 and 40 seconds a page
-    var text = regions.length ? regions[0].el.innerText.length : 0;
-    return Math.max(8, Math.min(40, text / 25));
-  }
+  // a page stays long enough to be read: about 25 characters a second, between 8 and 40 seconds
+  // (data-page-seconds on the body sets it, for tests); counted from when the page was shown
+  var shownAt = Date.now();
+  var textSeconds = 8;
   function planTurn() {
-    if (turnTimer) clearTimeout(turnTimer);
-    turnTimer = null;
-    if (paused || pageCount < 2) return;
-    turnTimer = setTimeout(function () {
-      page = (page + 1) % pageCount;
-      showPage();
-    }, readingSeconds() * 1000);
+    shownAt = Date.now();
+    var text = regions.length ? regions[0].el.innerText.length : 0;
+    textSeconds = Math.max(8, Math.min(40, text / 25));
   }
+  setInterval(function () {
+    if (paused || pageCount < 2) return;
+    var seconds = parseFloat(body.getAttribute('data-page-seconds')) || textSeconds;
+    if (Date.now() - shownAt < seconds * 1000) return;
+    page = (page + 1) % pageCount;
+    showPage();
+  }, 250);
   function go(offset) {
     paused = true;
     page = Math.max(0, Math.min(pageCount - 1, page + offset));
