@@ -108,14 +108,21 @@ _MIDDLES = [
     "les personnes allophones ont besoin d'outils traduits et d'un accueil patient",
 ]
 _ENDINGS = [
-    " Ce qui marche le mieux, c'est de partir de ce que la personne veut faire elle-même, et de ne jamais prendre la souris à sa place.",
-    " On aimerait partager nos supports avec le réseau, et savoir si d'autres structures ont des créneaux le soir ou le week-end.",
+    " Ce qui marche le mieux, c'est de partir de ce que la personne "
+    "veut faire elle-même, et de ne jamais prendre la souris à sa place.",
+    " On aimerait partager nos supports avec le réseau, et savoir "
+    "si d'autres structures ont des créneaux le soir ou le week-end.",
     " Il faudrait une fiche commune qui dise qui fait quoi sur le territoire, mise à jour au moins deux fois par an.",
-    " Le bouche-à-oreille reste notre meilleur relais : une personne accompagnée en amène souvent deux autres le mois suivant.",
-    " Nous avons besoin d'une formation sur l'accessibilité, notamment pour les personnes malvoyantes et les lecteurs d'écran.",
-    " La coordination avec les travailleurs sociaux est essentielle : sans eux, on ne voit pas les personnes les plus éloignées.",
-    " On a testé un jeu de cartes sur les arnaques : les participants ont ri, et retenu bien plus qu'avec un diaporama.",
-    " La question du matériel revient sans cesse : un ordinateur prêté trois mois change vraiment la donne pour une recherche d'emploi.",
+    " Le bouche-à-oreille reste notre meilleur relais : une personne "
+    "accompagnée en amène souvent deux autres le mois suivant.",
+    " Nous avons besoin d'une formation sur l'accessibilité, notamment "
+    "pour les personnes malvoyantes et les lecteurs d'écran.",
+    " La coordination avec les travailleurs sociaux est essentielle : sans "
+    "eux, on ne voit pas les personnes les plus éloignées.",
+    " On a testé un jeu de cartes sur les arnaques : "
+    "les participants ont ri, et retenu bien plus qu'avec un diaporama.",
+    " La question du matériel revient sans cesse : un ordinateur "
+    "prêté trois mois change vraiment la donne pour une recherche d'emploi.",
 ]
 _SHORT = [
     "Oui, pareil à Fougères !",
@@ -258,7 +265,9 @@ def long_template() -> MeetingTemplate:
             },
         ),
         StepTemplate("news", "Point d'actualité", "Une nouvelle à partager ? Proposez-la.", {"items": news}),
-        StepTemplate("needs", "Recensement des besoins", "De quoi avez-vous besoin ? Votez pour les besoins des autres.", {}),
+        StepTemplate(
+            "needs", "Recensement des besoins", "De quoi avez-vous besoin ? Votez pour les besoins des autres.", {}
+        ),
         StepTemplate(
             "topics",
             "Nos projets possibles",
@@ -376,7 +385,11 @@ def contribution(step: Step, rng: random.Random, number: int, person: tuple[str,
     if kind == "topics":
         return {"topic": number % len(activity.topics), "text": text_for(rng, number, 480)}
     if kind == "roadmap":
-        return {"kind": "item", "section": activity.chosen[number % len(activity.chosen)], "text": text_for(rng, number, 480)}
+        return {
+            "kind": "item",
+            "section": activity.chosen[number % len(activity.chosen)],
+            "text": text_for(rng, number, 480),
+        }
     if kind == "diagnosis":
         questions = ["who", "what", "where", "how", "for_whom", "what_for", "gap"]
         return {

@@ -145,7 +145,13 @@ def test_the_console_turns_the_screens_pages_and_hears_which_one_shows(db, room)
     assert room["meeting"].version == version, "pages are not stored"
     for action in ("previous", "pause", "resume", "blank", "unblank"):
         assert emit(console, "page", {"action": action})["ok"]
-    assert [e["action"] for e in events(screen, "/screen", "page")] == ["previous", "pause", "resume", "blank", "unblank"]
+    assert [e["action"] for e in events(screen, "/screen", "page")] == [
+        "previous",
+        "pause",
+        "resume",
+        "blank",
+        "unblank",
+    ]
 
     report = {"page": 2, "pages": 5, "paused": True, "blank": False}
     assert emit(screen, "page_shown", report, "/screen")["ok"]
@@ -160,7 +166,10 @@ def test_the_console_turns_the_screens_pages_and_hears_which_one_shows(db, room)
         [],
     ):
         ack = emit(screen, "page_shown", bad, "/screen")
-        assert ack["ok"] is False and ack["error"]["message"] == "Le message n'a pas été compris. Merci de recharger la page."
+        assert (
+            ack["ok"] is False
+            and ack["error"]["message"] == "Le message n'a pas été compris. Merci de recharger la page."
+        )
     assert not events(console, "/console", "screen_page")
     for bad in ({"action": "jump"}, {"action": None}, []):
         assert emit(console, "page", bad)["ok"] is False
