@@ -171,7 +171,6 @@ class ScreenNamespace(LiveNamespace):
             raise Forbidden(_l("This screen link is not valid. Open the screen from the console."))
         return Viewer(meeting.id, self._lang())
 
-
     @answers
     def on_page_shown(self, payload: Any = None, *_args: Any) -> dict[str, Any]:
         """The page this screen shows now (it computes its own pages): told to the consoles."""
