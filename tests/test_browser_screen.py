@@ -36,7 +36,13 @@ SHOWN_UNITS = """() => {
         if (!el.getClientRects().length || el.closest('[hidden]')) continue;
         const box = el.getBoundingClientRect();
         if (!box.width || !box.height) continue;
-        const inside = box.top >= -1 && box.left >= -1 && box.bottom <= innerHeight + 1 && box.right <= innerWidth + 1;
+        // the columns it flows in: it must stay inside them, in one piece
+        let flow = el.parentElement;
+        while (flow && flow.id !== 'stage' && getComputedStyle(flow).columnWidth === 'auto'
+               && getComputedStyle(flow).columnCount === 'auto') flow = flow.parentElement;
+        const within = flow.getBoundingClientRect();
+        const inside = box.top >= -1 && box.left >= -1 && box.bottom <= innerHeight + 1 && box.right <= innerWidth + 1
+            && box.right <= within.right + 1 && box.bottom <= within.bottom + 1 && el.getClientRects().length === 1;
         const underQr = qr && box.right > qr.left && box.bottom > qr.top;
         // a unit inside another (a card of a poll question) is judged with it
         found.push({text: el.textContent.trim().slice(0, 60), inside, underQr: !!underQr});

@@ -55,7 +55,8 @@
     });
     sections = sections.filter(holding);
     units.sort(byDocumentOrder);
-    return { el: region, units: units, sections: sections, pages: [[0, units.length]] };
+    var flows = units.map(function (unit) { return flowOf(unit, region); });
+    return { el: region, units: units, flows: flows, sections: sections, pages: [[0, units.length]] };
   }
 
   function show(region, start, end) {
@@ -67,16 +68,42 @@
       section.classList.toggle('off-page', !on);
     });
   }
-  // a page overflows down (blocks) or to the right (a column more than the screen holds)
+  // a page overflows down (blocks) or to the right (a column more than the screen holds); and no
+  // unit may be split across two columns or run out of the columns it flows in
+  function flowOf(unit, region) {
+    for (var el = unit.parentElement; el && el !== region; el = el.parentElement) {
+      var style = getComputedStyle(el);
+      if (style.columnWidth !== 'auto' || style.columnCount !== 'auto') return el;
+    }
+    return region;
+  }
   function fits(region) {
     var el = region.el;
-    return el.scrollHeight <= el.clientHeight + 1 && el.scrollWidth <= el.clientWidth + 1;
+    if (el.scrollHeight > el.clientHeight + 1 || el.scrollWidth > el.clientWidth + 1) return false;
+    for (var i = 0; i < region.units.length; i++) {
+      var unit = region.units[i];
+      if (unit.classList.contains('off-page')) continue;
+      var boxes = unit.getClientRects();
+      if (boxes.length > 1) return false;
+      if (!boxes.length) continue;
+      var flow = region.flows[i].getBoundingClientRect();
+      if (boxes[0].right > flow.right + 1 || boxes[0].bottom > flow.bottom + 1) return false;
+    }
+    return true;
   }
 
   function paginate(region) {
     var n = region.units.length;
     var pages = [];
     var start = 0;
+    // a unit split across columns when all are shown is taller than a column: made smaller first
+    show(region, 0, n);
+    var tall = region.units.filter(function (unit) { return unit.getClientRects().length > 1; });
+    tall.forEach(function (unit) {
+      var index = region.units.indexOf(unit);
+      show(region, index, index + 1);
+      shrink(region, unit);
+    });
     while (start < n) {
       show(region, start, start + 1);
       if (!fits(region)) shrink(region, region.units[start]);
@@ -96,9 +123,12 @@
   // one card taller than the whole screen (a very long text): made smaller until it fits, never cut
   function shrink(region, unit) {
     var zoom = 1;
-    for (var i = 0; i < 8 && !fits(region); i++) {
-      var el = region.el;
-      zoom *= Math.max(0.5, Math.min(el.clientHeight / el.scrollHeight, el.clientWidth / el.scrollWidth, 0.97));
+    var room = region.flows[region.units.indexOf(unit)].getBoundingClientRect().height || region.el.clientHeight;
+    for (var i = 0; i < 12 && !fits(region); i++) {
+      var boxes = unit.getClientRects();
+      var tall = 0;
+      for (var j = 0; j < boxes.length; j++) tall += boxes[j].height;
+      zoom *= Math.max(0.4, Math.min(0.95, tall > room ? room / tall : 0.95));
       unit.style.zoom = zoom;
     }
   }
