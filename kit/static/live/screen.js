@@ -143,6 +143,7 @@
 
   function layOut(keepPlace) {
     var first = keepPlace && regions.length && regions[0].units[(regions[0].pages[page] || [0])[0]];
+    var was = keepPlace ? page : 0;
     foldIntro();
     var found = stage.querySelectorAll('[data-paged]');
     regions = [];
@@ -178,9 +179,10 @@
       regions.unshift(mainRegion);
     }
     pageCount = regions.reduce(function (most, r) { return Math.max(most, r.pages.length); }, 1);
-    page = 0;
-    if (first && main) {
-      var index = regions[0].units.indexOf(first);
+    // the same step drawn again (a timer, a count): the page that held the same first card, or the same page
+    page = was;
+    var index = first && main ? regions[0].units.indexOf(first) : -1;
+    if (index !== -1) {
       regions[0].pages.forEach(function (range, p) { if (index >= range[0] && index < range[1]) page = p; });
     }
     showPage();
@@ -274,7 +276,16 @@
     if (corner) corner.hidden = !!(state.meeting && state.meeting.joining_locked);
     layOut(sameStep);
   });
-  kit.onItemPlaced(function () { layOut(true); });
+  // a card arrives, or a list is sorted again by votes: the pages are computed again, soon
+  var relayout = null;
+  new MutationObserver(function (records) {
+    var lists = records.some(function (record) {
+      return record.target.nodeType === 1 && record.target.hasAttribute('data-items');
+    });
+    if (!lists) return;
+    clearTimeout(relayout);
+    relayout = setTimeout(function () { layOut(true); }, 150);
+  }).observe(stage, { childList: true, subtree: true });
   var resizing = null;
   window.addEventListener('resize', function () {
     clearTimeout(resizing);
