@@ -17,7 +17,8 @@
   var stage = kit.stage;
   var socket = kit.socket;
 
-  var UNIT = '[data-unit], .card, .need, .news-item, .attendance > li, .skill-cloud > li, .signature, .deadlines li, .diag-list > li';
+  var UNIT = '[data-unit], .card, .need, .news-item, .attendance > li, .skill-cloud > li, .signature, .deadlines li, ' +
+    '.diag-list > li, .checkin-layout .host, .checkin-layout .presentation, .checkin-layout .venue';
   var SECTION = '.topic, .news-kind, .roadmap-section, .poll-result, .examples, .diag-question, .diag-gaps';
   var pageEl = document.getElementById('screen-page');
   var blankEl = document.getElementById('screen-blank');
@@ -77,9 +78,12 @@
     }
     return region;
   }
+  function overflows(el) { return el.scrollHeight > el.clientHeight + 1 || el.scrollWidth > el.clientWidth + 1; }
   function fits(region) {
     var el = region.el;
-    if (el.scrollHeight > el.clientHeight + 1 || el.scrollWidth > el.clientWidth + 1) return false;
+    // what every page shows (a prompt, a speaker's name) may already be more than the screen holds:
+    // then only the units themselves are judged, or no page would ever fit
+    if (!region.fullAlready && overflows(el)) return false;
     for (var i = 0; i < region.units.length; i++) {
       var unit = region.units[i];
       if (unit.classList.contains('off-page')) continue;
@@ -96,6 +100,8 @@
     var n = region.units.length;
     var pages = [];
     var start = 0;
+    show(region, 0, 0);
+    region.fullAlready = overflows(region.el);
     // a unit split across columns when all are shown is taller than a column: made smaller first
     show(region, 0, n);
     var tall = region.units.filter(function (unit) { return unit.getClientRects().length > 1; });
