@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 
+from kit.core import queries
 from kit.core.models import Meeting
 from tests.browser import DESK, PHONE, SCREEN, Room, browser_fixture, expect, room_fixture, server_fixture, shoot  # noqa: F401  (fixtures: browser, room, server)
 from tests.long_content import create_long_meeting, fill_meeting, on_server
@@ -75,7 +76,9 @@ def long_meeting(server: KitServer) -> dict[str, Any]:
     def make(db: Any) -> dict[str, Any]:
         meeting: Meeting = create_long_meeting(db, "Rencontre du réseau, journée longue")
         fill_meeting(db, meeting)
+        needs = next(step for step in meeting.steps if step.activity == "needs")
         return {
+            "need": queries.contributions(db, needs)[0].id,
             "code": meeting.code,
             "console": meeting.facilitator_key,
             "screen": meeting.screen_key,
@@ -110,12 +113,18 @@ def test_every_step_of_a_long_workshop_shows_in_pages_of_whole_cards(server: Kit
         for step_id, activity, title in made["steps"]:
             assert console.call("goto", {"step_id": step_id})["ok"]
             expect(screen.get_by_role("heading", name=title, exact=True)).to_be_visible()
+            if activity == "needs":
+                # a need answered now: its countdown stays on every page
+                assert console.call("act", {"action": "answer_now", "id": made["need"], "minutes": 3})["ok"]
+                expect(screen.locator(".need-focus .timer")).to_be_visible()
             screen.keyboard.press("PageUp")  # paused, on its first page: the pictures do not race the paging
             screen.keyboard.press("Home")
             pages = pages_of(screen)
             seen = 0
             for number in range(1, pages + 1):
                 expect(screen.get_by_role("heading", name=title, exact=True)).to_be_in_viewport(ratio=1)
+                if activity == "needs":
+                    expect(screen.locator(".need-focus .timer")).to_be_in_viewport(ratio=1)
                 if activity != "checkin":
                     expect(screen.locator("#corner-join")).to_be_in_viewport(ratio=1)
                 assert screen.evaluate(FITS), f"{activity}, page {number}: runs off the screen"
