@@ -65,6 +65,7 @@ class Cluster(Server):
             "KIT_MESSAGE_QUEUE": self.redis,
             "KIT_PUBLIC_URL": self.url,
             "KIT_RATE_LIMIT": "1000000",
+            "KIT_LIVE_BUDGETS": '{"contribute": [1000000, 1000000]}',
         }
         self._new_meeting(env)
         log = (self.workdir / "server.log").open("ab")

@@ -120,6 +120,24 @@ def markdown(report: dict[str, Any]) -> str:
                 f"{_ratio(entry['cpu_ms_per_message'], ref.get('cpu_ms_per_message'))} | "
                 f"{_fmt(entry['client_lag_p99_ms'])} |"
             )
+    floods = [case for case in cases if case.get("flood")]
+    if floods:
+        lines += [
+            "",
+            '## One phone flooding (docs/protocol.md, "Fair share")',
+            "",
+            "The first rate again while one joined phone sends votes and syncs without waiting for answers.",
+            "",
+            "| server | phones | rate/s | flood/s | flood answers | acked | lost | screen p99 flooded / not |",
+            "|---|---:|---:|---:|---|---:|---:|---|",
+        ]
+        for case in floods:
+            f = case["flood"]
+            answers = ", ".join(f"{code} {count}" for code, count in f["flood_answers"].items())
+            lines.append(
+                f"| {LABELS[case['target']]} | {case['phones']} | {f['rate']} | {f['flood_per_s']} | {answers} | "
+                f"{f['acked']}/{f['sent']} | {f['lost']} | {_fmt(f['p99_ms'])} / {_fmt(f['without_p99_ms'])} |"
+            )
     lines += [
         "",
         "Highest rate tried that kept p99 under 100 ms with nothing lost:",

@@ -56,6 +56,9 @@ class Options:
     # for the kit-4procs target: a PostgreSQL server (a throw-away database is made on it) and a Redis
     postgres: str | None = None
     redis: str | None = None
+    # events a second one joined phone sends without waiting, during a second flow at the first rate
+    # (kit only; 0: no flood stage): the screen's p99 during the flood against the flow without
+    flood: int = 0
 
 
 def percentile(values: list[float], p: float) -> float | None:
@@ -232,6 +235,11 @@ async def measure(server: Server, phones: int, options: Options, result: dict[st
                 entry["shown_twice"] or entry["stored_twice"] or entry["lost"]
             )
 
+        # 3b. the first rate again while one phone floods votes and syncs without waiting
+        if server.is_kit and options.flood and options.rates:
+            server.stage = "flow during a flood"
+            result["flood"] = await flood_case(server, screen, workers, usage, step_id, options, result["flows"][0])
+
         # 4. vote flows, on the needs step that follows the contributions' board
         server.stage = "moving to the vote step"
         ack = await console.call("next", namespace="/console", timeout=30)
@@ -312,10 +320,98 @@ def cpu_per(cpu_before: float | None, cpu_after: float | None, count: int) -> fl
     return round((cpu_after - cpu_before) * 1000 / max(1, count), 3)
 
 
-async def flow(
-    server: Server, screen: Screen, workers: Workers, usage: Usage | None, rate: int, step_id: int, options: Options
+def flood_main(url: str, code: str, per_second: int, pipe: Any) -> None:
+    """A process of its own (its answers would otherwise weigh on the screen's client): one phone
+    joins, says so, then sends votes and syncs without waiting until told to stop."""
+    asyncio.run(_flood(url, code, per_second, pipe))
+
+
+async def _flood(url: str, code: str, per_second: int, pipe: Any) -> None:
+    answers: Counter[str] = Counter()
+
+    def answered(ack: Any) -> None:
+        answers["ok" if isinstance(ack, dict) and ack.get("ok") else str((ack or {}).get("error", {}).get("code"))] += 1
+
+    auth: dict[str, Any] = {"meeting": code}
+    flooder = socketio.AsyncClient(reconnection=False)
+    await flooder.connect(url, namespaces=["/phone"], auth=auth, transports=["websocket"])
+    joined = await flooder.call("join", {"name": "flood"}, namespace="/phone", timeout=30)
+    auth["token"] = joined.get("token")
+    pipe.send(bool(joined.get("ok")))
+    sent = 0
+    while not pipe.poll():
+        try:
+            for n in range(max(1, per_second // 10)):
+                event, payload = ("sync", None) if n % 4 == 3 else ("vote", {"contribution_id": 1, "vote": True})
+                await flooder.emit(event, payload, namespace="/phone", callback=answered)
+                sent += 1
+        except socketio.exceptions.BadNamespaceError:
+            # closed by the server for flooding: come straight back, as a hostile client would
+            answers["closed"] += 1
+            await flooder.disconnect()
+            flooder = socketio.AsyncClient(reconnection=False)
+            await flooder.connect(url, namespaces=["/phone"], auth=auth, transports=["websocket"])
+        await asyncio.sleep(0.1)
+    await asyncio.sleep(1.0)
+    pipe.send({"sent": sent, "answers": dict(answers.most_common(5))})
+    await flooder.disconnect()
+
+
+async def flood_case(
+    server: Server,
+    screen: Screen,
+    workers: Workers,
+    usage: Usage | None,
+    step_id: int,
+    options: Options,
+    without: dict[str, Any],
 ) -> dict[str, Any]:
-    prefix = f"r{rate}"
+    """The first flow's rate again while one joined phone sends `options.flood` votes and syncs a
+    second without waiting for answers (docs/protocol.md, "Fair share"): the screen's p99 with the
+    flood beside the same flow without it, and whether the others' contributions all arrived."""
+    loop = asyncio.get_running_loop()
+    context = multiprocessing.get_context("spawn")
+    pipe, child = context.Pipe()
+    process = context.Process(target=flood_main, args=(server.url, server.code, options.flood, child), daemon=True)
+    process.start()
+    try:
+        if not await loop.run_in_executor(None, pipe.poll, 60):
+            raise TimeoutError("the flooding phone did not join in 60 s")
+        joined = pipe.recv()
+        entry = await flow(server, screen, workers, usage, without["rate"], step_id, options, prefix="flood")
+        pipe.send("stop")
+        flooded = await loop.run_in_executor(None, pipe.recv) if await loop.run_in_executor(None, pipe.poll, 60) else {}
+    finally:
+        process.join(timeout=10)
+        if process.is_alive():
+            process.kill()
+    entry.pop("_acked")
+    return {
+        "rate": without["rate"],
+        "flood_per_s": options.flood,
+        "flood_joined": joined,
+        "flood_sent": flooded.get("sent"),
+        "flood_answers": flooded.get("answers", {}),
+        "acked": entry["acked"],
+        "sent": entry["sent"],
+        "lost": entry["lost"],
+        "shown_twice": entry["shown_twice"],
+        "p99_ms": entry["p99_ms"],
+        "without_p99_ms": without.get("p99_ms"),
+    }
+
+
+async def flow(
+    server: Server,
+    screen: Screen,
+    workers: Workers,
+    usage: Usage | None,
+    rate: int,
+    step_id: int,
+    options: Options,
+    prefix: str | None = None,
+) -> dict[str, Any]:
+    prefix = prefix or f"r{rate}"
     cpu_before = usage.cpu() if usage else None
     answers = await workers.ask(
         "flow",
@@ -526,6 +622,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--profile", type=Path, help="record each Python server with py-spy into this folder")
     parser.add_argument(
+        "--flood", type=int, default=500, help="events/s one phone floods during a second flow (kit only; 0: none)"
+    )
+    parser.add_argument(
         "--postgres",
         help="for --targets kit-4procs: a PostgreSQL URL (postgresql://user@host/db); a throw-away database is made",
     )
@@ -545,6 +644,7 @@ def main(argv: list[str] | None = None) -> int:
         kit_env=dict(pair.split("=", 1) for pair in args.kit_env),
         postgres=args.postgres,
         redis=args.redis,
+        flood=args.flood,
     )
     started = time.time()
     workdir = Path(tempfile.mkdtemp(prefix="kit-bench-"))

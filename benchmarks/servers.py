@@ -103,6 +103,8 @@ class Server:
                     "KIT_PUBLIC_URL": self.url,
                     # one phone sends many contributions in a benchmark; a person cannot
                     "KIT_RATE_LIMIT": "1000000",
+                    # nor a phone's fair share of the live layer (the flood stage keeps votes and syncs' budgets)
+                    "KIT_LIVE_BUDGETS": '{"contribute": [1000000, 1000000]}',
                 }
             )
             self._new_meeting(env)

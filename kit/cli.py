@@ -64,7 +64,9 @@ def _parser() -> argparse.ArgumentParser:
     backup.add_argument("file", type=Path)
     backup.add_argument("--database", help="SQLAlchemy URL (default: the SQLite file in the instance folder)")
     backup.set_defaults(handler=backup_command)
-    restore = commands.add_parser("restore", help="put a backup FILE in place of the database (stop kit first)")
+    restore = commands.add_parser(
+        "restore", help="put a backup FILE in place of the database (refused while kit serve runs on it)"
+    )
     restore.add_argument("file", type=Path)
     restore.add_argument("--database", help="SQLAlchemy URL (default: the SQLite file in the instance folder)")
     restore.set_defaults(handler=restore_command)
@@ -110,17 +112,22 @@ def serve_command(args: argparse.Namespace) -> int:
     _patch_for_async_mode()
     # late, as the module docstring says: the async server patches the standard library first
     from kit import create_app
+    from kit.core import backup
     from kit.core.extensions import socketio
     from kit.web.lan import public_url
+    from kit.web.serving import websockets_wait
 
     base = os.environ.get("KIT_PUBLIC_URL") or public_url(args.host, args.port)
     app = create_app({"PUBLIC_URL": base})
+    # held until the process ends: `kit restore` refuses while it is
+    serving = backup.hold_while_serving(app.config["DATABASE_URL"])  # noqa: F841
     local = f"http://127.0.0.1:{args.port}"
     with app.test_request_context(base_url=local):
         print(_banner(app, local), flush=True)
     _tune_garbage_collector()
     connections = int(app.config.get("MAX_CONNECTIONS") or DEFAULT_MAX_CONNECTIONS)
-    server_options: dict[str, object] = {}
+    server_options = _slow_client_options(socketio.async_mode, float(app.config["REQUEST_TIMEOUT"]))
+    app.wsgi_app = websockets_wait(app.wsgi_app)  # type: ignore[method-assign, assignment]
     if socketio.async_mode == "eventlet":
         server_options["max_size"] = connections
     _raise_file_limit(connections + 100)
@@ -146,6 +153,27 @@ def serve_command(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         pass
     return 0
+
+
+def _slow_client_options(mode: str, timeout: float) -> dict[str, object]:
+    """The server's options that close a connection silent for `timeout` seconds before its
+    request is read (kit.web.serving): each server spells it its own way."""
+    if mode == "eventlet":
+        # the request line, each header read and each body read; keepalive: the wait for the next request
+        return {"socket_timeout": timeout, "keepalive": timeout}
+    if mode == "gevent":
+        pywsgi = importlib.import_module("gevent.pywsgi")
+
+        class TimedHandler(pywsgi.WSGIHandler):  # type: ignore[misc, name-defined]
+            def handle(self) -> None:
+                self.socket.settimeout(timeout)
+                super().handle()
+
+        return {"handler_class": TimedHandler}
+    # late, as the module docstring says: the async server patches the standard library first
+    from kit.web.serving import werkzeug_handler
+
+    return {"request_handler": werkzeug_handler(timeout)}
 
 
 def _tune_garbage_collector() -> None:

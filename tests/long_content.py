@@ -237,6 +237,19 @@ _NEWS_TITLES = [
 ]
 
 
+# each example of a topic is a title and a short paragraph, as the network writes them
+_EXAMPLE_TEXTS = [
+    "Testé l'an dernier à Vitré : une vingtaine de personnes sont venues poser leurs questions en passant.",
+    "Ce qui a compté : des horaires lisibles, un lieu connu de tous, et quelqu'un pour accueillir.",
+    "À adapter selon les communes : certaines préfèrent un créneau le samedi matin.",
+]
+for _topic in TOPICS:
+    _topic["exemplier"] = [
+        {"title": title, "text": _EXAMPLE_TEXTS[number % len(_EXAMPLE_TEXTS)]}
+        for number, title in enumerate(_topic["exemplier"])
+    ]
+
+
 def long_template() -> MeetingTemplate:
     """A whole day's meeting: every activity, with the options a real workshop gives them."""
     today = date.today()

@@ -275,6 +275,7 @@ class Row:
 
 ROWS = [
     Row("facilitator.admin", "GET", "/admin", SIGNED_IN),
+    Row("facilitator.template_preview", "GET", "/admin/templates/rencontre-mensuelle/steps/2/screen", SIGNED_IN),
     Row(
         "facilitator.create",
         "POST",

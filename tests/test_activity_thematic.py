@@ -40,7 +40,7 @@ def test_a_practice_card_keeps_its_fields_and_its_examples_come_first(db):
     [
         ("practice", {"title": "  "}, "title"),
         ("practice", {"title": "x", "colour": "red"}, "colour"),
-        ("tools", {"name": "Pix", "link": "pix.fr"}, "link"),
+        ("tools", {"name": "Pix", "link": "javascript:alert(1)"}, "link"),
         ("tools", {"name": "x" * 121}, "name"),
         ("topics", {"topic": 5, "text": "x"}, "topic"),
         ("topics", {"topic": "deux", "text": "x"}, "topic"),

@@ -54,7 +54,7 @@ FACILITATORS = frozenset({"facilitator", "admin"})
 PHONE_HOLDERS = frozenset(ROLES) - {"participant of another meeting"}
 
 # the answers that mean "not you": a refusal that is about who asks, not about what was sent
-REFUSALS = {"forbidden", "not_joined", "unknown_participant", "not_found", "already_joined"}
+REFUSALS = {"forbidden", "not_joined", "unknown_identity", "not_found", "already_joined"}
 
 
 # -- the world: this meeting, another meeting, and what each role holds --------------------------
@@ -242,10 +242,18 @@ EVENTS: dict[str, Event] = {
         {"/console": FACILITATORS},
         loose=True,
     ),
+    # a poll's results shown or hidden: this meeting's step is not a poll (see tests/test_poll_results.py)
+    "show_results": Event(lambda w: {"step_id": w.steps[1]}, {"/console": FACILITATORS}, loose=True),
+    "hide_results": Event(lambda w: {"step_id": w.steps[1]}, {"/console": FACILITATORS}, loose=True),
     # room control: refused for everyone once the meeting is over, so "allowed" means "not refused for who you are"
     "control": Event(lambda w: {"action": "pause_posting"}, {"/console": FACILITATORS}, loose=True),
     # moderation and votes: whether they succeed depends on the card and the step (see their own tests)
     "moderate": Event(lambda w: {"action": "hide", "id": w.card_id}, {"/console": FACILITATORS}, loose=True),
+    # the facilitator's marks for the minutes' first lines: decisions and each step's summary
+    "mark_decision": Event(lambda w: {"id": w.card_id, "decision": True}, {"/console": FACILITATORS}),
+    "save_summary": Event(
+        lambda w: {"step_id": w.steps[1], "text": "On garde l'atelier du jeudi."}, {"/console": FACILITATORS}
+    ),
     "vote": Event(
         lambda w: {"contribution_id": w.card_id, "vote": True},
         {"/phone": frozenset({"participant of this meeting"})},
@@ -654,6 +662,13 @@ ROUTES = [
         frozenset(),
     ),
     Route("facilitator.admin", "GET", "the admin page", lambda w, k: "/admin", frozenset({"admin"})),
+    Route(
+        "facilitator.template_preview",
+        "GET",
+        "a template's screen preview in the gallery",
+        lambda w, k: "/admin/templates/rencontre-mensuelle/steps/1/screen",
+        frozenset({"admin"}),
+    ),
     Route("places.sheet", "GET", "an offer sheet that does not exist", lambda w, k: "/offer/guess", frozenset()),
     Route(
         "places.edit_sheet",

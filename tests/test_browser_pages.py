@@ -245,10 +245,12 @@ def test_console_and_phone_by_keyboard_alone(server: KitServer, room: Room) -> N
     # the facilitator starts and moves on with the keyboard only (Enter, then Space)
     tab_to(desk, "^Démarrer la réunion$")
     desk.keyboard.press("Enter")
-    expect(desk.get_by_role("button", name=re.compile("Étape suivante"))).to_be_visible()
+    expect(desk.get_by_role("button", name=re.compile("^Suivant : Idées"))).to_be_visible()
 
     # during the check-in the console is redrawn as people arrive: an open tool, the field being
     # typed in and its words survive it
+    tab_to(desk, "^Étapes")  # the list of steps is folded until needed
+    desk.keyboard.press("Enter")
     tab_to(desk, "^Ajouter une étape$")
     desk.keyboard.press("Enter")
     tab_to(desk, "^Titre$")
@@ -259,12 +261,12 @@ def test_console_and_phone_by_keyboard_alone(server: KitServer, room: Room) -> N
     expect(desk.get_by_label("Titre", exact=True)).to_have_value("Pause café")
     desk.get_by_label("Titre", exact=True).fill("")
 
-    tab_to(desk, "Étape suivante", limit=60)
+    tab_to(desk, "^Suivant : Idées", limit=60)
     desk.keyboard.press("Space")
     expect(desk.get_by_role("heading", name="Idées")).to_be_visible()
     # the redrawn console keeps the focus on the button just pressed, so Space goes on from there
     focused = desk.evaluate(FOCUSED)
-    assert focused["tag"] == "button" and re.search("Étape suivante", focused["name"]), focused
+    assert focused["tag"] == "button" and re.search("^Suivant : ", focused["name"]), focused
 
     # the phone: the new step is announced, then a contribution typed and sent by keyboard
     expect(phone.get_by_role("heading", name="Idées")).to_be_visible()
@@ -282,6 +284,7 @@ def test_console_and_phone_by_keyboard_alone(server: KitServer, room: Room) -> N
     # a facilitator's redraw while someone types keeps their field, their words and their caret
     tab_to(phone, "^Votre contribution")
     phone.keyboard.type("Une deuxième")
+    desk.locator(".item-menu > summary").first.click()  # an item's other actions wait under "Plus"
     desk.get_by_role("button", name="Masquer", exact=True).click()  # a moderation: every view is sent again
     expect(desk.get_by_role("button", name="Afficher à nouveau")).to_be_visible()
     phone.keyboard.type(" idée")

@@ -110,8 +110,10 @@ def test_the_screen_shows_only_what_the_facilitator_picked(server: KitServer, ro
 
         for idea in (ideas[1], ideas[3]):
             card = desk.get_by_role("listitem").filter(has_text=idea)
+            card.get_by_text("Plus").click()  # picking waits under "Plus" until only picks are shown
             card.get_by_role("button", name="Choisir pour l'écran").click()
             expect(card.get_by_role("button", name="Choisi pour l'écran")).to_have_attribute("aria-pressed", "true")
+        desk.locator("#fold-room > summary").click()  # the room's controls are folded until needed
         desk.get_by_role("button", name="Ne montrer à l'écran que mes choix").click()
         expect(desk.get_by_text("écran : vos choix seulement")).to_be_visible()
         expect(screen.get_by_text(ideas[0])).to_be_hidden()
@@ -142,6 +144,7 @@ def test_sending_without_a_name_then_names_required_again(server: KitServer, roo
         screen.goto(f"{server.url}/m/{links.code}/screen?key={links.screen_key}")
         desk = room.page(**DESK)
         desk.goto(f"{server.url}/m/{links.code}/console?key={links.console_key}")
+        desk.locator("#fold-room > summary").click()
         desk.get_by_role("button", name="Autoriser l'envoi sans nom").click()
         expect(desk.get_by_text("envoi sans nom autorisé")).to_be_visible()
 
@@ -158,6 +161,7 @@ def test_sending_without_a_name_then_names_required_again(server: KitServer, roo
         expect(card).to_contain_text("Anonyme")
         shoot(screen, "room-anonymous-screen")
 
+        desk.locator("#fold-room > summary").click()  # folded again on the new step
         desk.get_by_role("button", name="Demander son nom à chacun").click()
         name_form = phone.locator("#name-form")
         expect(name_form).to_be_visible()

@@ -180,6 +180,8 @@ def payloads(event: str, room: Room) -> st.SearchStrategy[Any]:
         "give_name": {"name": "Eve"},
         "next": {"at": {"step_id": room.steps[2], "step_version": 1}},
         "withdraw": {"contribution_id": room.board_card},
+        "mark_decision": {"id": room.board_card, "decision": True},
+        "save_summary": {"step_id": room.steps[1], "text": "En bref : on garde l'atelier du jeudi."},
     }
     anything = st.one_of(json_value, deep_value)
     if event in fields:
@@ -278,6 +280,10 @@ LIVE_TARGETS = [
             "moderate",
             "add_step",
             "control",
+            "mark_decision",
+            "save_summary",
+            "show_results",
+            "hide_results",
             "timer",
             "intro",
             "page",

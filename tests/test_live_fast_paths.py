@@ -162,7 +162,7 @@ def test_a_flush_asked_for_while_one_is_sending_returns_only_once_that_one_has_s
     sending, release = threading.Event(), threading.Event()
     sent: list[set[int]] = []
 
-    def slow_send(ids: set[int], redraw: set[int]) -> None:
+    def slow_send(ids: set[int], redraw: set[int], *_people: set[int]) -> None:
         sending.set()
         release.wait(10)
         sent.append(ids)

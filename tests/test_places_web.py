@@ -183,7 +183,9 @@ def test_the_sheet_never_links_anything_but_web_addresses(app, network_id):
     assert 'href="javascript' not in page and 'href="data:' not in page
 
 
-def test_a_member_finds_the_link_on_their_phone_at_a_network_meeting(app, admin, network_id):
+def test_a_personal_link_goes_only_through_the_link_the_coordinator_sent(app, admin, network_id):
+    """Names are on the screen and in the minutes: typing a member's name at a network meeting
+    never hands out their offer sheet's personal link."""
     from kit.meeting import lifecycle
     from tests.conftest import gen_template
 
@@ -195,13 +197,14 @@ def test_a_member_finds_the_link_on_their_phone_at_a_network_meeting(app, admin,
         key = member.edit_key
         meeting = lifecycle.create_meeting(db, gen_template(), network_id=network_id)
         code = meeting.code
-    phone = app.test_client()
-    phone.post(f"/j/{code}", data={"name": "awa diallo"}, headers=SAME_ORIGIN)
-    page = phone.get(f"/j/{code}").get_data(as_text=True)
-    assert f"/offer/edit/{key}" in page and "La fiche d'offre de Anonymal" in page, page[-1200:]
-    stranger = app.test_client()
-    stranger.post(f"/j/{code}", data={"name": "Bruno"}, headers=SAME_ORIGIN)
-    assert "/offer/edit/" not in stranger.get(f"/j/{code}").get_data(as_text=True)
+    for typed in ("Awa Diallo", "awa diallo", "  AWA DIALLO "):
+        impostor = app.test_client()
+        impostor.post(f"/j/{code}", data={"name": typed}, headers=SAME_ORIGIN)
+        page = impostor.get(f"/j/{code}").get_data(as_text=True)
+        assert "/directory/" in page, "joined: the phone offers the person's own directory entry"
+        assert "/offer/edit/" not in page and key not in page
+    # the member opens the link the coordinator sent them
+    assert "La fiche d'offre de Anonymal" in app.test_client().get(f"/offer/edit/{key}").get_data(as_text=True)
 
 
 def test_what_a_file_or_a_member_writes_shows_as_text_everywhere(app, admin, network_id):

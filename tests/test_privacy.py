@@ -50,3 +50,20 @@ def test_the_command_is_safe_to_run_from_cron(app, db, monkeypatch, capsys):
     monkeypatch.setenv("KIT_RETENTION_DAYS", "365")
     assert main(["forget"]) == 0 and main(["forget", "--days", "1"]) == 0
     assert "0 réunion" in capsys.readouterr().out
+
+
+def test_forgetting_names_keeps_what_the_facilitator_wrote_in_the_minutes(db):
+    meeting, awa = closed_meeting(db)
+    edited = meeting.minutes_md.replace(
+        "- Un guide sur les arnaques", "- Un guide sur les arnaques en ligne, à relire"
+    ) + (
+        "\n## Note de l'animatrice\n\nMerci à Awa Diallo pour l'accueil ; la prochaine rencontre aura lieu "
+        "à la médiathèque, le compte rendu part dans la lettre du réseau de mai.\n"
+    )
+    lifecycle.edit_minutes(db, meeting, edited)
+    forget_old_meetings(db, 30, now=utcnow() + timedelta(days=31))
+    text = meeting.minutes_md
+    assert "Awa" not in text and "CCAS de Vitré" not in text and "CnFS" not in text
+    assert "Merci à Participant 1 pour l'accueil" in text, "the facilitator's note stays, the name goes"
+    assert "arnaques en ligne, à relire" in text, "the facilitator's edit is not undone"
+    assert "## Note de l'animatrice" in text

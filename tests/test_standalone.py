@@ -323,10 +323,11 @@ def test_minutes_without_their_title_still_say_it(app: Flask, instance: Path) ->
         lifecycle.edit_minutes(db, meeting, "Juste une ligne : la suite au prochain numéro.")
         document = standalone.minutes_file(meeting)
     assert "<h1>Rencontre de réseau de mars — aidants numériques d&#39;Ille-et-Vilaine</h1>" in document
-    # the band above the text gives the date and the place the text no longer says
+    # the band above the text gives the network, the date and the place the text no longer says
     kicker = read(document.split('<p class="kicker">')[1].split("</p>")[0]).shown
     assert kicker == (
-        "Compte rendu · 12 mars 2026 · Médiathèque de Vitré, salle du Temps libre · "
+        "Compte rendu · Réseau des aidants numériques d'Ille-et-Vilaine · "
+        "12 mars 2026 · Médiathèque de Vitré, salle du Temps libre · "
         "Médiathèque intercommunale Madeleine-Brès"
     )
 

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from flask import current_app
 from flask_babel import LazyString
 
+from kit.activities.options import OptionField
 from kit.core.errors import KitError
 from kit.core.i18n import lazy_gettext as _l
 
@@ -42,6 +43,8 @@ class Activity:
     #: True when the screen shows results computed from all answers (a poll) rather than a list:
     #: the live layer then sends the screen a fresh rendering, coalesced, instead of each item
     live_results: ClassVar[bool] = False
+    #: True when the step's results may wait for the facilitator to show them (option ``results``)
+    results_can_wait: ClassVar[bool] = False
     #: the field of ``data`` the facilitator may rewrite when moderating, or None
     editable_field: ClassVar[str | None] = "text"
     #: True when the step can show a photo the facilitator uploads (option ``photo``)
@@ -49,6 +52,10 @@ class Activity:
     #: fields of a submission that belong to the participant's private record (an email address
     #: given to receive the minutes), never to the contribution: never shown, exported or published
     private_fields: ClassVar[tuple[str, ...]] = ()
+    #: the options as the prepare page shows them, as form fields (see :mod:`kit.activities.options`):
+    #: what the form posts is read into an options dict and checked by :meth:`validate_options`,
+    #: whose errors name the field at fault; options left out here are edited as TOML only
+    option_fields: ClassVar[tuple[OptionField, ...]] = ()
 
     def __init__(self, step: Step) -> None:
         self.step = step
@@ -88,13 +95,32 @@ class Activity:
         """One line that reminds a participant what they sent, shown on their phone."""
         return str(data.get("text", ""))
 
+    def decision_text(self, contribution: Contribution) -> str:
+        """The words a contribution marked as a decision shows at the top of the minutes: its
+        :attr:`editable_field` ("" when it has none, e.g. a check-in or a poll answer)."""
+        value = contribution.data.get(self.editable_field) if self.editable_field else None
+        return value.strip() if isinstance(value, str) else ""
+
     # -- facilitator -------------------------------------------------------------------------
     def perform(self, db: Session, action: str, payload: Mapping[str, Any]) -> list[Contribution]:
         """Carry out one of :attr:`facilitator_actions` (not committed yet); return the contributions it
         changed, or raise KitError when it cannot be done. ``self.step.state`` may change too."""
         raise KitError("unknown_action", _l("This action does not exist for this step."))
 
+    def author_notice(self, action: str, contribution: Contribution) -> str | None:
+        """What the author of ``contribution`` is told on their own phone once ``action`` is done
+        (their news item accepted and shown, say), in the current language; None: nothing."""
+        return None
+
     # -- showing -----------------------------------------------------------------------------
+    def results_hidden(self) -> bool:
+        """True while the results wait for the facilitator: the screen shows how many answered, no more."""
+        return False
+
+    def phone_sees_results(self) -> bool:
+        """True when phones show the step's results (the facilitator showed them to the room)."""
+        return False
+
     def template(self, view: str) -> str:
         """The Jinja template for a view: ``screen``, ``console``, ``phone`` or ``_item``.
 

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 from flask_babel import gettext as _
 
 from kit.activities.base import Activity
+from kit.activities.options import MAX_LENGTH, OptionField
 from kit.core.errors import OptionError
 from kit.core.i18n import lazy_gettext as _l
 from kit.core.markdown_text import escape_block
@@ -24,6 +25,15 @@ class Board(Activity):
 
     name = "board"
     label = _l("Board of contributions")
+    option_fields = (
+        OptionField(
+            "exemplier",
+            _l("Examples, one per line"),
+            "lines",
+            hint=_l("At most %(max)d examples, shown before the room's contributions.", max=MAX_EXAMPLES),
+        ),
+        MAX_LENGTH,
+    )
 
     @classmethod
     def validate_options(cls, options: Mapping[str, Any]) -> dict[str, Any]:

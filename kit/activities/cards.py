@@ -14,10 +14,11 @@ from flask_babel import LazyString
 from flask_babel import gettext as _
 
 from kit.activities.base import Activity
+from kit.activities.options import OptionField
 from kit.core.errors import InvalidInput, OptionError
 from kit.core.i18n import lazy_gettext as _l
 from kit.core.markdown_text import escape, escape_block
-from kit.core.validation import clean_text, require_mapping
+from kit.core.validation import clean_link, clean_text, require_mapping
 
 if TYPE_CHECKING:
     from kit.core.models import Contribution, Participant
@@ -41,6 +42,24 @@ class CardActivity(Activity):
     fields: ClassVar[tuple[Field, ...]]
     #: the field that titles a card (shown first, in bold)
     title_field: ClassVar[str]
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        # the example cards are prepared with the same fields a participant fills
+        cls.option_fields = (
+            OptionField(
+                "exemplier",
+                _l("Example cards"),
+                "rows",
+                row_label=_l("Example card"),
+                max_rows=10,
+                hint=_l("At most 10 cards, shown before the room's own."),
+                fields=tuple(
+                    OptionField(f.name, f.label, "textarea" if f.multiline else "text", max_length=f.max_length)
+                    for f in cls.fields
+                ),
+            ),
+        )
 
     @classmethod
     def validate_options(cls, options: Mapping[str, Any]) -> dict[str, Any]:
@@ -68,12 +87,12 @@ class CardActivity(Activity):
             )
         card = {}
         for field in cls.fields:
-            value = clean_text(
+            if field.link:
+                card[field.name] = clean_link(data.get(field.name), field.name, field.max_length)
+                continue
+            card[field.name] = clean_text(
                 data.get(field.name), field.name, field.max_length, required=field.required, multiline=field.multiline
             )
-            if field.link and value and not value.startswith(("https://", "http://")):
-                raise InvalidInput(_l("The link must be a web address starting with https:// or http://."), field.name)
-            card[field.name] = value
         return card
 
     def validate_submission(self, data: Any, participant: Participant) -> dict[str, Any]:

@@ -11,6 +11,8 @@ from flask_babel import ngettext
 from sqlalchemy.orm import object_session
 
 from kit.activities.base import Activity
+from kit.activities.options import OptionField
+from kit.core.collation import sort_key
 from kit.core.errors import InvalidInput, OptionError
 from kit.core.i18n import lazy_gettext as _l
 from kit.core.markdown_text import escape, escape_block
@@ -22,7 +24,7 @@ if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
 
-from kit.core.validation import clean_text, email_address, require_mapping
+from kit.core.validation import clean_name, clean_text, email_address, require_mapping
 
 MAX_SKILLS = 10
 SKILL_LENGTH = 60
@@ -55,6 +57,16 @@ class CheckIn(Activity):
     live_results = True
     # an email address, given with consent to receive the minutes: the participant's, not the room's
     private_fields = ("email", "wants_minutes")
+    option_fields = (
+        OptionField("host", _l("Host structure")),
+        OptionField("presentation", _l("Presentation of the host venue"), "textarea"),
+        OptionField(
+            "skills",
+            _l("Skills offered on the phones, one per line"),
+            "lines",
+            hint=_l("At most 40 short texts; people can add their own."),
+        ),
+    )
 
     @classmethod
     def validate_options(cls, options: Mapping[str, Any]) -> dict[str, Any]:
@@ -95,17 +107,17 @@ class CheckIn(Activity):
         for c in contributions:
             for skill in [*c.data.get("offers", []), *c.data.get("seeks", [])]:
                 known.setdefault(skill.casefold(), skill)
-        return sorted(known.values(), key=str.casefold)
+        return sorted(known.values(), key=sort_key)
 
     def validate_submission(self, data: Any, participant: Participant) -> dict[str, Any]:
         data = require_mapping(data)
         config = current_app.config
 
-        def line(field: str, required: bool = False, limit: int = config["MAX_FIELD_LENGTH"]) -> str:
-            return clean_text(data.get(field), field, limit, required=required, multiline=False)
+        def line(field: str) -> str:
+            return clean_name(data.get(field), field, config["MAX_FIELD_LENGTH"], required=False)
 
         return {
-            "name": line("name", required=True, limit=config["MAX_NAME_LENGTH"]),
+            "name": clean_name(data.get("name"), "name", config["MAX_NAME_LENGTH"]),
             "structure": line("structure"),
             "territory": line("territory"),
             "role": line("role"),
@@ -150,15 +162,22 @@ class CheckIn(Activity):
     def item_key(self, contribution: Contribution) -> str:
         return f"p{contribution.participant_id}"
 
+    @staticmethod
+    def present(contributions: list[Contribution]) -> list[Contribution]:
+        """The check-ins of who is here, by name in French order: those the facilitator removed
+        are not (what they sent stays for moderation, on the console)."""
+        kept = [c for c in contributions if c.participant is None or c.participant.removed_at is None]
+        return sorted(kept, key=lambda c: sort_key(c.data.get("name", "")))
+
     def directory(self, contributions: list[Contribution]) -> list[tuple[str, list[str], list[str]]]:
         """Each skill of the room with who offers it and who seeks it."""
         table: dict[str, tuple[str, list[str], list[str]]] = {}
-        for c in contributions:
+        for c in self.present(contributions):
             for skill in c.data.get("offers", []):
                 table.setdefault(skill.casefold(), (skill, [], []))[1].append(c.data["name"])
             for skill in c.data.get("seeks", []):
                 table.setdefault(skill.casefold(), (skill, [], []))[2].append(c.data["name"])
-        return sorted(table.values(), key=lambda entry: entry[0].casefold())
+        return sorted(table.values(), key=lambda entry: sort_key(entry[0]))
 
     def minutes_section(self, contributions: list[Contribution], votes: Mapping[int, int]) -> str:
         # who they are is in the minutes' list of who came, which check-ins keep up to date
@@ -167,6 +186,7 @@ class CheckIn(Activity):
             lines += [_("Host: %(host)s", host=escape(self.options["host"])), ""]
         if self.options.get("presentation"):
             lines += [escape_block(self.options["presentation"], ""), ""]
+        contributions = self.present(contributions)
         lines.append(ngettext("%(num)d person checked in.", "%(num)d people checked in.", len(contributions)))
         roles = [c for c in contributions if c.data.get("role")]
         if roles:

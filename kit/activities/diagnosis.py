@@ -20,6 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import object_session
 
 from kit.activities.base import Activity
+from kit.activities.options import MAX_LENGTH, OptionField
 from kit.core.errors import InvalidInput, KitError, OptionError
 from kit.core.i18n import lazy_gettext as _l
 from kit.core.markdown_text import escape, escape_block
@@ -102,6 +103,15 @@ class Diagnosis(Activity):
     label = _l("Territorial diagnosis (who, what, where, how, for whom, what for)")
     live_results = True
     facilitator_actions = frozenset({"set_aside", "follow_up", "add_place"})
+    option_fields = (
+        OptionField(
+            "communes",
+            _l("Communes, one per line"),
+            "lines",
+            hint=_l("At most %(max)d communes, offered to the phones.", max=MAX_COMMUNES),
+        ),
+        MAX_LENGTH,
+    )
     questions = QUESTIONS
     short_services = SHORT_SERVICES
     services = SERVICES

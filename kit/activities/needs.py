@@ -11,6 +11,7 @@ from flask_babel import format_date, ngettext
 from flask_babel import gettext as _
 
 from kit.activities.base import Activity
+from kit.activities.options import MAX_LENGTH, OptionField
 from kit.core.errors import InvalidInput, KitError, OptionError
 from kit.core.i18n import lazy_gettext as _l
 from kit.core.markdown_text import escape, escape_block
@@ -41,6 +42,17 @@ class Needs(Activity):
     phone_sees_items = True
     channels = CHANNELS
     facilitator_actions = frozenset({"answer_now", "record_answer", "defer", "reopen", "stop_timer"})
+    option_fields = (
+        MAX_LENGTH,
+        OptionField(
+            "minutes",
+            _l("Time to answer a need, in minutes"),
+            "number",
+            hint=_l("A whole number between 1 and %(max)d.", max=MAX_MINUTES),
+            minimum=1,
+            maximum=MAX_MINUTES,
+        ),
+    )
 
     @classmethod
     def validate_options(cls, options: Mapping[str, Any]) -> dict[str, Any]:

@@ -14,12 +14,13 @@ from flask_babel import format_date
 from flask_babel import gettext as _
 
 from kit.activities.base import Activity
+from kit.activities.options import OptionField
 from kit.core.errors import InvalidInput, KitError, OptionError
 from kit.core.i18n import lazy_gettext as _l
-from kit.core.markdown_text import escape, escape_block, link, web_address
+from kit.core.markdown_text import escape, escape_block, link
 from kit.core.models import Contribution, Participant
 from kit.core.queries import get_contribution
-from kit.core.validation import clean_text, require_mapping
+from kit.core.validation import clean_link, clean_text, require_mapping
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -51,22 +52,14 @@ def _date(value: Any) -> str | None:
     raise ValueError(value)
 
 
-def _link(value: Any) -> str:
-    if value in (None, ""):
-        return ""
-    if not isinstance(value, str):
-        raise ValueError(value)
-    address = web_address(value)
-    if address is None or len(address) > 500:
-        raise ValueError(value)
-    return address
-
-
 def clean_item(raw: Mapping[str, Any], *, max_length: int = 1000) -> dict[str, Any]:
     """Check one news item (prepared or proposed); raise InvalidInput naming the field at fault."""
     kind = raw.get("type", "other")
     if kind not in KINDS:
-        raise InvalidInput(_l("Choose the kind of news."), "type")
+        raise InvalidInput(
+            _l("Choose the kind of news among: %(kinds)s.", kinds=", ".join(f"{k} ({v})" for k, v in KINDS.items())),
+            "type",
+        )
     item: dict[str, Any] = {
         "type": kind,
         "title": clean_text(raw.get("title"), "title", 200, multiline=False),
@@ -79,10 +72,7 @@ def clean_item(raw: Mapping[str, Any], *, max_length: int = 1000) -> dict[str, A
             raise InvalidInput(
                 _l("This is not a real date: use the calendar, or write it as 2026-04-15."), field
             ) from None
-    try:
-        item["link"] = _link(raw.get("link"))
-    except ValueError:
-        raise InvalidInput(_l("The link must be a web address starting with https:// or http://."), "link") from None
+    item["link"] = clean_link(raw.get("link"), "link")
     return item
 
 
@@ -94,6 +84,36 @@ class News(Activity):
     kinds = KINDS
     facilitator_actions = frozenset({"accept", "decline"})
     editable_field = "title"
+    option_fields = (
+        OptionField(
+            "items",
+            _l("News items"),
+            "rows",
+            row_label=_l("News item"),
+            max_rows=MAX_ITEMS,
+            hint=_l("At most %(max)d items. Participants may propose more during the meeting.", max=MAX_ITEMS),
+            fields=(
+                OptionField("type", _l("Kind of news"), "select", choices=tuple(KINDS.items())),
+                OptionField("title", _l("Title"), max_length=200),
+                OptionField(
+                    "date",
+                    _l("Date of the event"),
+                    "date",
+                    hint=_l("For an event: the day it takes place."),
+                    short=True,
+                ),
+                OptionField(
+                    "deadline",
+                    _l("Deadline"),
+                    "date",
+                    hint=_l("For a funding call: the last day to apply."),
+                    short=True,
+                ),
+                OptionField("link", _l("Link"), hint=_l("A web address, for example https://www.example.fr/appel")),
+                OptionField("description", _l("Description"), "textarea", max_length=1000),
+            ),
+        ),
+    )
 
     @classmethod
     def validate_options(cls, options: Mapping[str, Any]) -> dict[str, Any]:
@@ -140,6 +160,14 @@ class News(Activity):
             raise KitError("not_found", _l("This contribution does not exist in this meeting."))
         proposal.status = "accepted" if action == "accept" else "declined"
         return [proposal]
+
+    def author_notice(self, action: str, contribution: Contribution) -> str | None:
+        if action != "accept":
+            return None
+        return _(
+            "Your news “%(title)s” was accepted: it is on the screen and will be in the minutes.",
+            title=str(contribution.data.get("title", "")),
+        )
 
     # -- showing -----------------------------------------------------------------------------
     def shown_items(self, contributions: list[Contribution]) -> list[dict[str, Any]]:

@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import object_session
 
 from kit.activities.base import Activity
+from kit.activities.options import MAX_LENGTH, OptionField
 from kit.core.errors import InvalidInput, KitError, OptionError
 from kit.core.i18n import lazy_gettext as _l
 from kit.core.markdown_text import escape, escape_block
@@ -50,6 +51,16 @@ class Roadmap(Activity):
     sections = SECTIONS
     facilitator_actions = frozenset({"validate", "unvalidate", "progress"})
     progress_labels = PROGRESS
+    option_fields = (
+        OptionField(
+            "sections",
+            _l("Parts of the roadmap"),
+            "checkboxes",
+            choices=tuple(SECTIONS.items()),
+            hint=_l("Tick at least one."),
+        ),
+        MAX_LENGTH,
+    )
 
     @classmethod
     def validate_options(cls, options: Mapping[str, Any]) -> dict[str, Any]:

@@ -9,6 +9,7 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 
 from kit.activities.base import Activity
+from kit.activities.options import MAX_LENGTH, OptionField
 from kit.core.errors import KitError, OptionError
 from kit.core.i18n import lazy_gettext as _l
 from kit.core.markdown_text import escape, escape_block
@@ -28,6 +29,11 @@ class SpeakerQuestions(Activity):
     votable = True
     phone_sees_items = True
     facilitator_actions = frozenset({"mark_answered", "reopen"})
+    option_fields = (
+        OptionField("speaker", _l("Speaker"), hint=_l("Name and structure of the person who speaks.")),
+        OptionField("theme", _l("Theme")),
+        MAX_LENGTH,
+    )
 
     @classmethod
     def validate_options(cls, options: Mapping[str, Any]) -> dict[str, Any]:

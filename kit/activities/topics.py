@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 from flask_babel import gettext as _
 
 from kit.activities.base import Activity
+from kit.activities.options import MAX_LENGTH, OptionField
 from kit.core.errors import InvalidInput, OptionError
 from kit.core.i18n import lazy_gettext as _l
 from kit.core.markdown_text import escape, escape_block
@@ -20,6 +21,21 @@ if TYPE_CHECKING:
 
 MAX_TOPICS = 12
 MAX_EXAMPLES = 10
+EXAMPLE_TITLE_LENGTH = 200
+EXAMPLE_TEXT_LENGTH = 2000
+
+
+def clean_example(raw: Any) -> dict[str, str]:
+    """One example of the *exemplier*: a title and a paragraph. The older form, a plain text, is
+    read as a title with no text. Raises InvalidInput naming the field at fault."""
+    if isinstance(raw, str):
+        raw = {"title": raw}
+    if not isinstance(raw, Mapping) or set(raw) - {"title", "text"}:
+        raise InvalidInput(_l("Each example has: title, text."), "title")
+    return {
+        "title": clean_text(raw.get("title"), "title", EXAMPLE_TITLE_LENGTH, multiline=False),
+        "text": clean_text(raw.get("text"), "text", EXAMPLE_TEXT_LENGTH, required=False),
+    }
 
 
 class TopicCards(Activity):
@@ -27,6 +43,39 @@ class TopicCards(Activity):
 
     name = "topics"
     label = _l("Topic cards")
+    option_fields = (
+        OptionField(
+            "topics",
+            _l("Topics"),
+            "rows",
+            row_label=_l("Topic"),
+            max_rows=MAX_TOPICS,
+            hint=_l("From 1 to %(max)d topics.", max=MAX_TOPICS),
+            fields=(
+                OptionField("title", _l("Title of the topic"), max_length=200),
+                OptionField(
+                    "description",
+                    _l("Introduction"),
+                    "textarea",
+                    hint=_l("Leave an empty line between two paragraphs."),
+                    max_length=4000,
+                ),
+                OptionField(
+                    "exemplier",
+                    _l("Examples"),
+                    "rows",
+                    row_label=_l("Example"),
+                    max_rows=MAX_EXAMPLES,
+                    hint=_l("At most %(max)d examples, each a title and a short text.", max=MAX_EXAMPLES),
+                    fields=(
+                        OptionField("title", _l("Title of the example"), max_length=EXAMPLE_TITLE_LENGTH),
+                        OptionField("text", _l("Text of the example"), "textarea", max_length=EXAMPLE_TEXT_LENGTH),
+                    ),
+                ),
+            ),
+        ),
+        MAX_LENGTH,
+    )
 
     @classmethod
     def validate_options(cls, options: Mapping[str, Any]) -> dict[str, Any]:
@@ -48,15 +97,17 @@ class TopicCards(Activity):
             if not isinstance(description, str):
                 raise OptionError(f"{where}.description", _l("Expected a text."))
             examples = topic.get("exemplier", [])
-            if (
-                not isinstance(examples, list)
-                or len(examples) > MAX_EXAMPLES
-                or not all(isinstance(e, str) and e.strip() for e in examples)
-            ):
-                raise OptionError(f"{where}.exemplier", _l("Expected a list of at most 10 non-empty texts."))
-            topics.append(
-                {"title": title.strip(), "description": description.strip(), "exemplier": [e.strip() for e in examples]}
-            )
+            if not isinstance(examples, list) or len(examples) > MAX_EXAMPLES:
+                raise OptionError(
+                    f"{where}.exemplier", _l("Expected a list of at most %(max)d examples.", max=MAX_EXAMPLES)
+                )
+            cleaned = []
+            for index, example in enumerate(examples, start=1):
+                try:
+                    cleaned.append(clean_example(example))
+                except InvalidInput as error:
+                    raise OptionError(f"{where}.exemplier[{index}].{error.field}", error.message) from None
+            topics.append({"title": title.strip(), "description": description.strip(), "exemplier": cleaned})
         max_length = options.get("max_length", 500)
         if isinstance(max_length, bool) or not isinstance(max_length, int) or not 10 <= max_length <= 2000:
             raise OptionError("max_length", _l("Expected a whole number between 10 and 2000."))
@@ -64,7 +115,19 @@ class TopicCards(Activity):
 
     @property
     def topics(self) -> list[dict[str, Any]]:
-        return list(self.options.get("topics", []))
+        """The step's topics, each example as a title and a text (a step stored by an older kit
+        holds plain texts: each is read as a title)."""
+        return [
+            {
+                **topic,
+                "description": topic.get("description", ""),
+                "exemplier": [
+                    dict(example) if isinstance(example, Mapping) else {"title": str(example), "text": ""}
+                    for example in topic.get("exemplier", [])
+                ],
+            }
+            for topic in self.options.get("topics", [])
+        ]
 
     def validate_submission(self, data: Any, participant: Participant) -> dict[str, Any]:
         data = require_mapping(data)
@@ -103,7 +166,10 @@ class TopicCards(Activity):
                 lines += [escape_block(topic["description"], ""), ""]
             if topic["exemplier"]:
                 lines += ["*" + _("Examples given") + "*", ""]
-                lines += [f"- {escape_block(example)}" for example in topic["exemplier"]]
+                for example in topic["exemplier"]:
+                    lines.append(f"- **{escape(example['title'])}**")
+                    if example["text"]:
+                        lines += ["", "  " + escape_block(example["text"], "  "), ""]
                 lines.append("")
             if attached:
                 lines += ["*" + _("Contributions (%(count)d)", count=len(attached)) + "*", ""]

@@ -6,9 +6,17 @@ PostgreSQL, its own tools do this better than kit could: kit says which to use.
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import IO
+
+try:
+    import fcntl
+except ImportError:  # Windows: no lock, the warning in `kit restore --help` stays the only guard
+    fcntl = None  # type: ignore[assignment]
 
 from sqlalchemy.engine import make_url
 
@@ -58,12 +66,61 @@ def check_backup(path: Path) -> None:
         raise KitError("not_a_backup", _l("%(path)s is not a kit backup.", path=str(path)))
 
 
+def serving_lock(database: Path) -> Path:
+    """The file `kit serve` locks beside its SQLite database while it runs."""
+    return database.with_name(database.name + ".serving.lock")
+
+
+def hold_while_serving(database_url: str) -> IO[str] | None:
+    """`kit serve`: a shared lock beside the SQLite file, held until the process ends (several
+    processes may serve one database); `restore` asks for it alone. None for PostgreSQL."""
+    try:
+        database = sqlite_path(database_url)
+    except KitError:
+        return None
+    if fcntl is None:
+        return None
+    database.parent.mkdir(parents=True, exist_ok=True)
+    handle = serving_lock(database).open("a", encoding="utf-8")
+    fcntl.flock(handle, fcntl.LOCK_SH)  # waits while a restore runs
+    return handle
+
+
+@contextlib.contextmanager
+def nobody_serving(database: Path) -> Iterator[None]:
+    """Hold the serving lock alone while the database is replaced; refuse while kit runs on it."""
+    if fcntl is None:
+        yield
+        return
+    database.parent.mkdir(parents=True, exist_ok=True)
+    with serving_lock(database).open("a", encoding="utf-8") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise KitError(
+                "serving",
+                _l(
+                    "kit is running on this database. Stop it first (Ctrl+C in the window where "
+                    "kit serve runs), then restore again."
+                ),
+            ) from None
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
 def restore(database_url: str, source: Path) -> Path | None:
-    """Put a backup in place of the database (kit must be stopped); return where the old one was kept."""
+    """Put a backup in place of the database (refused while kit serves it); return where the old one was kept."""
     target = sqlite_path(database_url)
     if not source.exists():
         raise KitError("not_found", _l("There is no file at %(path)s.", path=str(source)))
     check_backup(source)
+    with nobody_serving(target):
+        return _replace(database_url, target, source)
+
+
+def _replace(database_url: str, target: Path, source: Path) -> Path | None:
     kept = None
     if target.exists():
         stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")

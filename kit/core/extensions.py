@@ -9,6 +9,7 @@ from flask_socketio import SocketIO
 
 from kit.core.db import get_session
 from kit.core.i18n import select_locale
+from kit.core.live_packets import BoundedPacket
 from kit.core.models import User
 
 socketio = SocketIO()
@@ -34,6 +35,8 @@ def init_extensions(app: Flask) -> None:
         channel=app.config["MESSAGE_QUEUE_CHANNEL"],
         # a contribution is a few KB at most; refuse anything far bigger before parsing it
         max_http_buffer_size=64 * 1024,
+        # and anything nested too deep before decoding it (kit.core.live_packets)
+        serializer=BoundedPacket,
         ping_interval=10,
         ping_timeout=20,
     )

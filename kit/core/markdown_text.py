@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 from typing import Any
 from urllib.parse import quote, urlsplit
@@ -9,18 +10,53 @@ from urllib.parse import quote, urlsplit
 import markdown
 import nh3
 
-# characters Markdown would read as syntax; < > & become entities so text never turns into HTML
-_SYNTAX = re.compile(r"([\\`*_{}\[\]()#+!|])")
-_LINE_START = re.compile(r"^(\s*)(\d+)([.)])", re.MULTILINE)
-_DASH_START = re.compile(r"^(\s*)([-=])", re.MULTILINE)
+# People's text is escaped only where Markdown would read it as markup, so that the Markdown a
+# reader downloads says "Bienvenue !" and "#CCI", not "Bienvenue \!" and "\#CCI"; the rendered
+# HTML is the same as escaping every punctuation mark (tests/test_minutes.py compares them).
+# everywhere: code, emphasis, links and images (a "!" needs a "[" after it), table cells
+_ALWAYS = re.compile(r"([`*\[\]|])")
+# a backslash before what it would escape, or at the end (kit may write markup right after it)
+_BACKSLASH = re.compile(r"\\(?=[\\`*_{}\[\]()>#+\-.!|]|$)")
+# "_" opens or closes emphasis only at the edge of a word ("mot_de_passe" stays as it is): a run of
+# them between two letters or digits stays, any other is escaped whole
+_UNDERSCORE = re.compile(r"(?<![^\W_])(?<!_)_+(?!_)|(?<!_)_+(?![^\W_])(?!_)")
+# "<" can start a tag, a comment or an automatic link: it stays as typed only in a comparison
+# ("moins de < 5 ans"); "&" before a name and ";" is an entity: both become entities themselves
+_ANGLE = re.compile(r"<(?!\s+\d)")
+_ENTITY = re.compile(r"&(?=#?\w+;)")
+# at the start of a line: a heading, a quote, a list item, a rule or a setext underline
+_LINE_START = re.compile(r"^(\s*)(\d+)(\.)(?=\s|$)", re.MULTILINE)
+_MARK_START = re.compile(r"^(\s*)([#>+=-])", re.MULTILINE)
+# closing hashes of a heading ("Langage C#" would lose its "#")
+_HASH_END = re.compile(r"(#+)(\s*)$", re.MULTILINE)
 
 
 def escape(text: str) -> str:
     """Text a participant typed, shown as itself in Markdown (no links, images, headings or HTML)."""
-    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    text = _SYNTAX.sub(r"\\\1", text)
+    text = _BACKSLASH.sub(r"\\\\", text)
+    text = _HASH_END.sub(lambda m: "\\#" * len(m.group(1)) + m.group(2), text)
+    text = _ANGLE.sub("&lt;", _ENTITY.sub("&amp;", text))
+    # "](" is what a link looks like, even with its "[" escaped: said plainly as text
+    text = _ALWAYS.sub(r"\\\1", text.replace("](", "]\\("))
+    text = _UNDERSCORE.sub(lambda m: "\\_" * len(m.group()), text)
     text = _LINE_START.sub(r"\1\2\\\3", text)
-    return _DASH_START.sub(r"\1\\\2", text)
+    return _MARK_START.sub(r"\1\\\2", text)
+
+
+# how kit escaped people's text until it escaped only what Markdown would misread: minutes written
+# then hold this form, and a withdrawal must still find the words in them
+_BEFORE_SYNTAX = re.compile(r"([\\`*_{}\[\]()#+!|])")
+_BEFORE_NUMBER = re.compile(r"^(\s*)(\d+)([.)])", re.MULTILINE)
+_BEFORE_DASH = re.compile(r"^(\s*)([-=])", re.MULTILINE)
+
+
+def escape_as_before(text: str) -> str:
+    """People's text as earlier versions of kit wrote it into the minutes: every punctuation mark
+    Markdown knows escaped, and < > & always as entities."""
+    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    text = _BEFORE_SYNTAX.sub(r"\\\1", text)
+    text = _BEFORE_NUMBER.sub(r"\1\2\\\3", text)
+    return _BEFORE_DASH.sub(r"\1\\\2", text)
 
 
 def escape_block(text: str, indent: str = "  ") -> str:
@@ -87,10 +123,47 @@ ALLOWED_TAGS = {
 
 
 def to_safe_html(source: str) -> str:
-    """Markdown → HTML, then cleaned: only plain structure survives, links open nothing else."""
-    html = markdown.markdown(source, extensions=["tables", "sane_lists"], output_format="html")
+    """Markdown → HTML, then cleaned: only plain structure survives, links open nothing else.
+    Each table cell carries its column's heading (`data-label`), so a table can stack on a phone."""
+    return label_cells(_clean(markdown.markdown(source, extensions=["tables", "sane_lists"], output_format="html")))
+
+
+_TABLE = re.compile(r"<table>(.*?)</table>", re.DOTALL)
+_HEADING_CELL = re.compile(r"<th(?: [^>]*)?>(.*?)</th>", re.DOTALL)
+_ROW = re.compile(r"<tr>(.*?)</tr>", re.DOTALL)
+_CELL = re.compile(r"<td( [^>]*)?>")
+
+
+def label_cells(safe_html: str) -> str:
+    """Give each cell of the (already cleaned) tables the text of its column's heading, as
+    `data-label`: the stylesheet shows it beside the value when a narrow screen stacks the rows."""
+
+    def table(match: re.Match[str]) -> str:
+        inner = match.group(1)
+        head, _sep, body = inner.partition("</thead>")
+        if not body:
+            return match.group(0)
+        labels = [
+            html.escape(" ".join(html.unescape(re.sub(r"<[^>]+>", "", cell)).split()), quote=True)
+            for cell in _HEADING_CELL.findall(head)
+        ]
+
+        def row(found: re.Match[str]) -> str:
+            cells = iter(labels)
+            return (
+                "<tr>"
+                + _CELL.sub(lambda cell: f'<td{cell.group(1) or ""} data-label="{next(cells, "")}">', found.group(1))
+                + "</tr>"
+            )
+
+        return "<table>" + head + "</thead>" + _ROW.sub(row, body) + "</table>"
+
+    return _TABLE.sub(table, safe_html)
+
+
+def _clean(html_text: str) -> str:
     return nh3.clean(
-        html,
+        html_text,
         tags=ALLOWED_TAGS,
         attributes={"a": {"href"}, "th": {"align"}, "td": {"align"}},
         url_schemes={"http", "https", "mailto"},
@@ -99,3 +172,8 @@ def to_safe_html(source: str) -> str:
         # their content stays, as text, like any other tag kit does not keep
         clean_content_tags=set(),
     )
+
+
+def says(safe_html: str, text: str) -> bool:
+    """Whether the words of `text` are in the HTML's text (the page need not repeat them)."""
+    return " ".join(text.split()) in " ".join(html.unescape(re.sub(r"<[^>]+>", " ", safe_html)).split())

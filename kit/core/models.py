@@ -172,6 +172,8 @@ class Step(Base):
     opened_at: Mapped[datetime | None]
     # what the activity keeps while the step runs (e.g. which need is being answered, a timer)
     state: Mapped[dict[str, Any]] = mapped_column(default=dict, server_default="{}")
+    # the facilitator's two lines on the step ("En bref"), at the top of the minutes
+    summary: Mapped[str] = mapped_column(Text, default="", server_default="")
 
     meeting: Mapped[Meeting] = relationship(back_populates="steps", foreign_keys=[meeting_id])
 
@@ -239,6 +241,8 @@ class Contribution(Base):
 
     # picked by the facilitator, for the screen's "only what I picked" mode
     picked_at: Mapped[datetime | None]
+    # marked by the facilitator as a decision of the meeting: listed at the top of the minutes
+    decision: Mapped[bool] = mapped_column(default=False, server_default=false())
 
     participant: Mapped[Participant | None] = relationship()
     step: Mapped[Step] = relationship()

@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import bindparam, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
+from kit.core.collation import sort_key
 from kit.core.errors import NotFound
 from kit.core.i18n import lazy_gettext as _l
 from kit.core.models import WITHDRAWN_BY_AUTHOR, Contribution, Installation, Meeting, Participant, Step, Vote
@@ -54,7 +55,20 @@ def contributions(db: Session, step: Step, *, visible_only: bool = True) -> list
 
 
 def participants(db: Session, meeting: Meeting) -> list[Participant]:
+    """Everyone who joined, removed or not, in the order they joined (for erasing, for the console)."""
     return list(db.scalars(select(Participant).where(Participant.meeting_id == meeting.id).order_by(Participant.id)))
+
+
+def attendance(db: Session, meeting: Meeting) -> list[Participant]:
+    """Who came: everyone who joined but those the facilitator removed, by name in French order."""
+    query = select(Participant).where(Participant.meeting_id == meeting.id, Participant.removed_at.is_(None))
+    return sorted(db.scalars(query), key=lambda person: sort_key(person.shown_name))
+
+
+def removed_ids(db: Session, meeting: Meeting) -> set[int]:
+    """The participants the facilitator removed from this meeting."""
+    query = select(Participant.id).where(Participant.meeting_id == meeting.id, Participant.removed_at.is_not(None))
+    return set(db.scalars(query))
 
 
 def tallies(db: Session, step_id: int) -> dict[int, int]:
@@ -68,6 +82,23 @@ def withdrawn_count(db: Session, step: Step) -> int:
         Contribution.step_id == step.id, Contribution.hidden_by == WITHDRAWN_BY_AUTHOR
     )
     return int(db.scalar(query) or 0)
+
+
+def decisions(db: Session, meeting: Meeting) -> list[Contribution]:
+    """The contributions the facilitator marked as decisions, step by step, in the order they
+    arrived; never one hidden, merged or withdrawn by its author (its words are gone)."""
+    query = (
+        select(Contribution)
+        .join(Step, Step.id == Contribution.step_id)
+        .where(
+            Contribution.meeting_id == meeting.id,
+            Contribution.decision.is_(True),
+            Contribution.hidden_at.is_(None),
+            Contribution.merged_into_id.is_(None),
+        )
+        .order_by(Step.position, Contribution.id)
+    )
+    return list(db.scalars(query))
 
 
 # -- a network's meetings ----------------------------------------------------------------------
@@ -116,4 +147,4 @@ def known_skills(db: Session, network_id: int) -> list[str]:
     for contribution in check_ins(db, network_id):
         for skill in [*contribution.data.get("offers", []), *contribution.data.get("seeks", [])]:
             found.setdefault(skill.casefold(), skill)
-    return sorted(found.values(), key=str.casefold)
+    return sorted(found.values(), key=sort_key)

@@ -51,6 +51,29 @@ DEFAULTS: dict[str, Any] = {
     # contributions a participant may send per RATE_WINDOW seconds
     "RATE_LIMIT": 20,
     "RATE_WINDOW": 30.0,
+    # fair share of the live layer (docs/protocol.md, "Fair share"): for each kind of event, how many
+    # one connection may send at once, then how many more a second; a participant's phones share
+    # the same budget. Beyond it an event is answered `rate_limited` and not handled. A kind left
+    # out of KIT_LIVE_BUDGETS keeps its default; "other" covers the events not named.
+    "LIVE_BUDGETS": {
+        "sync": [5, 0.5],
+        "vote": [40, 4.0],
+        "contribute": [30, 2.0],
+        "withdraw": [20, 1.0],
+        "join": [3, 0.1],
+        "give_name": [5, 0.2],
+        "console": [120, 20.0],
+        "other": [10, 1.0],
+    },
+    # a phone that has not joined yet: all its events together, on top of the above
+    "LIVE_UNJOINED_BUDGET": [4, 0.2],
+    # events of one connection waiting while it is handled one at a time; beyond, `rate_limited`
+    "LIVE_BACKLOG": 8,
+    # refusals within about ten seconds after which a connection is closed (a client that never waits); 0: never
+    "LIVE_CLOSE_AFTER": 200,
+    # events admitted on all connections together beyond which phones' events are answered
+    # `rate_limited` at once, so the screen's and the console's (and their pings) never wait long; 0: never
+    "LIVE_SATURATED_AT": 300,
     # an incoming webhook of the network's chat (Mattermost, Slack): published minutes are posted there
     "WEBHOOK_URL": None,
     # accounts, for a kit on a server shared by several networks (docs/deployment.md): people sign
@@ -94,6 +117,10 @@ DEFAULTS: dict[str, Any] = {
     "SESSION_COOKIE_HTTPONLY": True,
     "SESSION_COOKIE_SAMESITE": "Lax",
     "PERMANENT_SESSION_LIFETIME": 60 * 60 * 24 * 60,
+    # seconds `kit serve` waits for each piece of a client's request (its request line, headers, body)
+    # before closing the connection: a client that opens connections and sends nothing holds none for
+    # long. A websocket, once open, is watched by Socket.IO's pings instead
+    "REQUEST_TIMEOUT": 10.0,
     # a photo of the host venue is the biggest thing anyone sends (kit.core.uploads: 5 MB)
     "MAX_CONTENT_LENGTH": 6 * 1024 * 1024,
 }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections.abc import Mapping
 from typing import Any
@@ -10,11 +11,25 @@ from email_validator import EmailNotValidError, validate_email
 
 from kit.core.errors import InvalidInput
 from kit.core.i18n import lazy_gettext as _l
+from kit.core.markdown_text import web_address
 
 # control characters other than newline and tab have no place in what people type, and lone
 # surrogates (Cs) cannot even be stored as UTF-8
 _ALLOWED_CONTROLS = {"\n", "\t"}
 _DROPPED = {"Cc", "Cs"}
+# bidi embeddings, overrides and isolates turn the rest of a line around on the screen: never useful
+# in what people send here, and a prank on the projector
+_BIDI_CONTROLS = set("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+# a name (or another one-line field about a person) also loses what draws nothing: format characters (zero-width
+# spaces and joiners, bidi marks, soft hyphens, tags), line and paragraph separators, and the
+# blank letters used to fake an empty name (Hangul fillers, the blank braille pattern, the
+# combining grapheme joiner); so "name required" means a name one can see
+_INVISIBLE_CATEGORIES = {"Cf", "Co", "Zl", "Zp"}
+_BLANK_LETTERS = set("\u115f\u1160\u3164\uffa0\u2800\u034f\u17b4\u17b5")
+
+
+def _visible(ch: str) -> bool:
+    return ch not in _BLANK_LETTERS and unicodedata.category(ch) not in _INVISIBLE_CATEGORIES
 
 
 def clean_text(value: Any, field: str, max_length: int, *, required: bool = True, multiline: bool = True) -> str:
@@ -24,7 +39,11 @@ def clean_text(value: Any, field: str, max_length: int, *, required: bool = True
     if not isinstance(value, str):
         raise InvalidInput(_l("This field must be text."), field)
     text = unicodedata.normalize("NFC", value.replace("\r\n", "\n").replace("\r", "\n"))
-    text = "".join(ch for ch in text if ch in _ALLOWED_CONTROLS or unicodedata.category(ch) not in _DROPPED)
+    text = "".join(
+        ch
+        for ch in text
+        if ch in _ALLOWED_CONTROLS or (unicodedata.category(ch) not in _DROPPED and ch not in _BIDI_CONTROLS)
+    )
     if not multiline:
         text = " ".join(text.split())
     text = text.strip()
@@ -39,6 +58,42 @@ def clean_text(value: Any, field: str, max_length: int, *, required: bool = True
             code="too_long",
         )
     return text
+
+
+def clean_name(value: Any, field: str, max_length: int, *, required: bool = True) -> str:
+    """A person's name (or another one-line field about them: structure, territory, role):
+    invisible and control characters dropped, NFC (a mark dropped between a letter and its accent
+    lets them compose), spaces collapsed; "required" is checked on what is left."""
+    if isinstance(value, str):
+        value = unicodedata.normalize("NFC", "".join(ch for ch in value if _visible(ch)))
+    return clean_text(value, field, max_length, required=required, multiline=False)
+
+
+# what people type for a web address without its scheme: a host name with a dot and a top-level
+# domain of letters, an optional port, then a path, query or fragment
+_LABEL = r"[a-z0-9\u00c0-\uffff](?:[a-z0-9\u00c0-\uffff-]*[a-z0-9\u00c0-\uffff])?"
+_BARE_ADDRESS = re.compile(rf"(?i)(?:{_LABEL}\.)+[a-z\u00c0-\uffff]{{2,63}}(?::\d{{1,5}})?(?:[/?#]\S*)?")
+
+
+def clean_link(value: Any, field: str, max_length: int = 500) -> str:
+    """A web address as people type it: "" when empty, "https://…" added when they wrote
+    `solidarite-numerique.fr` or `www.example.org/page`; any other scheme (javascript:, data:,
+    mailto:…), a space or a control character is refused with a message for a person."""
+    text = clean_text(value, field, max_length, required=False, multiline=False)
+    if not text:
+        return ""
+    if text.startswith("//"):
+        text = "https:" + text
+    elif "://" not in text and _BARE_ADDRESS.fullmatch(text):
+        text = "https://" + text
+    address = web_address(text)
+    if address is None or len(address) > max_length:
+        raise InvalidInput(
+            _l("This does not look like a web address: write it as solidarite-numerique.fr or https://…"),
+            field,
+            code="invalid",
+        )
+    return address
 
 
 def email_address(value: Any, field: str) -> str:

@@ -9,10 +9,11 @@ from __future__ import annotations
 from flask import Flask
 
 from kit.core.extensions import socketio
+from kit.core.settings import DEFAULTS
 from kit.live.counts import CountBroadcaster
 from kit.live.namespaces import ConsoleNamespace, PhoneNamespace, ScreenNamespace
 from kit.live.presence import Presence, SharedPresence
-from kit.live.ratelimit import RateLimiter
+from kit.live.ratelimit import FairShare, RateLimiter, read_budgets
 from kit.live.state import PhoneStates
 
 _namespaces_registered = False
@@ -34,3 +35,10 @@ def register_live(app: Flask) -> None:
         app.extensions["kit.presence"] = Presence()
     app.extensions["kit.phone_states"] = PhoneStates()
     app.extensions["kit.rate_limiter"] = RateLimiter(app.config["RATE_LIMIT"], app.config["RATE_WINDOW"])
+    app.extensions["kit.fair_share"] = FairShare(
+        read_budgets(DEFAULTS["LIVE_BUDGETS"], app.config["LIVE_BUDGETS"]),
+        (float(app.config["LIVE_UNJOINED_BUDGET"][0]), float(app.config["LIVE_UNJOINED_BUDGET"][1])),
+        int(app.config["LIVE_BACKLOG"]),
+        int(app.config["LIVE_CLOSE_AFTER"] or 0),
+        int(app.config["LIVE_SATURATED_AT"] or 0),
+    )

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from flask import current_app
+from flask_babel import force_locale
 from sqlalchemy.orm import Session
 
 from kit.activities import activity_for
 from kit.core.db import get_session
 from kit.core.extensions import socketio
 from kit.core.models import Contribution, Meeting
-from kit.live.state import VIEWS, item_event, listening_languages, room, shows_items, state
+from kit.live.state import VIEWS, item_event, listening_languages, participant_room, room, shows_items, state
 from kit.meeting import lifecycle
 
 
@@ -56,6 +58,20 @@ def contribution_stored(db: Session, meeting: Meeting, contribution: Contributio
 def console_notice(meeting: Meeting, ok: bool, message: str) -> None:
     """A sentence for the facilitator's console (how posting to the chat went, say)."""
     socketio.emit("notice", {"ok": ok, "message": message}, namespace="/console", to=room(meeting))
+
+
+def tell_authors(meeting: Meeting, action: str, changed: Iterable[Contribution]) -> None:
+    """The facilitator acted on contributions: each author the activity has something to tell
+    (their news accepted) hears it on their own phones, in their language, and nobody else."""
+    for contribution in changed:
+        person = contribution.participant
+        if person is None or person.removed_at is not None:
+            continue
+        with force_locale(person.language):
+            message = activity_for(contribution.step).author_notice(action, contribution)
+        if message:
+            notice = {"ok": True, "kind": action, "contribution_id": contribution.id, "message": message}
+            socketio.emit("notice", notice, namespace="/phone", to=participant_room(meeting, person.id))
 
 
 def mailing_changed(meeting: Meeting, message: str | None) -> None:

@@ -15,7 +15,7 @@ from kit.core import queries
 from kit.core.db import get_session
 from kit.core.extensions import socketio
 from kit.core.models import Meeting
-from kit.live.state import VIEWS, listening_languages, room, state
+from kit.live.state import VIEWS, listening_languages, people_event, room, state
 from kit.meeting import lifecycle
 
 log = logging.getLogger(__name__)
@@ -37,6 +37,8 @@ class CountBroadcaster:
         self.app = app
         self.dirty: set[int] = set()
         self.results: set[int] = set()
+        # meetings whose console lists people who came or left since the last flush
+        self.people: set[int] = set()
         # meetings whose phones have counts still to get (a big room's phones wait their turn)
         self.phones_waiting: set[int] = set()
         self.phones_sent_at: dict[int, float] = {}
@@ -47,12 +49,15 @@ class CountBroadcaster:
         # it to finish, so on return everything marked before the call has been sent, in order
         self.sending = threading.Lock()
 
-    def mark(self, meeting_id: int, results: bool = False) -> None:
-        """Send this meeting's counts (and, with `results`, its screen and console again) soon."""
+    def mark(self, meeting_id: int, results: bool = False, people: bool = False) -> None:
+        """Send this meeting's counts soon; with `results`, its screen and console again; with
+        `people`, the console's list of who is here (a phone came or left)."""
         with self.lock:
             self.dirty.add(meeting_id)
             if results:
                 self.results.add(meeting_id)
+            if people:
+                self.people.add(meeting_id)
             if self.running:
                 return
             self.running = True
@@ -94,10 +99,11 @@ class CountBroadcaster:
             with self.lock:
                 ids, self.dirty = self.dirty, set()
                 redraw, self.results = self.results, set()
+                people, self.people = self.people, set()
                 ids |= self.phones_waiting
                 self.phones_waiting = set()
             if ids:
-                self._send(ids, redraw)
+                self._send(ids, redraw, people)
 
     def phones_due(self, meeting_id: int, connected: int) -> bool:
         """Whether this meeting's phones get their counts now: every interval in a room of up to
@@ -113,7 +119,7 @@ class CountBroadcaster:
             self.phones_sent_at[meeting_id] = now
             return True
 
-    def _send(self, ids: set[int], redraw: set[int]) -> None:
+    def _send(self, ids: set[int], redraw: set[int], people: set[int]) -> None:
         base = self.app.config.get("PUBLIC_URL") or "http://localhost"
         # rendering needs a request context for url_for; this one is the server's own
         with self.app.test_request_context(base_url=base):
@@ -123,7 +129,8 @@ class CountBroadcaster:
                 if meeting is None:
                     continue
                 presence = self.app.extensions["kit.presence"]
-                connected = len(presence.connected(meeting_id))
+                # a removed person's phone may still be on another process until it hears of it
+                connected = len(presence.connected(meeting_id) - queries.removed_ids(db, meeting))
                 counted = lifecycle.counts(db, meeting)
                 payload: dict[str, object] = {
                     "version": meeting.version,
@@ -139,6 +146,12 @@ class CountBroadcaster:
                 for view in VIEWS:
                     if view != "phone" or self.phones_due(meeting_id, connected):
                         self.emit_spread("counts", payload, f"/{view}", room(meeting))
+                if meeting_id in people and meeting_id not in redraw:
+                    # once per interval and language however many phones came: the list, not the console
+                    for lang in listening_languages(meeting, "console"):
+                        socketio.emit(
+                            "people", people_event(db, meeting, lang), namespace="/console", to=room(meeting, lang)
+                        )
                 if meeting_id in redraw:
                     for view in ("screen", "console"):
                         for lang in listening_languages(meeting, view):

@@ -16,6 +16,7 @@ from flask import current_app, request
 from flask_babel import force_locale, get_locale
 from flask_babel import gettext as _
 from flask_socketio import Namespace, emit, join_room
+from socketio import exceptions as socketio_errors
 from sqlalchemy import and_, bindparam, select
 from sqlalchemy.orm import Session
 
@@ -24,11 +25,13 @@ from kit.core.access import same_secret
 from kit.core.db import get_session
 from kit.core.errors import Forbidden, InvalidInput, KitError
 from kit.core.i18n import lazy_gettext as _l
+from kit.core.live_packets import TOO_DEEP
 from kit.core.models import Meeting, Participant, Status, Step
 from kit.core.validation import client_id, require_mapping
 from kit.live import broadcast
-from kit.live.state import own_item, phone_snapshot, room, state
-from kit.meeting import lifecycle, moderation, pacing, preparation, privacy, votes
+from kit.live.ratelimit import FairShare
+from kit.live.state import own_item, participant_room, phone_snapshot, room, state
+from kit.meeting import decisions, lifecycle, moderation, pacing, preparation, privacy, results, votes
 from kit.meeting import room as room_control
 from kit.publishing import mailing, public_kit
 
@@ -43,6 +46,24 @@ _SENDER = (
     .outerjoin(Step, and_(Step.id == bindparam("step"), Step.meeting_id == Meeting.id))
     .where(Participant.id == bindparam("participant"), Meeting.id == bindparam("meeting"))
 )
+
+
+# what a removed phone reads, on the spot (`removed`) and at every later connection (refused with
+# `removed`): plain, and what to do about it
+REMOVED = _l("The facilitator removed you from this meeting. If you think it is a mistake, speak to them.")
+UNKNOWN_IDENTITY = _l("This phone is no longer known in this meeting. Join again: it only takes your name.")
+
+
+def refused(refusal: ConnectionRefusedError) -> socketio_errors.ConnectionRefusedError:
+    """A refused connection, as the client's `connect_error` reads it: `err.data` is the error
+    object `{"code", "message"}` (docs/protocol.md, "Refusals").
+
+    Raise Python's own `ConnectionRefusedError({"code": …, "message": …})` anywhere a connection
+    is handled: python-socketio only knows its own exception, and answered the built-in one with a
+    bare "Connection refused by server"; and its own, given one dict, sends it as a string."""
+    error = refusal.args[0] if refusal.args and isinstance(refusal.args[0], dict) else {}
+    error = {"code": str(error.get("code") or "refused"), "message": str(error.get("message") or "")}
+    return socketio_errors.ConnectionRefusedError(error["message"], error)
 
 
 def current_sid() -> str:
@@ -88,10 +109,54 @@ class LiveNamespace(Namespace):
         self.viewers: dict[str, Viewer] = {}
 
     def trigger_event(self, event: str, *args: Any) -> Any:
-        # an event this view may not send still gets an answer, never silence
-        if event not in ("connect", "disconnect") and not hasattr(self, f"on_{event}"):
-            event = "unknown_event"
-        return super().trigger_event(event, *args)
+        try:
+            if event in ("connect", "disconnect"):
+                return super().trigger_event(event, *args)
+            # an event this view may not send still gets an answer, never silence
+            if not hasattr(self, f"on_{event}") and event != TOO_DEEP:
+                event = "unknown_event"
+            return self.fair_turn(event, args)
+        except ConnectionRefusedError as refusal:
+            raise refused(refusal) from None
+
+    def kind_of(self, event: str) -> str:
+        """The budget an event takes from (settings LIVE_BUDGETS; "other" when not named there)."""
+        return event
+
+    def fair_turn(self, event: str, args: tuple[Any, ...]) -> Any:
+        """Every event, whatever it is: within its budgets, then one at a time per connection
+        (kit.live.ratelimit). A refusal costs no handler, no database, no broadcast."""
+        sid = args[0]
+        environ = self.socketio.server.get_environ(sid, namespace=self.namespace)  # type: ignore[union-attr]
+        fair: FairShare | None = environ["flask.app"].extensions.get("kit.fair_share") if environ else None
+        viewer = self.viewers.get(sid)
+        if fair is None or viewer is None:  # not connected (any more): the handler says so
+            return super().trigger_event("unknown_event" if event == TOO_DEEP else event, *args)
+        joined = self.view != "phone" or viewer.participant_id is not None
+        if self.view == "phone" and fair.saturated():
+            # the server is behind: phones are asked to wait (their outbox sends again), so the
+            # screen and the console stay connected and up to date instead of timing out
+            return fair.refusal(environ["flask.app"], viewer.lang)
+        if not (fair.allow(sid, viewer.participant_id, self.kind_of(event), joined) and fair.turns.enter(sid)):
+            if fair.refused(sid):
+                self.close_flooding(sid)
+            return fair.refusal(environ["flask.app"], viewer.lang)
+        if event == TOO_DEEP:  # nested too deep to be read: never decoded, never handled
+            fair.turns.leave(sid)
+            return fair.refusal(environ["flask.app"], viewer.lang, "invalid_input")
+        try:
+            return super().trigger_event(event, *args)
+        finally:
+            fair.turns.leave(sid)
+
+    def close_flooding(self, sid: str) -> None:
+        """A client refused again and again without waiting: its namespace, then its whole
+        connection, are closed, so what it still sends is not even read (TCP slows it down)."""
+        server = self.socketio.server  # type: ignore[union-attr]
+        eio_sid = server.manager.eio_sid_from_sid(sid, self.namespace)
+        server.disconnect(sid, namespace=self.namespace, ignore_queue=True)
+        if eio_sid is not None:
+            server.eio.disconnect(eio_sid)
 
     # -- connecting ------------------------------------------------------------------------------
     def on_connect(self, auth: Any = None) -> None:
@@ -110,15 +175,17 @@ class LiveNamespace(Namespace):
         self.viewers[current_sid()] = viewer
         if viewer.participant_id is not None:
             self.arrived(meeting, viewer.participant_id)
+            join_room(participant_room(meeting, viewer.participant_id))
         join_room(room(meeting))
         join_room(room(meeting, viewer.lang))
         emit("snapshot", self.snapshot(meeting, viewer))
 
     def on_disconnect(self, reason: Any = None) -> None:
         viewer = self.viewers.pop(current_sid(), None)
+        current_app.extensions["kit.fair_share"].forget(current_sid())
         if viewer is not None and viewer.participant_id is not None:
             current_app.extensions["kit.presence"].leave(viewer.meeting_id, viewer.participant_id)
-            current_app.extensions["kit.counts"].mark(viewer.meeting_id)
+            current_app.extensions["kit.counts"].mark(viewer.meeting_id, people=True)
 
     def authenticate(self, meeting: Meeting, auth: Any) -> Viewer:
         """Check the credentials in `auth` for this view; raise KitError to refuse."""
@@ -143,7 +210,7 @@ class LiveNamespace(Namespace):
     def arrived(meeting: Meeting, participant_id: int) -> None:
         """A participant's phone is connected: count it and tell the console soon."""
         current_app.extensions["kit.presence"].arrive(meeting.id, participant_id)
-        current_app.extensions["kit.counts"].mark(meeting.id)
+        current_app.extensions["kit.counts"].mark(meeting.id, people=True)
 
     @staticmethod
     def _lang() -> str:
@@ -189,6 +256,9 @@ class ConsoleNamespace(LiveNamespace):
         if not same_secret(auth.get("key"), meeting.facilitator_key):
             raise Forbidden(_l("This console link is not valid."))
         return Viewer(meeting.id, self._lang())
+
+    def kind_of(self, event: str) -> str:
+        return "console"
 
     def _drive(self, change: Callable[[Session, Meeting], object]) -> dict[str, Any]:
         """Apply a lifecycle change (it commits), then tell every view."""
@@ -275,11 +345,29 @@ class ConsoleNamespace(LiveNamespace):
         """An action of the current step's activity (see Activity.facilitator_actions)."""
         payload = require_mapping(payload)
         self._at_current_step(payload)
-        return self._drive(lambda db, meeting: lifecycle.act(db, meeting, payload.get("action"), payload))
+        meeting = self.meeting()
+        action = payload.get("action")
+        changed = lifecycle.act(get_session(), meeting, action, payload)
+        answer = self._changed(meeting)
+        broadcast.tell_authors(meeting, str(action), changed)
+        return answer
+
+    @answers
+    def on_show_results(self, payload: Any = None, *_args: Any) -> dict[str, Any]:
+        """A poll's results on the screen and the phones (`{"step_id"}`; see kit.meeting.results)."""
+        step_id = require_mapping(payload).get("step_id")
+        return self._drive(lambda db, meeting: results.set_results_shown(db, meeting, step_id, True))
+
+    @answers
+    def on_hide_results(self, payload: Any = None, *_args: Any) -> dict[str, Any]:
+        """A poll's results off the screen and the phones: the screen shows how many answered."""
+        step_id = require_mapping(payload).get("step_id")
+        return self._drive(lambda db, meeting: results.set_results_shown(db, meeting, step_id, False))
 
     @answers
     def on_control(self, payload: Any = None, *_args: Any) -> dict[str, Any]:
-        """Room control: joining, sending, sending without a name, what the screen shows, removing someone."""
+        """Room control: joining, sending, sending without a name, what the screen shows, removing
+        someone, or everyone who joined in the last `minutes` minutes."""
         payload = require_mapping(payload)
         action = payload.get("action")
         changes: dict[str, Callable[[Session, Meeting], object]] = {
@@ -294,6 +382,7 @@ class ConsoleNamespace(LiveNamespace):
             "screen_picked_only": lambda db, meeting: room_control.set_screen_picked_only(db, meeting, True),
             "screen_everything": lambda db, meeting: room_control.set_screen_picked_only(db, meeting, False),
             "remove": lambda db, meeting: self._remove(db, meeting, payload.get("participant_id")),
+            "remove_recent": lambda db, meeting: self._remove_recent(db, meeting, payload.get("minutes")),
         }
         if not isinstance(action, str) or action not in changes:
             raise KitError("unknown_action", _l("This action does not exist for this step."))
@@ -301,11 +390,22 @@ class ConsoleNamespace(LiveNamespace):
 
     def _remove(self, db: Session, meeting: Meeting, participant_id: object) -> None:
         person = room_control.remove_participant(db, meeting, participant_id)
+        # out of the counts at once, even before their phones hear of it
+        current_app.extensions["kit.presence"].forget(meeting.id, person.id)
+        current_app.extensions["kit.counts"].mark(meeting.id)
         phones = self.socketio.server.namespace_handlers.get("/phone")  # type: ignore[union-attr]
         if isinstance(phones, PhoneNamespace):
             # told in the participant's language, not the facilitator's
             with force_locale(person.language):
-                phones.send_away(person.id, _("The facilitator removed you from this meeting."))
+                phones.send_away(person.id, str(REMOVED))
+
+    def _remove_recent(self, db: Session, meeting: Meeting, minutes: object) -> None:
+        """Everyone who joined in the last `minutes` minutes, told as `_remove` tells one person."""
+        phones = self.socketio.server.namespace_handlers.get("/phone")  # type: ignore[union-attr]
+        for person in moderation.remove_recent_joiners(db, meeting, minutes):
+            if isinstance(phones, PhoneNamespace):
+                with force_locale(person.language):
+                    phones.send_away(person.id, _("The facilitator removed you from this meeting."))
 
     # -- the room's pace (kit.meeting.pacing) -----------------------------------------------------
     @answers
@@ -361,6 +461,25 @@ class ConsoleNamespace(LiveNamespace):
             raise KitError("unknown_action", _l("This action does not exist for this step."))
         return self._drive(changes[action])
 
+    @answers
+    def on_mark_decision(self, payload: Any = None, *_args: Any) -> dict[str, Any]:
+        """Mark a contribution as a decision of the meeting (`"decision": true`) or not; the
+        minutes list the decisions at the top. Only the console shows the mark."""
+        payload = require_mapping(payload)
+        meeting = self.meeting()
+        marked = decisions.set_decision(get_session(), meeting, payload.get("id"), payload.get("decision"))
+        broadcast.console_changed(get_session(), meeting)
+        return {"ok": True, "id": marked.id, "decision": marked.decision}
+
+    @answers
+    def on_save_summary(self, payload: Any = None, *_args: Any) -> dict[str, Any]:
+        """A step's two-line summary ("En bref"), at the top of the minutes; empty text takes it away."""
+        payload = require_mapping(payload)
+        meeting = self.meeting()
+        step = decisions.set_summary(get_session(), meeting, payload.get("step_id"), payload.get("text"))
+        broadcast.console_changed(get_session(), meeting)
+        return {"ok": True, "step_id": step.id, "summary": step.summary}
+
 
 class PhoneNamespace(LiveNamespace):
     """A participant's phone: joins, sends contributions, follows the steps."""
@@ -374,9 +493,10 @@ class PhoneNamespace(LiveNamespace):
             return Viewer(meeting.id, self._lang())
         participant = lifecycle.get_participant(get_session(), meeting, token)
         if participant is None:
-            raise KitError("unknown_participant", _l("We do not know you in this meeting yet. Please join again."))
+            # a restore or `kit forget` since: the phone goes back to the join form (docs/protocol.md, Refusals)
+            raise KitError("unknown_identity", UNKNOWN_IDENTITY)
         if participant.removed_at is not None:
-            raise KitError("removed", _l("The facilitator removed you from this meeting."))
+            raise KitError("removed", REMOVED)
         return Viewer(meeting.id, self._lang(), participant.id)
 
     def snapshot(self, meeting: Meeting, viewer: Viewer) -> dict[str, Any]:
@@ -435,6 +555,7 @@ class PhoneNamespace(LiveNamespace):
             max_field=config["MAX_FIELD_LENGTH"],
         )
         viewer.participant_id = participant.id
+        join_room(participant_room(meeting, participant.id))
         # this snapshot counts the new participant
         current_app.extensions["kit.phone_states"].count_join(meeting.id)
         self.arrived(meeting, participant.id)

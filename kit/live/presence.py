@@ -42,6 +42,13 @@ class Presence:
             if people[participant_id] <= 0:
                 del people[participant_id]
 
+    def forget(self, meeting_id: int, participant_id: int) -> None:
+        """A person removed from the meeting is no longer counted, whatever their tabs still do."""
+        with self.lock:
+            people = self.sockets.get(meeting_id)
+            if people is not None:
+                people.pop(participant_id, None)
+
     def connected(self, meeting_id: int) -> set[int]:
         with self.lock:
             return set(self.sockets.get(meeting_id, ()))
@@ -107,6 +114,10 @@ class SharedPresence(Presence):
         super().leave(meeting_id, participant_id)
         if participant_id not in super().connected(meeting_id):
             self.redis.srem(self._keys(meeting_id)[0], participant_id)
+
+    def forget(self, meeting_id: int, participant_id: int) -> None:
+        super().forget(meeting_id, participant_id)
+        self.redis.srem(self._keys(meeting_id)[0], participant_id)
 
     def connected(self, meeting_id: int) -> set[int]:
         _mine, processes, _peak = self._keys(meeting_id)

@@ -20,7 +20,7 @@ from kit.core import queries
 from kit.core.extensions import socketio
 from kit.core.i18n import LANGUAGES
 from kit.core.models import Contribution, Meeting, Participant, Step, utcnow
-from kit.meeting import lifecycle, pacing, votes
+from kit.meeting import decisions, lifecycle, pacing, votes
 from kit.publishing import links, mailing, public_kit
 
 VIEWS = ("screen", "console", "phone")
@@ -32,6 +32,11 @@ def room(meeting: Meeting, lang: str | None = None) -> str:
     Named by the meeting's code, unique across databases, so two servers sharing a message
     queue — or two apps in one test run — never mix their rooms."""
     return f"meeting:{meeting.code}" if lang is None else f"meeting:{meeting.code}:{lang}"
+
+
+def participant_room(meeting: Meeting, participant_id: int) -> str:
+    """The phones of one participant (every tab, on whichever process): for what is theirs alone."""
+    return f"{room(meeting)}:participant:{participant_id}"
 
 
 def listening_languages(meeting: Meeting, view: str) -> tuple[str, ...]:
@@ -158,7 +163,9 @@ def _render_state(db: Session, meeting: Meeting, view: str, lang: str, counted: 
     activity = activity_for(step) if step else None
     items: list[Contribution] = []
     tallies: dict[int, int] = {}
-    if step is not None and shows_items(activity, view):
+    # a poll's results shown to the room are drawn on the phones too, from every answer
+    phone_results = view == "phone" and activity is not None and activity.phone_sees_results()
+    if step is not None and (shows_items(activity, view) or phone_results):
         # the console also lists hidden and merged contributions, to undo a moderation
         items = queries.contributions(db, step, visible_only=view != "console")
         if view == "screen" and meeting.screen_picked_only:
@@ -179,12 +186,13 @@ def _render_state(db: Session, meeting: Meeting, view: str, lang: str, counted: 
             counts=counted,
             links=links,
             activities=ACTIVITIES,
-            people=queries.participants(db, meeting) if view == "console" else [],
+            people=_people(db, meeting) if view == "console" else [],
             mail=mailing.progress(db, meeting) if view == "console" and meeting.status == "published" else None,
             mail_ready=mailing.is_set_up(current_app.config),
             public=_public_kit(meeting) if meeting.status == "published" or view == "screen" else None,
-            connected=current_app.extensions["kit.presence"].connected(meeting.id),
+            connected=current_app.extensions["kit.presence"].connected(meeting.id) - queries.removed_ids(db, meeting),
             peak=current_app.extensions["kit.presence"].peak(meeting.id),
+            summary_max=decisions.MAX_SUMMARY,
             timer=pacing.timer_of(step),
             intro=pacing.intro_mode(step),
         )
@@ -194,10 +202,31 @@ def _render_state(db: Session, meeting: Meeting, view: str, lang: str, counted: 
         "step": step_info(step, meeting.step_version),
         "html": html,
     }
-    if activity is not None and shows_items(activity, view):
+    # results the facilitator keeps for later: the screen is not sent the answers either
+    if activity is not None and shows_items(activity, view) and not (view == "screen" and activity.results_hidden()):
         payload["items"] = [activity.item_data(c) for c in items]
         payload["votes"] = {str(k): v for k, v in tallies.items()}
     return payload
+
+
+def _people(db: Session, meeting: Meeting) -> list[Participant]:
+    """The console's list of people: who is here by name in French order, then those removed."""
+    present = queries.attendance(db, meeting)
+    kept = {person.id for person in present}
+    return present + [person for person in queries.participants(db, meeting) if person.id not in kept]
+
+
+def people_event(db: Session, meeting: Meeting, lang: str) -> dict[str, Any]:
+    """The console's list of who joined, with who is connected now: sent alone, coalesced, as
+    phones come and go (the whole console is drawn again only when the meeting changes)."""
+    with force_locale(lang):
+        html = render_template(
+            "live/_console_people.html",
+            meeting=meeting,
+            people=_people(db, meeting),
+            connected=current_app.extensions["kit.presence"].connected(meeting.id) - queries.removed_ids(db, meeting),
+        )
+    return {"version": meeting.version, "html": html}
 
 
 def _public_kit(meeting: Meeting) -> dict[str, Any]:
@@ -250,7 +279,7 @@ def item_event(db: Session, meeting: Meeting, contribution: Contribution, view: 
     tallies = queries.tallies(db, contribution.step_id) if activity.votable else {}
     with force_locale(lang):
         html = render_template(
-            activity.template("_item"), item=contribution, activity=activity, view=view, votes=tallies
+            activity.template("_item"), item=contribution, activity=activity, view=view, votes=tallies, meeting=meeting
         )
     return {
         "version": meeting.version,

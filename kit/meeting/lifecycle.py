@@ -24,7 +24,7 @@ from kit.core.errors import InvalidInput, KitError, NotFound
 from kit.core.i18n import lazy_gettext as _l
 from kit.core.models import Contribution, Meeting, Participant, Status, Step, utcnow
 from kit.core.queries import is_row_id
-from kit.core.validation import clean_text
+from kit.core.validation import clean_name, clean_text
 from kit.meeting.templates import MeetingTemplate
 from kit.network.networks import carry_news, carry_over, carry_roadmap
 from kit.publishing.minutes import build_markdown
@@ -44,7 +44,10 @@ _BUMP_VERSION = (
     .values(version=_MEETING_TABLE.c.version + 1)
     .returning(_MEETING_TABLE.c.version)
 )
-_JOINED = select(func.count(Participant.id)).where(Participant.meeting_id == bindparam("meeting"))
+# the facilitator's removals are not counted among who joined
+_JOINED = select(func.count(Participant.id)).where(
+    Participant.meeting_id == bindparam("meeting"), Participant.removed_at.is_(None)
+)
 _IN_STEP = select(func.count(Contribution.id)).where(
     Contribution.step_id == bindparam("step"), Contribution.hidden_at.is_(None), Contribution.merged_into_id.is_(None)
 )
@@ -288,9 +291,9 @@ def join(
         Participant,
         meeting_id=meeting.id,
         token=secrets.token_urlsafe(24),
-        display_name=clean_text(name, "name", max_name, required=not meeting.anonymous_allowed, multiline=False),
-        structure=clean_text(structure, "structure", max_field, required=False, multiline=False),
-        territory=clean_text(territory, "territory", max_field, required=False, multiline=False),
+        display_name=clean_name(name, "name", max_name, required=not meeting.anonymous_allowed),
+        structure=clean_name(structure, "structure", max_field, required=False),
+        territory=clean_name(territory, "territory", max_field, required=False),
         language=language if language in ("fr", "en") else "fr",
     )
     db.commit()
@@ -402,7 +405,7 @@ def own_contributions(db: Session, participant: Participant) -> list[Contributio
 
 
 def counts(db: Session, meeting: Meeting) -> dict[str, int]:
-    """How many people joined and how many contributions the current step has."""
+    """How many people joined (less those removed) and how many contributions the current step has."""
     joined = db.scalar(_JOINED, {"meeting": meeting.id}) or 0
     in_step = 0
     if meeting.current_step_id is not None:

@@ -7,13 +7,15 @@ the console still lists them all.
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from kit.activities import activity_for
 from kit.core.errors import InvalidInput, KitError
 from kit.core.i18n import lazy_gettext as _l
-from kit.core.models import Contribution, Meeting, Vote, utcnow
+from kit.core.models import Contribution, Meeting, Participant, Status, Vote, utcnow
 from kit.core.queries import get_contribution
 from kit.core.validation import clean_text
 from kit.meeting.lifecycle import save_change
@@ -93,3 +95,38 @@ def _done(db: Session, meeting: Meeting, contribution: Contribution) -> Contribu
     contribution.updated_at = utcnow()
     save_change(db, meeting)
     return contribution
+
+
+# the longest look back of `remove_recent_joiners`: beyond, remove people one by one
+MAX_RECENT_MINUTES = 240
+
+
+def remove_recent_joiners(
+    db: Session, meeting: Meeting, minutes: object, now: datetime | None = None
+) -> list[Participant]:
+    """Remove at once everyone who joined this meeting in the last `minutes` minutes (a flood of
+    made-up names); returns who was removed. As with one removal, what they sent stays."""
+    if meeting.state not in (Status.PREPARED, Status.LIVE):
+        raise KitError("closed", _l("This meeting is over: nothing more can be sent."))
+    if isinstance(minutes, bool) or not isinstance(minutes, int) or not 1 <= minutes <= MAX_RECENT_MINUTES:
+        raise InvalidInput(
+            _l("Give a number of minutes between 1 and %(most)d.", most=MAX_RECENT_MINUTES), field="minutes"
+        )
+    since = (now or utcnow()) - timedelta(minutes=minutes)
+    people = list(
+        db.scalars(
+            select(Participant)
+            .where(
+                Participant.meeting_id == meeting.id,
+                Participant.removed_at.is_(None),
+                Participant.joined_at >= since,
+            )
+            .order_by(Participant.id)
+        )
+    )
+    if people:
+        removed_at = utcnow()
+        for person in people:
+            person.removed_at = removed_at
+        save_change(db, meeting)
+    return people

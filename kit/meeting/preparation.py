@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 import tomllib
 import unicodedata
+from collections.abc import Iterable
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,7 @@ import tomli_w
 from sqlalchemy.orm import Session
 
 from kit.activities import ACTIVITIES, activity_class
+from kit.activities import options as option_fields
 from kit.core.errors import InvalidInput, KitError, OptionError
 from kit.core.i18n import lazy_gettext as _l
 from kit.core.models import Meeting, Status, Step
@@ -67,6 +69,34 @@ def update_step(db: Session, meeting: Meeting, step_id: object, title: object, p
     step.options = parse_options(step.activity, options)
     save_change(db, meeting)
     return step
+
+
+def update_step_fields(
+    db: Session, meeting: Meeting, step_id: object, title: object, prompt: object, form: Iterable[tuple[str, str]]
+) -> Step:
+    """A step's title, prompt and options as the prepare page's fields posted them; the options are
+    checked by the activity as a template's are, and an error names the field at fault
+    (``InvalidInput.field`` is the field's name in the form)."""
+    require_prepared(meeting)
+    step = get_step(db, meeting, step_id)
+    step.title = clean_text(title, "title", 200, multiline=False)
+    step.prompt = clean_text(prompt, "prompt", 2000, required=False)
+    step.options = options_from_form(step, form)
+    save_change(db, meeting)
+    return step
+
+
+def options_from_form(step: Step, form: Iterable[tuple[str, str]]) -> dict[str, Any]:
+    """The options a step's form posted, checked by its activity; what the form does not show
+    (the venue's photo, an option of a newer kit) is kept as it was."""
+    activity = activity_class(step.activity)
+    shown = {field.name for field in activity.option_fields}
+    raw = {key: value for key, value in (step.options or {}).items() if key not in shown}
+    raw.update(option_fields.from_form(activity.option_fields, form))
+    try:
+        return activity.validate_options(raw)
+    except OptionError as error:
+        raise InvalidInput(error.message, option_fields.error_field(error.key)) from None
 
 
 def parse_options(activity: str, source: object) -> dict[str, Any]:
@@ -124,7 +154,7 @@ def add_step(db: Session, meeting: Meeting, activity: object, title: object, pro
 
 #: what a new step of an activity that cannot be empty starts with
 STARTERS: dict[str, dict[str, Any]] = {
-    "topics": {"topics": [{"title": "Thème 1", "exemplier": []}]},
+    "topics": {"topics": [{"title": "Thème 1", "description": "", "exemplier": []}]},
     "animation": {},
     "poll": {"questions": [{"type": "rating", "text": "Cette rencontre vous a-t-elle été utile ?", "scale": 5}]},
 }

@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import re
 import secrets
 from datetime import datetime, timedelta
 from typing import Any
@@ -23,7 +24,7 @@ from kit.core import queries
 from kit.core.db import checkpoint
 from kit.core.errors import Forbidden, NotFound
 from kit.core.i18n import lazy_gettext as _l
-from kit.core.markdown_text import escape
+from kit.core.markdown_text import escape, escape_as_before
 from kit.core.models import WITHDRAWN_BY_AUTHOR, Contribution, Meeting, Participant, Status, Step, Vote, utcnow
 from kit.meeting import lifecycle
 from kit.publishing import mailing
@@ -34,17 +35,31 @@ PERSONAL_FIELDS = ("structure", "territory", "role")
 
 
 def erase_personal_data(db: Session, meeting: Meeting) -> None:
-    """Replace each person of a meeting by an anonymous label; keep their contributions' content."""
+    """Replace each person of a meeting by an anonymous label; keep their contributions' content.
+
+    Minutes kit wrote and nobody edited are written again; minutes the facilitator edited keep
+    their edits, with each name replaced by its label and, where a person is named, their
+    structure and territory taken out."""
+    as_built = _minutes_as_built(db, meeting)
     with force_locale(meeting.language):
         labels = {}
+        # who each label stands for, and what else names them, for minutes the facilitator edited
+        named: list[tuple[str, str, list[str]]] = []
+        contributions = list(db.scalars(select(Contribution).where(Contribution.meeting_id == meeting.id)))
         for number, person in enumerate(queries.participants(db, meeting), start=1):
             labels[person.id] = _("Participant %(number)d", number=number)
+            if person.display_name:
+                details = [person.structure, person.territory]
+                for contribution in contributions:
+                    if contribution.participant_id == person.id and "name" in contribution.data:
+                        details += [str(contribution.data.get(field) or "") for field in PERSONAL_FIELDS]
+                named.append((person.display_name, labels[person.id], details))
             person.display_name = labels[person.id]
             person.structure = ""
             person.territory = ""
             # the phone that held the old token is no longer anyone
             person.token = secrets.token_urlsafe(24)
-        for contribution in db.scalars(select(Contribution).where(Contribution.meeting_id == meeting.id)):
+        for contribution in contributions:
             if "name" not in contribution.data:
                 continue  # a card, a need, an answer: content, kept as written
             data = {**contribution.data, "name": labels.get(contribution.participant_id or 0, "")}
@@ -55,7 +70,10 @@ def erase_personal_data(db: Session, meeting: Meeting) -> None:
         meeting.personal_data_erased_at = utcnow()
         if meeting.state in (Status.CLOSED, Status.PUBLISHED):
             db.flush()
-            meeting.write_minutes(build_markdown(db, meeting))
+            if as_built is not None or meeting.minutes_md is None:
+                meeting.write_minutes(build_markdown(db, meeting))
+            else:
+                meeting.write_minutes(_without_names(meeting.minutes_md, named))
     lifecycle.save_change(db, meeting)
     checkpoint(db)  # the erased names leave the WAL file too
 
@@ -190,6 +208,7 @@ def _erase(db: Session, contribution: Contribution) -> None:
     contribution.data = data
     contribution.original = None
     contribution.outcome = {}
+    contribution.decision = False  # its words leave the minutes' decisions too
     contribution.hidden_at = utcnow()
     contribution.hidden_by = WITHDRAWN_BY_AUTHOR
     contribution.updated_at = utcnow()
@@ -238,6 +257,30 @@ def _minutes_as_built(db: Session, meeting: Meeting) -> str | None:
     return meeting.minutes_md if build_markdown(db, meeting) == meeting.minutes_md else None
 
 
+def _forms(text: str) -> list[str]:
+    """The ways a text may stand in the minutes: as kit escapes it now, as earlier versions did, as typed."""
+    return sorted({escape(text), escape_as_before(text), text}, key=len, reverse=True)
+
+
+def _without_names(text: str, named: list[tuple[str, str, list[str]]]) -> str:
+    """Edited minutes with each person's name replaced by their label, and their other details
+    (structure, territory) taken out of the lines that name them."""
+    for name, label, details in sorted(named, key=lambda entry: len(entry[0]), reverse=True):
+        said = escape(label)
+        lines = []
+        for line in text.split("\n"):
+            changed = line
+            for form in _forms(name):
+                changed = re.sub(rf"(?<!\w){re.escape(form)}(?!\w)", lambda _m: said, changed)  # noqa: B023
+            if changed != line:
+                for detail in (d for d in details if len(d.strip()) >= 2):
+                    for form in _forms(detail):
+                        changed = re.sub(rf"(?<!\w){re.escape(form)}(?!\w)", "", changed)
+            lines.append(changed)
+        text = "\n".join(lines)
+    return text
+
+
 def _update_minutes(db: Session, meeting: Meeting | None, as_built: str | None, texts: list[str]) -> None:
     """Take a withdrawn contribution's words out of a meeting's written minutes.
 
@@ -253,7 +296,9 @@ def _update_minutes(db: Session, meeting: Meeting | None, as_built: str | None, 
         note = escape(removed_note())
     text = meeting.minutes_md
     for words in sorted(set(texts), key=len, reverse=True):
-        for form in (escape(words), words, *escape(words).split("\n")):
+        # as kit writes them now, as earlier versions wrote them (minutes published before), as typed
+        forms = (escape(words), escape_as_before(words), words)
+        for form in (*forms, *escape(words).split("\n"), *escape_as_before(words).split("\n")):
             if len(form.strip()) >= 3:
                 text = text.replace(form, note)
     meeting.write_minutes(text)

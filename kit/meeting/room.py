@@ -13,7 +13,7 @@ from kit.core.errors import KitError, NotFound
 from kit.core.i18n import lazy_gettext as _l
 from kit.core.models import Meeting, Participant, Status, utcnow
 from kit.core.queries import get_contribution, is_row_id
-from kit.core.validation import clean_text
+from kit.core.validation import clean_name
 from kit.meeting.lifecycle import save_change
 
 
@@ -46,7 +46,7 @@ def give_name(db: Session, meeting: Meeting, participant: Participant, name: obj
     _open(meeting)
     if participant.display_name:
         raise KitError("already_named", _l("You have already given your name."))
-    participant.display_name = clean_text(name, "name", max_name, multiline=False)
+    participant.display_name = clean_name(name, "name", max_name)
     save_change(db, meeting)
 
 

@@ -139,10 +139,15 @@ def template_files(dirs: Iterable[str]) -> list[Path]:
     return [found[name] for name in sorted(found)]
 
 
+#: the template offered first: the meeting a network holds most often
+FIRST_TEMPLATE = "rencontre-mensuelle"
+
+
 def list_templates(dirs: Iterable[str]) -> list[MeetingTemplate | TemplateError]:
-    """All templates, each loaded or with the error that keeps it from loading."""
+    """All templates, each loaded or with the error that keeps it from loading; the monthly
+    meeting first, then by name."""
     result: list[MeetingTemplate | TemplateError] = []
-    for path in template_files(dirs):
+    for path in sorted(template_files(dirs), key=lambda found: (found.stem != FIRST_TEMPLATE, found.stem)):
         try:
             result.append(load_template(path))
         except TemplateError as error:

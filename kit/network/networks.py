@@ -16,6 +16,7 @@ from kit.activities import activity_for
 from kit.activities.diagnosis import Diagnosis, gaps_to_follow
 from kit.activities.diagnosis import need_text as gap_text
 from kit.activities.news import News
+from kit.core.collation import sort_key
 from kit.core.errors import InvalidInput, NotFound
 from kit.core.i18n import lazy_gettext as _l
 from kit.core.models import Contribution, Meeting, Network, Participant, Step, utcnow
@@ -210,7 +211,7 @@ def directory(db: Session, network_id: int, search: str = "") -> list[dict[str, 
             return any(wanted in str(w).casefold() for w in [*words, *entry.get("offers", []), *entry.get("seeks", [])])
 
         shared = [entry for entry in shared if mentions(entry)]
-    return sorted(shared, key=lambda entry: entry["name"].casefold())
+    return sorted(shared, key=lambda entry: sort_key(entry["name"]))
 
 
 def hosts(network: Network) -> list[tuple[str, Meeting]]:
@@ -230,7 +231,7 @@ def next_host(db: Session, network: Network) -> str | None:
     for position, meeting in enumerate(network.meetings):
         if meeting.host:
             last_hosted[meeting.host.casefold()] = position
-    return min(sorted(structures, key=str.casefold), key=lambda s: last_hosted.get(s.casefold(), -1))
+    return min(sorted(structures, key=sort_key), key=lambda s: last_hosted.get(s.casefold(), -1))
 
 
 def own_check_in(db: Session, token: object) -> Contribution:

@@ -39,7 +39,7 @@ def _build(db: Session, network: Network) -> str:
     else:
         when = last.meeting_date or (last.started_at.date() if last.started_at else None)
         heading = escape(last.title) + (f" — {format_date(when, 'long')}" if when else "")
-        people = queries.participants(db, last)
+        people = queries.attendance(db, last)
         block = [f"**{heading}**", _("%(count)d people came.", count=len(people))]
         if last.state is Status.PUBLISHED:
             # <…>: a link wherever the Markdown becomes HTML (the one-file newsletter, an email)

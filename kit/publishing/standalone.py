@@ -92,7 +92,8 @@ def minutes_file(meeting: Meeting, *, source_url: str = "", photo: Photo | None 
     """
     with force_locale(meeting.language):
         day = meeting_day(meeting)
-        facts = [format_date(day, "long")] if day else []
+        facts = [meeting.network.name] if meeting.network is not None else []
+        facts += [format_date(day, "long")] if day else []
         facts += [text for text in (meeting.place, meeting.host) if text and text not in facts]
         published = meeting.published_at or meeting.closed_at or utcnow()
         when = format_date(published, "long")
@@ -108,7 +109,7 @@ def minutes_file(meeting: Meeting, *, source_url: str = "", photo: Photo | None 
         figure = _figure(photo, _("Host venue: %(venue)s", venue=venue) if venue else "") if photo else None
         return _document(
             language=meeting.language,
-            title=_("%(title)s — minutes", title=meeting.title) + (f" ({facts[0]})" if facts else ""),
+            title=_("%(title)s — minutes", title=meeting.title) + (f" ({format_date(day, 'long')})" if day else ""),
             heading=meeting.title,
             kind=_("Minutes"),
             facts=facts,

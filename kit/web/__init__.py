@@ -42,7 +42,9 @@ def register_web(app: Flask) -> None:
     @app.after_request
     def headers(response):  # type: ignore[no-untyped-def]
         # no inline script, style or plug-in anywhere: text people typed can never run as code
-        response.headers.setdefault("Content-Security-Policy", content_security_policy(request.host))
+        # a page that lets kit's own pages frame it (a template's preview) says so with X-Frame-Options
+        framed = response.headers.get("X-Frame-Options") == "SAMEORIGIN"
+        response.headers.setdefault("Content-Security-Policy", content_security_policy(request.host, framed))
         # links carry secrets: never leak them to another site through Referer
         response.headers.setdefault("Referrer-Policy", "same-origin")
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
@@ -62,7 +64,7 @@ PERSONAL_PAGES = frozenset(
 _PLAIN_HOST = re.compile(r"[A-Za-z0-9.-]+(:[0-9]{1,5})?|\[[0-9A-Fa-f:.]+\](:[0-9]{1,5})?")
 
 
-def content_security_policy(host: str) -> str:
+def content_security_policy(host: str, framed: bool = False) -> str:
     """kit's pages load only kit's own files, talk only to kit, and may not be framed or re-based.
 
     The live pages' WebSocket is named with the page's own host: some browsers do not count
@@ -77,7 +79,7 @@ def content_security_policy(host: str) -> str:
             "img-src 'self'",
             "object-src 'none'",
             "base-uri 'none'",
-            "frame-ancestors 'none'",
+            "frame-ancestors 'self'" if framed else "frame-ancestors 'none'",
             "form-action 'self'",
         )
     )
@@ -96,6 +98,7 @@ def register_template_helpers(app: Flask) -> None:
     def helpers() -> dict[str, object]:
         return {
             "current_lang": lambda: str(get_locale() or "fr"),
+            "content_lang": content_lang,
             "status_label": lambda status: str(STATUS_LABELS.get(status, status)),
         }
 
@@ -112,3 +115,14 @@ def register_template_helpers(app: Flask) -> None:
     def safe_markdown(source: str) -> Markup:
         # to_safe_html keeps only plain structure: the result may be inserted as is
         return Markup(to_safe_html(source))
+
+
+def content_lang(source: object) -> Markup:
+    """` lang="fr"` on what people and the facilitator wrote (titles, prompts, contributions) when
+    the page speaks another language than the meeting, so a screen reader reads it as French;
+    nothing when both agree. `source` is a meeting, a step or a contribution."""
+    meeting = getattr(source, "meeting", None) or getattr(getattr(source, "step", None), "meeting", None) or source
+    language = getattr(meeting, "language", None) or "fr"
+    if language == str(get_locale() or "fr"):
+        return Markup("")
+    return Markup(' lang="%s"') % language

@@ -12,24 +12,38 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from flask import Blueprint, Response, abort, current_app, jsonify, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    jsonify,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask.typing import ResponseReturnValue
 from flask_babel import get_locale
 from flask_babel import gettext as _
+from markupsafe import Markup
 from sqlalchemy import select
 
 from kit import places
 from kit.activities import ACTIVITIES
+from kit.activities import options as option_fields
 from kit.activities.roadmap import PROGRESS
 from kit.core import uploads
 from kit.core.access import same_secret
 from kit.core.db import get_session
 from kit.core.errors import KitError
 from kit.core.markdown_text import to_safe_html
-from kit.core.models import Meeting, Network, utcnow
+from kit.core.models import Meeting, Network, Step, utcnow
 from kit.live import broadcast
 from kit.meeting import lifecycle, preparation
-from kit.meeting.templates import find_template, list_templates
+from kit.meeting.templates import MeetingTemplate, find_template, list_templates
 from kit.network import accounts, keys, networks, transfer
 from kit.publishing import exports, links, mailing, public_kit, standalone
 from kit.publishing import newsletter as newsletter_content
@@ -118,12 +132,17 @@ def _admin_page(form: Any = None, error: str | None = None, status: int = 200) -
         query = query.where(Meeting.network_id.in_([n.id for n in shown]))
     else:
         shown = networks.all_networks(db)
+    templates = list_templates(current_app.config["SESSIONS_DIRS"])
+    own = Path(current_app.instance_path) / "sessions"
     return render_template(
         "admin.html",
         networks=shown,
         scales=networks.SCALES,
         meetings=db.scalars(query).all(),
-        templates=list_templates(current_app.config["SESSIONS_DIRS"]),
+        templates=templates,
+        own_templates={t.name for t in templates if isinstance(t, MeetingTemplate) and t.path.parent == own},
+        chosen=request.args.get("template"),
+        activities=ACTIVITIES,
         links=links,
         form=form,
         error=error or request.args.get("error"),
@@ -131,6 +150,51 @@ def _admin_page(form: Any = None, error: str | None = None, status: int = 200) -
         coordinates=lambda network_id: may_in_network(network_id, "coordinator"),
         may_create_network=is_admin(),
     ), status
+
+
+@bp.get("/admin/templates/<name>/steps/<int:number>/screen")
+def template_preview(name: str, number: int) -> ResponseReturnValue:
+    """One step of a template as the screen shows it with nothing sent yet: the gallery's preview."""
+    if not (is_admin() or signed_in() is not None):
+        abort(403)
+    template = find_template(current_app.config["SESSIONS_DIRS"], name)
+    if not 1 <= number <= len(template.steps):
+        abort(404)
+    chosen = template.steps[number - 1]
+    meeting = Meeting(code="APERCU", title=template.title, status="live", host="", place="", language=template.language)
+    step = Step(
+        activity=chosen.activity, title=chosen.title, prompt=chosen.prompt, options=dict(chosen.options), state={}
+    )
+    step.position = number - 1
+    step.id = 0
+    step.meeting = meeting
+    activity = ACTIVITIES[chosen.activity](step)
+    try:
+        drawn = Markup(
+            render_template(
+                activity.template("screen"),
+                meeting=meeting,
+                step=step,
+                activity=activity,
+                items=[],
+                votes={},
+                view="screen",
+                now=utcnow(),
+                counts={},
+                links=links,
+                connected=[],
+                preview=True,
+            )
+        )
+    except Exception:  # noqa: BLE001 - a preview never keeps the gallery from showing
+        current_app.logger.exception("no preview for %s, step %d", name, number)
+        drawn = None
+    response = make_response(
+        render_template("template_preview.html", step=step, number=number, total=len(template.steps), drawn=drawn)
+    )
+    # the only page kit lets a page of its own frame (the policy follows): the gallery shows it scaled down
+    response.headers["X-Frame-Options"] = "SAMEORIGIN"
+    return response
 
 
 @bp.post("/admin/meetings")
@@ -247,14 +311,54 @@ def screen(code: str) -> ResponseReturnValue:
     return render_template("screen.html", meeting=meeting, key=kept, links=links)
 
 
+def _prepare_page(meeting: Meeting, status: int = 200, **extra: Any) -> ResponseReturnValue:
+    return render_template(
+        "prepare.html",
+        meeting=meeting,
+        links=links,
+        activities=ACTIVITIES,
+        preparation=preparation,
+        option_ids=option_fields.field_id,
+        **extra,
+    ), status
+
+
+def _where_it_went_wrong(meeting: Meeting, step_id: int | None, error: KitError) -> dict[str, Any]:
+    """What the page shows of a refusal: the message, the field it names (marked, with the message
+    beside it, and linked from the step's alert), and the step's options as they were typed."""
+    form = request.form
+    action = form.get("action")
+    field = getattr(error, "field", None) or ""
+    shown: dict[str, Any] = {
+        "error": str(error.message),
+        "error_target": None,
+        "field_errors": {},
+        "posted_options": None,
+    }
+    found = next((s for s in meeting.steps if s.id == step_id), None)
+    if found is not None and action == "step" and "options" not in form:
+        fields = ACTIVITIES[found.activity].option_fields
+        shown["posted_options"] = option_fields.from_form(fields, form.items(multi=True))
+        if field.startswith(option_fields.PREFIX + "."):
+            shown["field_errors"] = {field: str(error.message)}
+        if field.startswith(option_fields.PREFIX + ".") or field in ("title", "prompt"):
+            shown["error_target"] = option_fields.field_id(f"s{step_id}-", field)
+    elif found is not None and action == "options_toml":
+        shown["error_target"] = f"s{step_id}-options"
+    return shown
+
+
+def _wants_json() -> bool:
+    """A request from prepare.js (moving a step without reloading the page), not a form post."""
+    return request.accept_mimetypes.best == "application/json"
+
+
 @bp.route("/m/<code>/prepare", methods=["GET", "POST"])
 def prepare(code: str) -> ResponseReturnValue:
     """Edit a meeting's details and steps before it starts; save them as a template."""
     meeting = _meeting_with_key(code, "facilitator_key")
     if request.method == "GET":
-        return render_template(
-            "prepare.html", meeting=meeting, links=links, activities=ACTIVITIES, preparation=preparation
-        )
+        return _prepare_page(meeting)
     if not links.same_origin():
         abort(403)
     db = get_session()
@@ -268,8 +372,15 @@ def prepare(code: str) -> ResponseReturnValue:
             preparation.update_details(
                 db, meeting, form.get("title"), _date(form.get("date", "")), form.get("place"), form.get("host")
             )
-        elif action == "step":
+        elif action == "step" and "options" in form:
+            # the options typed as TOML (an older page, or a script)
             preparation.update_step(db, meeting, step_id, form.get("title"), form.get("prompt"), form.get("options"))
+        elif action == "step":
+            fields = list(form.items(multi=True))
+            preparation.update_step_fields(db, meeting, step_id, form.get("title"), form.get("prompt"), fields)
+        elif action == "options_toml":
+            current = lifecycle.get_step(db, meeting, step_id)
+            preparation.update_step(db, meeting, step_id, current.title, current.prompt, form.get("options"))
         elif action == "add":
             added = preparation.add_step(db, meeting, form.get("activity"), form.get("title"), form.get("prompt"))
             step_id = added.id
@@ -289,20 +400,16 @@ def prepare(code: str) -> ResponseReturnValue:
     except KitError as error:
         db.rollback()
         db.expire_all()
-        return render_template(
-            "prepare.html",
-            meeting=meeting,
-            links=links,
-            activities=ACTIVITIES,
-            preparation=preparation,
-            error=str(error.message),
-            error_step=step_id,
-            form=form,
-        ), 400
-    if notice:
-        return render_template(
-            "prepare.html", meeting=meeting, links=links, activities=ACTIVITIES, preparation=preparation, notice=notice
+        if _wants_json():
+            return jsonify(error.as_ack()), 400
+        return _prepare_page(
+            meeting, 400, form=form, error_step=step_id, **_where_it_went_wrong(meeting, step_id, error)
         )
+    if _wants_json():
+        db.expire(meeting, ["steps"])
+        return jsonify({"ok": True, "order": [s.id for s in meeting.steps]})
+    if notice:
+        return _prepare_page(meeting, notice=notice)
     anchor = f"#step-{step_id}" if step_id and action not in ("remove",) else ""
     return redirect(url_for("facilitator.prepare", code=meeting.code, key=meeting.facilitator_key) + anchor, code=303)
 

@@ -14,12 +14,11 @@ from typing import Any
 from flask import Blueprint, Response, abort, current_app, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
-from sqlalchemy import select
 
 from kit import places
 from kit.core.db import get_session
 from kit.core.errors import KitError
-from kit.core.models import Network, Place, PlaceMember
+from kit.core.models import Network
 from kit.meeting import preparation
 from kit.network import networks
 from kit.places import csv_io, standard
@@ -211,20 +210,3 @@ def iso_date(value: Any) -> date | None:
         return date.fromisoformat(str(value))
     except ValueError:
         return None
-
-
-@bp.app_template_global("member_places")
-def member_places(meeting: Any, participant: Any) -> list[PlaceMember]:
-    """The places of the meeting's network where the coordinator linked this person (by the name
-    they gave): their phone offers the offer sheets' personal links, as it offers their directory entry."""
-    if meeting.network_id is None or participant is None:
-        return []
-    db = get_session()
-    found = db.scalars(
-        select(PlaceMember)
-        .join(Place, Place.id == PlaceMember.place_id)
-        .where(Place.network_id == meeting.network_id)
-        .order_by(PlaceMember.id)
-    )
-    name = participant.display_name.casefold().strip()
-    return [m for m in found if m.name.casefold().strip() == name]

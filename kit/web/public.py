@@ -26,7 +26,7 @@ from kit.activities import activity_for
 from kit.core import uploads
 from kit.core.db import get_session
 from kit.core.errors import InvalidInput, KitError
-from kit.core.markdown_text import to_safe_html
+from kit.core.markdown_text import says, to_safe_html
 from kit.core.models import Meeting, Network, Status
 from kit.live import broadcast
 from kit.meeting import lifecycle, privacy
@@ -68,9 +68,14 @@ def phone(code: str) -> ResponseReturnValue:
     meeting = lifecycle.get_meeting(db, code)
     if meeting.code != code:
         return redirect(url_for("public.phone", code=meeting.code))
-    participant = lifecycle.get_participant(db, meeting, _tokens().get(meeting.code))
+    tokens = _tokens()
+    participant = lifecycle.get_participant(db, meeting, tokens.get(meeting.code))
     if participant is not None:
         return render_template("phone.html", meeting=meeting, participant=participant)
+    if meeting.code in tokens:
+        # an identity this meeting no longer knows (a restore, `kit forget`): forgotten here too
+        del tokens[meeting.code]
+        session["participants"] = tokens
     if meeting.state in (Status.CLOSED, Status.PUBLISHED):
         return render_template("over.html", meeting=meeting), 410
     if request.method == "GET":
@@ -123,10 +128,14 @@ def _published(token: str) -> Meeting:
 def minutes_page(token: str) -> str:
     """The share link: the published minutes as a page anyone with the link can read."""
     meeting = _published(token)
+    body = to_safe_html(meeting.minutes_md or "")
+    network = meeting.network.name if meeting.network is not None else ""
     return render_template(
         "minutes.html",
         meeting=meeting,
-        body=to_safe_html(meeting.minutes_md or ""),
+        body=body,
+        # minutes written before they named the network, or edited without it, still say whose they are
+        network=network if network and not says(body, network) else "",
         has_dates=bool(dated_events(get_session(), meeting)),
     )
 

@@ -55,19 +55,36 @@
     onBeforeApply: hook('beforeApply'), onDraw: hook('draw'), onApply: hook('apply'),
     onItemPlaced: hook('itemPlaced'),       // fn(item): one item came alone, in its list
     onConnectError: hook('connectError'),   // fn(data): true if it dealt with the refusal
+    stop: stop,                             // stop(text[, short]): no more connecting, say why (short: status line)
     start: start, setStatus: setStatus, announce: announce, load: load, save: save, resync: resync,
     formData: formData, restoreForm: restoreForm, keepDrafts: keepDrafts, forgetDraft: forgetDraft,
     focusKey: focusKey
   };
 
+  // -- refusals: the server says why (docs/protocol.md, "Refusals"); trying again helps only for
+  // a moment's refusal, any other stops the connection and the view says so plainly ------------
+  var stopped = false;
+  var RETRY_LATER = { rate_limited: true, internal: true, already_connected: true };
+  function stop(text, short) {
+    stopped = true;
+    socket.io.reconnection(false);
+    socket.disconnect();
+    setStatus('lost', short || text);
+  }
   socket.on('connect', function () { setStatus('ok', texts.connected); });
-  socket.on('disconnect', function () { setStatus('lost', texts.lost); });
+  socket.on('disconnect', function () { if (!stopped) setStatus('lost', texts.lost); });
   socket.on('connect_error', function (error) {
     var data = error && error.data;
+    if (stopped) return;
     if (data && run('connectError', [data])) return;
-    setStatus('lost', data && data.message ? data.message : texts.lost);
+    if (!data || !data.code) { setStatus('lost', texts.lost); return; }  // no answer: the client tries again
+    if (!RETRY_LATER[data.code]) { stop(data.message || texts.lost); return; }
+    setStatus('lost', data.message || texts.lost);
+    // a refused connection is not tried again by the client: after a pause (spread, so a room
+    // refused at once does not come back at once), once more
+    setTimeout(function () { if (!stopped && !socket.connected) socket.connect(); }, 5000 + Math.random() * 5000);
   });
-  socket.io.on('reconnect_attempt', function () { setStatus('lost', texts.lost); });
+  socket.io.on('reconnect_attempt', function () { if (!stopped) setStatus('lost', texts.lost); });
 
   socket.on('snapshot', function (snapshot) { apply(snapshot, true); });
   socket.on('state', function (state) { if (state.version >= kit.version) apply(state, false); });
@@ -84,7 +101,7 @@
     socket.connect();
     // the device says the network is back: try now rather than at the end of the back-off (up to 5 s)
     window.addEventListener('online', function () {
-      if (!socket.connected) socket.disconnect().connect();
+      if (!stopped && !socket.connected) socket.disconnect().connect();
     });
   }
 
@@ -104,7 +121,7 @@
     restoreDrafts();
     if (state.counts) showCounts(state.counts);
     run('draw', [state, isSnapshot, sameStep]);  // kit.onDraw: the new one, with countdowns, drafts, counts
-    if (sameStep) reopenDetails(opened);
+    if (sameStep || (!step && !previousStep)) reopenDetails(opened);  // before the start too
     focusAfter(focus, sameStep);
     var previousStatus = kit.status;
     var status = kit.status = state.meeting && state.meeting.status;
@@ -146,6 +163,7 @@
   }
   // a tool the facilitator opened (add a step, record an answer) stays open through a redraw
   function detailsKey(details) {
+    if (details.id) return '#' + details.id;  // its summary may hold a count that changes
     var item = details.closest('[data-key]');
     var summary = details.querySelector('summary');
     return (item ? item.getAttribute('data-key') : '') + '|' + (summary ? summary.textContent : '');
@@ -291,6 +309,7 @@
   function resync() {
     socket.timeout(10000).emit('sync', function (timedOut, ack) {
       if (!timedOut && ack.ok) apply(ack.snapshot, true);
+      else if (!timedOut && ack.error.code === 'rate_limited') setTimeout(resync, 3000);  // asked too often: later
     });
   }
 })();

@@ -20,6 +20,12 @@
     message.hidden = false;
   });
 
+  // who joined and who is connected, redrawn alone (coalesced) as phones come and go
+  socket.on('people', function (event) {
+    var list = document.getElementById('console-people');
+    if (list && event.version >= kit.version) list.innerHTML = event.html;
+  });
+
   function consoleCommand(element) {
     if (element.hasAttribute('data-action')) return { event: element.getAttribute('data-action'), payload: {} };
     if (element.hasAttribute('data-act')) return { event: 'act', payload: { action: element.getAttribute('data-act') } };
@@ -37,6 +43,7 @@
     if (element.hasAttribute('data-step-id')) command.payload.step_id = parseInt(element.getAttribute('data-step-id'), 10);
     if (element.hasAttribute('data-id')) command.payload.id = parseInt(element.getAttribute('data-id'), 10);
     if (element.hasAttribute('data-participant-id')) command.payload.participant_id = parseInt(element.getAttribute('data-participant-id'), 10);
+    if (element.hasAttribute('data-decision')) command.payload.decision = element.getAttribute('data-decision') === 'true';
     Object.keys(fields).forEach(function (name) { command.payload[name] = fields[name]; });
     var step = kit.step;
     if (step && ['next', 'previous', 'act', 'timer', 'intro'].indexOf(command.event) !== -1) {
@@ -63,7 +70,7 @@
     });
   });
   document.addEventListener('submit', function (event) {
-    var form = event.target.closest('form[data-act], form[data-moderate], form[data-action], form[data-timer]');
+    var form = event.target.closest('form[data-act], form[data-moderate], form[data-action], form[data-control], form[data-timer]');
     if (!form) return;
     event.preventDefault();
     var fields = {};
@@ -71,9 +78,14 @@
     for (var i = 0; i < inputs.length; i++) {
       fields[inputs[i].name] = inputs[i].type === 'number' ? parseInt(inputs[i].value, 10) : inputs[i].value;
     }
+    var draft = form.getAttribute('data-draft');
     runCommand(form, fields, function (ok) {
-      if (ok && form.hasAttribute('data-draft')) kit.forgetDraft(form.getAttribute('data-draft'));
-      if (ok) form.reset();
+      if (ok && draft) kit.forgetDraft(draft);
+      // a form that says when it is saved (the step's summary) keeps its text; found again, as the
+      // console may have been redrawn meanwhile
+      var shown = draft ? document.querySelector('form[data-draft="' + draft + '"] [data-done]') : null;
+      if (ok && !shown && !form.querySelector('[data-done]')) form.reset();
+      if (ok && shown) shown.textContent = shown.getAttribute('data-done');
     });
   });
 

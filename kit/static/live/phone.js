@@ -17,30 +17,70 @@
 
   socket.on('disconnect', renderMine);  // what is not sent yet now says it waits for the link
   kit.onConnectError(function (data) {
-    if (data.code === 'unknown_participant') { window.location.reload(); return true; }
+    if (data.code === 'unknown_identity' || data.code === 'unknown_participant') { joinAgain(data.message); return true; }
     if (data.code === 'removed') { sentAway(data.message); return true; }
   });
-  // the facilitator removed this phone's person: say so plainly, and stop offering to send
+  // the facilitator removed this phone's person: say so plainly, stop connecting and offering to send
   function sentAway(message) {
-    kit.setStatus('lost', message);
+    kit.stop(message, texts.stopped);  // the status line says it short; the page says it all
+    forgetHere();
     stage.innerHTML = '';
     var note = document.createElement('p');
     note.className = 'message';
     note.setAttribute('role', 'alert');
     note.textContent = message;
     stage.appendChild(note);
-    outbox = [];
-    kit.save(window.localStorage, OUTBOX, outbox);
+    renderKept();
+    renderMine();
   }
   socket.on('removed', function (notice) { sentAway(notice.message); });
+  // something for this person alone (their news accepted): said once, until they close it
+  socket.on('notice', function (notice) {
+    var box = document.getElementById('personal-notice');
+    if (!box || !notice || !notice.message) return;
+    document.getElementById('personal-notice-text').textContent = notice.message;
+    box.hidden = false;
+  });
+  var noticeOk = document.getElementById('personal-notice-ok');
+  if (noticeOk) noticeOk.addEventListener('click', function () { document.getElementById('personal-notice').hidden = true; });
+  // what this phone kept for the meeting: of no use once it is no longer anyone in it
+  function forgetHere() {
+    outbox = [];
+    kept = [];
+    kit.save(window.localStorage, OUTBOX, outbox);
+    kit.save(window.sessionStorage, KEPT, kept);
+  }
+  // the meeting no longer knows this phone (a restore, `kit forget`): back to the join form, which
+  // the page's address shows once the server has forgotten the identity too; once, not in a loop
+  function joinAgain(message) {
+    kit.stop(message, texts.stopped);
+    forgetHere();
+    stage.innerHTML = '';
+    var note = document.createElement('p');
+    note.className = 'message';
+    note.setAttribute('role', 'alert');
+    note.textContent = message;
+    var again = document.createElement('a');
+    again.className = 'button primary';
+    again.href = window.location.pathname;
+    again.textContent = texts.join;
+    stage.appendChild(note);
+    stage.appendChild(again);
+    var key = 'kit-join-again-' + kit.code;
+    var last = parseInt(window.sessionStorage.getItem(key) || '0', 10);
+    if (Date.now() - last < 30000) return;  // just tried: leave the message, not a reload loop
+    try { window.sessionStorage.setItem(key, String(Date.now())); } catch (e) { /* private mode */ }
+    window.location.replace(window.location.pathname);
+  }
 
   kit.onBeforeApply(function (state) {
     var step = kit.step;
     var leaving = !state.step || state.step.id !== (step && step.id) || (state.meeting && state.meeting.status !== 'live');
     if (step && kit.status === 'live' && leaving) keepTyping(step);
   });
-  kit.onDraw(function (state, isSnapshot) {
+  kit.onDraw(function (state, isSnapshot, sameStep) {
     if (state.meeting) anonymousAllowed = !!state.meeting.anonymous_allowed;
+    if (!sameStep) keptForOneStep(state.step && state.step.id);
     if (isSnapshot) {
       me = state.me;
       mine = state.mine || [];
@@ -68,6 +108,16 @@
       var summary = summarise(forms[i], data);
       if (summary) keep({ step_id: left.id, step_title: left.title, data: data, summary: summary, why: 'moved' });
     }
+  }
+  // kept text is offered during the step shown next, then dropped: it must not follow its owner
+  // through the rest of the meeting (it stays the draft of its own step, should the meeting come back)
+  function keptForOneStep(stepId) {
+    var before = kept.length;
+    kept = kept.filter(function (k) {
+      if (k.shown_in === undefined || k.shown_in === null) { k.shown_in = stepId || 0; return true; }
+      return k.shown_in === (stepId || 0);
+    });
+    if (kept.length !== before || kept.length) kit.save(window.sessionStorage, KEPT, kept);
   }
   function keep(entry) {
     kept = kept.filter(function (k) { return k.summary !== entry.summary || k.step_id !== entry.step_id; });
@@ -158,6 +208,20 @@
     for (var j = 0; j < fields.length; j++) {
       if (!fields[j].value) fields[j].value = me[fields[j].getAttribute('data-prefill')] || '';
     }
+    // a folded part whose field is still to fill opens (someone who joined without a name)
+    var folds = stage.querySelectorAll('details[data-open-if-empty]');
+    for (var k = 0; k < folds.length; k++) {
+      var field = folds[k].querySelector('[name="' + folds[k].getAttribute('data-open-if-empty') + '"]');
+      if (field && !field.value.trim()) folds[k].open = true;
+    }
+  }
+  // the field a refusal names is shown, even when it was folded away
+  function reveal(form, name) {
+    var field = form && name && form.querySelector('[name="' + name + '"]');
+    if (!field) return;
+    var fold = field.closest('details');
+    if (fold) fold.open = true;
+    field.focus();
   }
 
   // -- votes: this phone's own choices ------------------------------------------------------------
@@ -374,6 +438,7 @@
       renderMine();
       if (form) kit.restoreForm(form, entry.data);
       formStatus(form, texts.refused + ' ' + ack.error.message, 'error');
+      reveal(form, ack.error.field);
     });
   }
 

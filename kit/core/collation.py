@@ -1,0 +1,25 @@
+"""Names in the order a French reader expects: accents and case ignored at first ("Élodie" before
+"Zoé", "Œuvre" with "Oeuvre"), then accents, then case, so the order never depends on chance.
+
+No new dependency: ICU would do more (other scripts, French rules for hyphens), but kit lists the
+names of one room, written with the Latin alphabet almost always.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+
+# letters Unicode does not decompose, spelled as French dictionaries file them
+_LIGATURES = str.maketrans({"œ": "oe", "Œ": "oe", "æ": "ae", "Æ": "ae", "ø": "o", "Ø": "o", "ł": "l", "Ł": "l"})
+
+
+def _base_letters(text: str) -> str:
+    decomposed = unicodedata.normalize("NFKD", text.translate(_LIGATURES))
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).casefold()
+
+
+def sort_key(text: object) -> tuple[str, str, str]:
+    """Sort key for a name or any short label: base letters first, then accents, then case (small
+    letters first, as dictionaries do)."""
+    value = unicodedata.normalize("NFC", " ".join(str(text).split()))
+    return _base_letters(value), value.casefold(), value.swapcase()
