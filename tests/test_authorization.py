@@ -265,6 +265,12 @@ EVENTS: dict[str, Event] = {
         {"/phone": frozenset({"participant of this meeting"})},
         loose=True,
     ),
+    # the room's pace (kit.meeting.pacing): the step's timer, its introduction, the screen's pages
+    "timer": Event(lambda w: {"action": "start", "minutes": 3}, {"/console": FACILITATORS}),
+    "intro": Event(lambda w: {"mode": "folded"}, {"/console": FACILITATORS}),
+    "page": Event(lambda w: {"action": "next"}, {"/console": FACILITATORS}),
+    # the page a screen shows, told to the consoles: whoever holds the screen's link
+    "page_shown": Event(lambda w: {"page": 1, "pages": 2}, {"/screen": FACILITATORS}),
     # deleting one's own card: only its author may
     "withdraw": Event(
         lambda w: {"contribution_id": w.card_id},

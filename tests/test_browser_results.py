@@ -131,6 +131,8 @@ def test_results_wait_for_the_facilitator_then_the_minutes_read_on_a_phone(serve
     console.screenshot(path="/tmp/shots/results/console-revealed-1440.png")
 
     expect(screen.locator("svg.chart").first).to_be_visible()
+    # the screen shows one page at a time: the word cloud, the last question, is on the last page
+    screen.keyboard.press("End")
     expect(screen.locator(".cloud .word", has_text="trop court")).to_be_visible()
     # a two-word answer stays on one line
     lines = screen.locator(".cloud .word", has_text="trop court").evaluate(

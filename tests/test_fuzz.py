@@ -263,6 +263,7 @@ def _connected(app: Flask, namespace: str, auth: Any) -> Any:
 NAMESPACES = ("/screen", "/console", "/phone")
 LIVE_TARGETS = [
     ("/screen", "sync"),
+    ("/screen", "page_shown"),
     *(
         ("/console", e)
         for e in (
@@ -283,6 +284,9 @@ LIVE_TARGETS = [
             "save_summary",
             "show_results",
             "hide_results",
+            "timer",
+            "intro",
+            "page",
         )
     ),
     *(("/phone", e) for e in ("sync", "join", "contribute", "vote", "give_name", "withdraw")),

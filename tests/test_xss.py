@@ -349,6 +349,9 @@ def test_no_vector_runs_and_every_vector_shows_as_text(server: KitServer, room: 
             heading = [title, *prompt.split("\n")]
             screen.goto(scenario.links["screen"])
             screen.wait_for_selector(f'[data-step="{scenario.steps[step_index][0]}"], .screen-step, #stage h1')
+            # the screen shows its cards a page at a time: every page at once, to read them all
+            screen.keyboard.press("PageUp")
+            screen.evaluate("() => document.querySelectorAll('.off-page').forEach(e => e.classList.remove('off-page'))")
             inspector.look(screen, f"screen: {activity}", heading + items[:on_screen])
             console.goto(scenario.links["console"])
             console.wait_for_selector("#stage h1, #stage h2")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 from flask import current_app
 from flask_babel import force_locale
@@ -92,6 +93,16 @@ def public_kit_changed(meeting: Meeting, ok: bool, message: str) -> None:
     with app.test_request_context(base_url=app.config.get("PUBLIC_URL") or "http://localhost"):
         meeting_changed(get_session(), meeting)
         console_notice(meeting, ok, message)
+
+
+def page_command(meeting: Meeting, command: dict[str, Any]) -> None:
+    """A console turns the screen's page (or pauses its paging): every screen of the meeting hears it."""
+    socketio.emit("page", command, namespace="/screen", to=room(meeting))
+
+
+def screen_paged(meeting: Meeting, report: dict[str, Any]) -> None:
+    """A screen shows another page: the consoles say which ("page 2 / 5")."""
+    socketio.emit("screen_page", report, namespace="/console", to=room(meeting))
 
 
 def counts_changed(meeting: Meeting) -> None:

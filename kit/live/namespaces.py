@@ -31,7 +31,7 @@ from kit.core.validation import client_id, require_mapping
 from kit.live import broadcast
 from kit.live.ratelimit import FairShare
 from kit.live.state import own_item, participant_room, phone_snapshot, room, state
-from kit.meeting import decisions, lifecycle, moderation, preparation, privacy, results, votes
+from kit.meeting import decisions, lifecycle, moderation, pacing, preparation, privacy, results, votes
 from kit.meeting import room as room_control
 from kit.publishing import mailing, public_kit
 
@@ -238,6 +238,14 @@ class ScreenNamespace(LiveNamespace):
             raise Forbidden(_l("This screen link is not valid. Open the screen from the console."))
         return Viewer(meeting.id, self._lang())
 
+    @answers
+    def on_page_shown(self, payload: Any = None, *_args: Any) -> dict[str, Any]:
+        """The page this screen shows now (it computes its own pages): told to the consoles."""
+        meeting = self.meeting()
+        report = pacing.page_report(meeting, require_mapping(payload))
+        broadcast.screen_paged(meeting, report)
+        return {"ok": True}
+
 
 class ConsoleNamespace(LiveNamespace):
     """The facilitator's console: drives the meeting."""
@@ -398,6 +406,32 @@ class ConsoleNamespace(LiveNamespace):
             if isinstance(phones, PhoneNamespace):
                 with force_locale(person.language):
                     phones.send_away(person.id, _("The facilitator removed you from this meeting."))
+
+    # -- the room's pace (kit.meeting.pacing) -----------------------------------------------------
+    @answers
+    def on_timer(self, payload: Any = None, *_args: Any) -> dict[str, Any]:
+        """The step's timer: start (or resume), pause, add a minute, reset."""
+        payload = require_mapping(payload)
+        self._at_current_step(payload)
+        return self._drive(
+            lambda db, meeting: pacing.set_timer(db, meeting, payload.get("action"), payload.get("minutes"))
+        )
+
+    @answers
+    def on_intro(self, payload: Any = None, *_args: Any) -> dict[str, Any]:
+        """The step's introduction on the screen: auto (folded once contributions arrive), open, folded."""
+        payload = require_mapping(payload)
+        self._at_current_step(payload)
+        return self._drive(lambda db, meeting: pacing.set_intro(db, meeting, payload.get("mode")))
+
+    @answers
+    def on_page(self, payload: Any = None, *_args: Any) -> dict[str, Any]:
+        """Turn the screen's page, pause or resume its paging, blank it: told to the screens, not stored."""
+        payload = require_mapping(payload)
+        meeting = self.meeting()
+        command = pacing.page_command(meeting, payload.get("action"))
+        broadcast.page_command(meeting, command)
+        return {"ok": True, **command}
 
     @answers
     def on_add_step(self, payload: Any = None, *_args: Any) -> dict[str, Any]:

@@ -20,7 +20,7 @@ from kit.core import queries
 from kit.core.extensions import socketio
 from kit.core.i18n import LANGUAGES
 from kit.core.models import Contribution, Meeting, Participant, Step, utcnow
-from kit.meeting import decisions, lifecycle, votes
+from kit.meeting import decisions, lifecycle, pacing, votes
 from kit.publishing import links, mailing, public_kit
 
 VIEWS = ("screen", "console", "phone")
@@ -111,6 +111,7 @@ def meeting_info(meeting: Meeting) -> dict[str, Any]:
         "current_step_id": meeting.current_step_id,
         "step_version": meeting.step_version,
         "anonymous_allowed": meeting.anonymous_allowed,
+        "joining_locked": meeting.joining_locked,
         "screen_picked_only": meeting.screen_picked_only,
         "steps": [
             {"id": s.id, "position": s.position, "title": s.title, "activity": s.activity} for s in meeting.steps
@@ -192,6 +193,8 @@ def _render_state(db: Session, meeting: Meeting, view: str, lang: str, counted: 
             connected=current_app.extensions["kit.presence"].connected(meeting.id) - queries.removed_ids(db, meeting),
             peak=current_app.extensions["kit.presence"].peak(meeting.id),
             summary_max=decisions.MAX_SUMMARY,
+            timer=pacing.timer_of(step),
+            intro=pacing.intro_mode(step),
         )
     payload: dict[str, Any] = {
         "version": meeting.version,

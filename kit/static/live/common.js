@@ -139,7 +139,7 @@
   // where it was), the button they pressed; on a new step, its title, so Tab goes on from there
   function focusKey(el) {
     if (el.id) return '#' + el.id;
-    var names = ['data-vote-for', 'data-action', 'data-act', 'data-moderate'];
+    var names = ['data-vote-for', 'data-action', 'data-act', 'data-moderate', 'data-page', 'data-timer', 'data-intro'];
     for (var i = 0; i < names.length; i++) {
       if (!el.hasAttribute(names[i])) continue;
       var key = el.tagName.toLowerCase() + '[' + names[i] + '="' + el.getAttribute(names[i]) + '"]';

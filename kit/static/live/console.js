@@ -30,6 +30,10 @@
     if (element.hasAttribute('data-action')) return { event: element.getAttribute('data-action'), payload: {} };
     if (element.hasAttribute('data-act')) return { event: 'act', payload: { action: element.getAttribute('data-act') } };
     if (element.hasAttribute('data-control')) return { event: 'control', payload: { action: element.getAttribute('data-control') } };
+    // the room's pace: the screen's pages, the step's timer, its introduction
+    if (element.hasAttribute('data-page')) return { event: 'page', payload: { action: element.getAttribute('data-page') } };
+    if (element.hasAttribute('data-timer')) return { event: 'timer', payload: { action: element.getAttribute('data-timer') } };
+    if (element.hasAttribute('data-intro')) return { event: 'intro', payload: { mode: element.getAttribute('data-intro') } };
     return { event: 'moderate', payload: { action: element.getAttribute('data-moderate') } };
   }
   function runCommand(element, fields, done) {
@@ -42,7 +46,7 @@
     if (element.hasAttribute('data-decision')) command.payload.decision = element.getAttribute('data-decision') === 'true';
     Object.keys(fields).forEach(function (name) { command.payload[name] = fields[name]; });
     var step = kit.step;
-    if (step && ['next', 'previous', 'act'].indexOf(command.event) !== -1) {
+    if (step && ['next', 'previous', 'act', 'timer', 'intro'].indexOf(command.event) !== -1) {
       command.payload.at = { step_id: step.id, step_version: step.version };
     }
     var message = document.getElementById('console-message');
@@ -54,7 +58,7 @@
     });
   }
   document.addEventListener('click', function (event) {
-    var button = event.target.closest('button[data-action], button[data-act], button[data-moderate], button[data-control]');
+    var button = event.target.closest('button[data-action], button[data-act], button[data-moderate], button[data-control], button[data-page], button[data-timer], button[data-intro]');
     if (!button) return;
     kit.pressed = kit.focusKey(button);  // disabled while its command is on its way, it loses the focus
     button.disabled = true;
@@ -66,7 +70,7 @@
     });
   });
   document.addEventListener('submit', function (event) {
-    var form = event.target.closest('form[data-act], form[data-moderate], form[data-action], form[data-control]');
+    var form = event.target.closest('form[data-act], form[data-moderate], form[data-action], form[data-control], form[data-timer]');
     if (!form) return;
     event.preventDefault();
     var fields = {};
@@ -84,6 +88,19 @@
       if (ok && shown) shown.textContent = shown.getAttribute('data-done');
     });
   });
+
+  // which page the screen shows ("Screen: page 2 / 5, paused"), as the screen tells it
+  var screenPage = null;
+  function showScreenPage() {
+    var el = document.getElementById('screen-now');
+    if (!el || !screenPage || !kit.step || screenPage.step_id !== kit.step.id) return;
+    var text = el.getAttribute('data-page-word') + ' ' + screenPage.page + ' / ' + screenPage.pages;
+    if (screenPage.paused) text += ', ' + el.getAttribute('data-paused');
+    if (screenPage.blank) text += ', ' + el.getAttribute('data-blank');
+    el.textContent = text;
+  }
+  socket.on('screen_page', function (report) { screenPage = report; showScreenPage(); });
+  kit.onDraw(showScreenPage);
 
   kit.start();
 })();
