@@ -165,7 +165,9 @@ def test_a_whole_monthly_meeting(server: KitServer, room: Room) -> None:
         expect(phone.get_by_text("Sent ✓" if english else "Envoyé ✓")).to_be_visible()
     expect(screen.get_by_text("3 réponses").first).to_be_visible()
     expect(screen.get_by_text(re.compile(r"moyenne 4,7"))).to_be_visible()
-    expect(screen.get_by_text("convivial (2)")).to_be_visible()
+    convivial = screen.locator(".cloud li", has_text="convivial")  # one word, said by two people
+    expect(convivial).to_be_visible()
+    expect(convivial.locator(".word-count")).to_have_text("2")
     shoot(screen, "meeting-5-poll-screen")
     shoot(awa, "meeting-5-poll-phone", full_page=True)
 
