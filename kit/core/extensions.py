@@ -27,6 +27,9 @@ def init_extensions(app: Flask) -> None:
     )
     login_manager.init_app(app)
     login_manager.user_loader(_load_user)
+    # Flask-SocketIO keeps the options of an earlier init_app, its queue's client manager
+    # included: an app without a queue must not inherit the one an earlier app in this process had
+    socketio.server_options.pop("client_manager", None)
     socketio.init_app(
         app,
         async_mode=app.config["ASYNC_MODE"],
