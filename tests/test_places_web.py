@@ -101,7 +101,7 @@ def test_the_export_is_a_csv_in_the_standard(app, admin, network_id):
     assert response.status_code == 200 and response.mimetype == "text/csv"
     body = response.get_data(as_text=True)
     assert body.startswith("id,pivot,nom,commune,code_postal")
-    assert "Aide aux démarches administratives|Maîtrise des outils numériques du quotidien" in body
+    assert "Maîtrise des outils numériques du quotidien|Insertion professionnelle via le numérique" in body
 
 
 def test_a_member_edits_the_offer_sheet_through_their_personal_link(app, admin, network_id):
