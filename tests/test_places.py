@@ -14,7 +14,7 @@ import pytest
 from kit import places
 from kit.core.errors import InvalidInput, KitError
 from kit.network import networks
-from kit.places import csv_io, standard
+from kit.places import csv_io, hours, standard
 
 STANDARD = Path(__file__).resolve().parent / "fixtures" / "standard-mediation-num"
 SCHEMA = STANDARD / "schema.json"
@@ -340,3 +340,50 @@ def test_an_offer_sheet_may_stay_incomplete_but_never_wrong(db, network):
     assert place.offer["duration"] == "1 h", "nothing saved"
     with pytest.raises(InvalidInput):
         places.update_sheet(db, place, {"nom": "Lieu", "commune": "Vitré", "services": [3]})
+
+
+# -- opening hours -----------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("written", "column", "part"),
+    [
+        ("Lundi 9h-12h", 1, "Lundi 9h-12h"),
+        ("Mo-Fr 09:00-12:00x", 7, "09:00-12:00x"),
+        ("Mo-Fr 09:00-12:00; Samedi matin", 20, "Samedi matin"),
+    ],
+)
+def test_wrong_opening_hours_are_refused_with_where_they_are_wrong(app, db, network, written, column, part):
+    problem = hours.check(written)
+    assert problem is not None and problem.column == column
+    assert f"« {part}" in str(problem.message) and "Mo-Fr 09:00-12:00" in str(problem.message)
+    reading = places.preview(db, network, csv_file(line(horaires=written))).reading
+    [error] = reading.errors
+    assert (error.line, error.column) == (2, "horaires") and str(column) in str(error.message)
+    place = places.create_place(db, network, "Espace numérique de la médiathèque", "Vitré")
+    with pytest.raises(places.PlaceErrors) as caught:
+        places.update_sheet(db, place, {"nom": "Espace numérique", "commune": "Vitré", "horaires": written})
+    assert [p.column for p in caught.value.problems] == ["horaires"]
+    assert place.data.get("horaires", "") == "", "nothing saved"
+
+
+def test_opening_hours_are_told_in_plain_french():
+    assert hours.check("Mo-Fr 09:00-12:00,14:00-18:30; Sa 08:30-12:00; PH off") is None
+    assert hours.describe("Mo-Fr 09:00-12:00,14:00-18:30; Sa 08:30-12:00; PH off") == (
+        "Du lundi au vendredi : 09:00 – 12:00 et 14:00 – 18:30.",
+        "Le samedi : 08:30 – 12:00.",
+        "Pendant les jours fériés : fermé.",
+    )
+    assert hours.describe("Tu,Th 14:00-18:00", "en") == ("On Tuesday and on Thursday: 2:00 PM – 6:00 PM.",)
+    # valid, yet beyond what the humanizer reads: shown as written rather than told wrong
+    assert hours.check('Tu 09:30-12:00 "Bain-de-Bretagne"') is None
+    assert hours.describe('Tu 09:30-12:00 "Bain-de-Bretagne"') == ()
+    assert hours.describe("Lundi 9h-12h") == ()
+
+
+def test_a_weekly_timetable_is_written_as_the_osm_string():
+    morning, afternoon = ("09:00", "12:00"), ("14:00", "17:30")
+    week = {d: [morning, afternoon] for d in ("Mo", "Tu", "We", "Th", "Fr")} | {"Sa": [morning]}
+    assert hours.week(week) == "Mo-Fr 09:00-12:00,14:00-17:30; Sa 09:00-12:00"
+    assert hours.week({"Mo": [morning], "We": [morning], "Fr": [afternoon]}) == "Mo,We 09:00-12:00; Fr 14:00-17:30"
+    assert hours.week({}) == ""
+    for written in (hours.week(week), hours.week({"Tu": [morning], "Th": [morning], "Su": [afternoon]})):
+        assert hours.check(written) is None

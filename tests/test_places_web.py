@@ -209,7 +209,7 @@ def test_a_personal_link_goes_only_through_the_link_the_coordinator_sent(app, ad
 
 def test_what_a_file_or_a_member_writes_shows_as_text_everywhere(app, admin, network_id):
     evil = '<script>alert(1)</script>"><img src=x onerror=alert(2)>'
-    raw = csv_file(line(nom=evil, commune=evil, adresse=evil, horaires=evil))
+    raw = csv_file(line(nom=evil, commune=evil, adresse=evil))
     page = upload(admin, network_id, raw)
     assert "<script>alert(1)" not in page and "&lt;script&gt;alert(1)" in page
     confirm(admin, network_id, page)
@@ -227,3 +227,19 @@ def test_what_a_file_or_a_member_writes_shows_as_text_everywhere(app, admin, net
         body = client.get(path).get_data(as_text=True)
         assert "<script>alert(1)" not in body and "<img src=x" not in body, path
         assert "&lt;script&gt;alert(1)&lt;/script&gt;" in body, path
+
+
+def test_the_sheet_tells_opening_hours_in_plain_french(app, admin, network_id):
+    raw = csv_file(
+        line(horaires="Mo-Fr 09:00-12:00,14:00-17:30; Sa 10:00-12:00; PH off"),
+        line(id="vitre-2", nom="Bus numérique", horaires='Tu 09:30-12:00 ""place du marché""'),
+    )
+    confirm(admin, network_id, upload(admin, network_id, raw))
+    with app.app_context():
+        tokens = {p.ref: p.sheet_token for p in get_session().query(Place)}
+    page = app.test_client().get(f"/offer/{tokens['vitre-1']}").get_data(as_text=True)
+    assert "Du lundi au vendredi : 09:00 – 12:00 et 14:00 – 17:30." in page
+    assert "Pendant les jours fériés : fermé." in page and "Mo-Fr" not in page
+    # what the humanizer cannot tell is shown as written
+    page = app.test_client().get(f"/offer/{tokens['vitre-2']}").get_data(as_text=True)
+    assert "Tu 09:30-12:00 &#34;place du marché&#34;" in page

@@ -21,7 +21,7 @@ from flask_babel import LazyString
 
 from kit.core.csv_cells import neutralise
 from kit.core.i18n import lazy_gettext as _l
-from kit.places import standard
+from kit.places import hours, standard
 
 MAX_BYTES = 5_000_000
 MAX_ROWS = 20_000
@@ -228,6 +228,11 @@ def clean_place(raw: dict[str, str], line: int, errors: list[Problem], notices: 
             data[name] = _split(value, "|;, ")
         elif name == "site_web":
             data[name] = [_url(name, v, error) for v in _split(value, "|;")]
+        elif name == "horaires":
+            problem = hours.check(value)
+            if problem:
+                error(name, problem.message)  # type: ignore[arg-type]
+            data[name] = value
         elif name in URL_FIELDS:
             data[name] = _url(name, value, error)
         elif name in standard.ENUMS:

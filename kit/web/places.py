@@ -13,6 +13,7 @@ from typing import Any
 
 from flask import Blueprint, Response, abort, current_app, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import get_locale
 from flask_babel import gettext as _
 
 from kit import places
@@ -21,7 +22,7 @@ from kit.core.errors import KitError
 from kit.core.models import Network
 from kit.meeting import preparation
 from kit.network import networks
-from kit.places import csv_io, standard
+from kit.places import csv_io, hours, standard
 from kit.publishing import links
 from kit.web.facilitator import require_network
 
@@ -210,3 +211,9 @@ def iso_date(value: Any) -> date | None:
         return date.fromisoformat(str(value))
     except ValueError:
         return None
+
+
+@bp.app_template_filter("opening_hours")
+def opening_hours(value: Any) -> tuple[str, ...]:
+    """Opening hours in the OSM syntax as sentences in the page's language, () when not tellable."""
+    return hours.describe(str(value or ""), str(get_locale() or "fr"))
