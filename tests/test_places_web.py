@@ -3,7 +3,9 @@ the offer sheet and its editing through a member's personal link."""
 
 from __future__ import annotations
 
+import csv
 import io
+import json
 import re
 
 import pytest
@@ -14,7 +16,8 @@ from kit import places
 from kit.core.db import get_session
 from kit.core.models import Place
 from kit.network import networks
-from tests.test_places import EXAMPLE, csv_file, line
+from kit.places import standard
+from tests.test_places import DEPARTEMENT, EXAMPLE, STANDARD, _validate, csv_file, line
 
 SAME_ORIGIN = {"Origin": "http://localhost"}
 
@@ -243,3 +246,55 @@ def test_the_sheet_tells_opening_hours_in_plain_french(app, admin, network_id):
     # what the humanizer cannot tell is shown as written
     page = app.test_client().get(f"/offer/{tokens['vitre-2']}").get_data(as_text=True)
     assert "Tu 09:30-12:00 &#34;place du marché&#34;" in page
+
+
+def test_a_network_publishes_its_places_as_open_data_by_choice(app, admin, network_id, tmp_path):
+    confirm(admin, network_id, upload(admin, network_id, DEPARTEMENT))
+    public = app.test_client()
+    addresses = [
+        f"/open-data/{network_id}/",
+        f"/open-data/{network_id}/lieux-de-mediation-numerique.csv",
+        f"/open-data/{network_id}/lieux-de-mediation-numerique.json",
+    ]
+    for address in addresses:  # not chosen yet: as if it did not exist
+        assert public.get(address).status_code == 404, address
+    page = admin.get(f"/networks/{network_id}").get_data(as_text=True)
+    assert 'name="open_data"' in page and "Licence Ouverte 2.0" in page
+    # a wrong producer number is refused and changes nothing
+    refused = admin.post(
+        f"/networks/{network_id}/places/open-data",
+        data={"open_data": "yes", "producer": "1234"},
+        headers=SAME_ORIGIN,
+        follow_redirects=True,
+    )
+    assert "SIRET (14 chiffres)" in refused.get_data(as_text=True)
+    assert public.get(addresses[0]).status_code == 404
+    admin.post(
+        f"/networks/{network_id}/places/open-data",
+        data={"open_data": "yes", "producer": "243 500 139 00017"},
+        headers=SAME_ORIGIN,
+    )
+    page = public.get(addresses[0]).get_data(as_text=True)
+    assert "Lieux de médiation numérique de Réseau de Vitré" in page
+    assert "etalab-2.0" in page and "https://www.etalab.gouv.fr/licence-ouverte-open-licence" in page
+    assert "1.0.2" in page and "2 décembre 2025" not in page, "the update date is the places' own"
+    assert "24350013900017_lieux-de-mediation-numerique_VitreCommunaute.csv" in page
+    assert f"/open-data/{network_id}/lieux-de-mediation-numerique.csv</span>" in page, "the stable address, whole"
+    got = public.get(addresses[1])
+    assert got.status_code == 200 and got.mimetype == "text/csv"
+    assert got.headers["Content-Disposition"].endswith(
+        '_24350013900017_lieux-de-mediation-numerique_VitreCommunaute.csv"'
+    )
+    exported = tmp_path / "lieux.csv"
+    exported.write_bytes(got.data)
+    schema = json.loads((STANDARD / "schema.json").read_text(encoding="utf-8"))
+    assert _validate(exported, schema) == []
+    assert len(list(csv.DictReader(io.StringIO(got.get_data(as_text=True))))) == 10
+    items = public.get(addresses[2]).get_json()
+    assert len(items) == 10 and all(set(item) <= set(standard.FIELDS) for item in items)
+    bus = next(i for i in items if i["id"] == "bus-numerique-35")
+    assert bus["latitude"] == 48.1278 and bus["typologie"] == "CD|ENM" and "complement_adresse" not in bus
+    # and stopping takes it down again
+    admin.post(f"/networks/{network_id}/places/open-data", data={"producer": ""}, headers=SAME_ORIGIN)
+    for address in addresses:
+        assert public.get(address).status_code == 404, address

@@ -22,7 +22,7 @@ from kit.core.errors import KitError
 from kit.core.models import Network
 from kit.meeting import preparation
 from kit.network import networks
-from kit.places import csv_io, hours, standard
+from kit.places import csv_io, hours, open_data, standard
 from kit.publishing import links
 from kit.web.facilitator import require_network
 
@@ -149,6 +149,78 @@ def remove_member(network_id: int, place_id: int, member_id: int) -> ResponseRet
     db = get_session()
     places.remove_member(db, places.get_place(db, network, place_id), member_id)
     return _back(network)
+
+
+@bp.post("/networks/<int:network_id>/places/open-data")
+def open_data_setting(network_id: int) -> ResponseReturnValue:
+    """Publish the network's places as open data (public URLs, Licence Ouverte 2.0), or stop."""
+    network = _admin_network(network_id)
+    _posted()
+    db = get_session()
+    enabled = request.form.get("open_data") == "yes"
+    try:
+        open_data.set_open_data(db, network, enabled, request.form.get("producer", ""))
+    except KitError as error:
+        db.rollback()
+        return _back(network, places_error=str(error.message))
+    done = _("The places are published as open data.") if enabled else _("The places are no longer published.")
+    return _back(network, places_notice=done)
+
+
+# -- open data: public, for the networks that chose it ----------------------------------------------
+def _published(network_id: int) -> Network:
+    """A network whose places are open data; any other answers 404, as if it did not exist."""
+    network = get_session().get(Network, network_id)
+    if network is None or not network.open_data:
+        abort(404)
+    return network
+
+
+def _download(body: str, content_type: str, name: str) -> Response:
+    response = Response(body, content_type=content_type)
+    response.headers["Content-Disposition"] = f'inline; filename="{name}"'
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    response.headers["X-Licence"] = open_data.LICENCE["name"]
+    return response
+
+
+@bp.get("/open-data/<int:network_id>/")
+def open_data_page(network_id: int) -> str:
+    """The data set's page: title, description, licence, update date and links (for data.gouv.fr)."""
+    network = _published(network_id)
+    db = get_session()
+    day = open_data.updated(db, network)
+    _body, left_out = places.export_csv(db, network)
+    return render_template(
+        "places/open_data.html",
+        network=network,
+        updated=day,
+        count=len(places.network_places(db, network.id)) - left_out,
+        csv_name=open_data.file_name(network, day, "csv"),
+        json_name=open_data.file_name(network, day, "json"),
+        licence=open_data.LICENCE,
+        schema=open_data.SCHEMA,
+        links=links,
+    )
+
+
+@bp.get(f"/open-data/<int:network_id>/{open_data.BASE_NAME}.csv")
+def open_data_csv(network_id: int) -> Response:
+    """The network's complete places as a CSV in the standard, at a stable public URL."""
+    network = _published(network_id)
+    db = get_session()
+    body, _left_out = places.export_csv(db, network)
+    name = open_data.file_name(network, open_data.updated(db, network), "csv")
+    return _download(body, "text/csv; charset=utf-8", name)
+
+
+@bp.get(f"/open-data/<int:network_id>/{open_data.BASE_NAME}.json")
+def open_data_json(network_id: int) -> Response:
+    """The same places as JSON (the standard's fields and values), at a stable public URL."""
+    network = _published(network_id)
+    db = get_session()
+    name = open_data.file_name(network, open_data.updated(db, network), "json")
+    return _download(open_data.as_json(db, network), "application/json; charset=utf-8", name)
 
 
 # -- the offer sheet --------------------------------------------------------------------------------
