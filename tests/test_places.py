@@ -387,3 +387,14 @@ def test_a_weekly_timetable_is_written_as_the_osm_string():
     assert hours.week({}) == ""
     for written in (hours.week(week), hours.week({"Tu": [morning], "Th": [morning], "Su": [afternoon]})):
         assert hours.check(written) is None
+        assert hours.week(hours.timetable(written)) == written, "the timetable reads back what it wrote"
+    # what a timetable cannot hold is not forced into one
+    assert hours.timetable("Mo-Fr 09:00-12:00; PH off") == {}
+    assert hours.timetable('Tu 09:30-12:00 "marché"') == {}
+    assert hours.timetable("Mo 08:00-10:00,11:00-12:00,14:00-16:00") == {}
+    with pytest.raises(InvalidInput):
+        hours.from_timetable({"hours-Mo-1-from": "09:00"})
+    with pytest.raises(InvalidInput):
+        hours.from_timetable(
+            {"hours-Mo-1-from": "09:00", "hours-Mo-1-to": "12:00", "hours-Mo-2-from": "11:00", "hours-Mo-2-to": "13:00"}
+        )

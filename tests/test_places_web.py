@@ -298,3 +298,35 @@ def test_a_network_publishes_its_places_as_open_data_by_choice(app, admin, netwo
     admin.post(f"/networks/{network_id}/places/open-data", data={"producer": ""}, headers=SAME_ORIGIN)
     for address in addresses:
         assert public.get(address).status_code == 404, address
+
+
+def test_the_weekly_timetable_writes_the_opening_hours(app, admin, network_id):
+    confirm(admin, network_id, upload(admin, network_id, EXAMPLE))
+    with app.app_context():
+        db = get_session()
+        place = db.query(Place).one()
+        key = places.add_member(db, place, "Awa Diallo").edit_key
+        token = place.sheet_token
+    member = app.test_client()
+    page = member.get(f"/offer/edit/{key}").get_data(as_text=True)
+    # the example's hours are a simple week: the timetable shows them, ready to change
+    assert 'name="hours-Mo-2-to" value="18:30"' in page and 'name="hours-Sa-1-from" value="08:30"' in page
+    form = {"nom": "Anonymal", "commune": "Reims", "pivot": "43493312300029", "horaires": "Lundi 9h-12h"}
+    week = {f"hours-{d}-1-from": "09:00" for d in ("Mo", "Tu", "We", "Th", "Fr")}
+    week |= {f"hours-{d}-1-to": "12:00" for d in ("Mo", "Tu", "We", "Th", "Fr")}
+    week |= {"hours-Tu-2-from": "14:00", "hours-Tu-2-to": "17:30"}
+    saved = member.post(f"/offer/edit/{key}", data=form | week, headers=SAME_ORIGIN)
+    assert saved.status_code == 303
+    with app.app_context():
+        assert get_session().query(Place).one().data["horaires"] == "Mo,We-Fr 09:00-12:00; Tu 09:00-12:00,14:00-17:30"
+    sheet = app.test_client().get(f"/offer/{token}").get_data(as_text=True)
+    assert "Le mardi : 09:00 – 12:00 et 14:00 – 17:30." in sheet
+    # a closing time before the opening is refused, naming the day, and nothing is saved
+    wrong = member.post(
+        f"/offer/edit/{key}", data=form | {"hours-Th-1-from": "12:00", "hours-Th-1-to": "09:00"}, headers=SAME_ORIGIN
+    )
+    shown = wrong.get_data(as_text=True)
+    assert wrong.status_code == 400 and "Jeudi" in shown
+    assert 'name="hours-Th-1-to" value="09:00"' in shown, "what was sent is shown again"
+    with app.app_context():
+        assert get_session().query(Place).one().data["horaires"].startswith("Mo,We-Fr")

@@ -16,11 +16,24 @@ from functools import lru_cache
 import opening_hours
 import osm_opening_hours_humanized as humanized
 
+from kit.core.errors import InvalidInput
 from kit.core.i18n import lazy_gettext as _l
 
 MAX_LENGTH = 300
 #: the week as the form and the OSM syntax name its days
 DAYS = ("Mo", "Tu", "We", "Th", "Fr", "Sa", "Su")
+DAY_NAMES = {
+    "Mo": _l("Monday"),
+    "Tu": _l("Tuesday"),
+    "We": _l("Wednesday"),
+    "Th": _l("Thursday"),
+    "Fr": _l("Friday"),
+    "Sa": _l("Saturday"),
+    "Su": _l("Sunday"),
+}
+#: two opening spans a day in the weekly timetable (morning and afternoon, say)
+SPANS = (1, 2)
+_TIME = re.compile(r"^(?:[01]\d|2[0-3]):[0-5]\d$")
 
 
 @dataclass
@@ -96,3 +109,60 @@ def _days(members: list[str]) -> str:
         else:
             parts.extend(DAYS[i] for i in run)
     return ",".join(parts)
+
+
+def from_timetable(form: object) -> str:
+    """The OSM string for the weekly timetable's fields ``hours-<Mo…Su>-<1|2>-from`` / ``-to``.
+
+    "" when the timetable is empty; a wrong or incomplete span raises InvalidInput naming its day."""
+    get = getattr(form, "get", None)
+    if get is None:
+        raise InvalidInput(_l("The message was not understood. Please reload the page."), "horaires")
+    days: dict[str, list[tuple[str, str]]] = {}
+    for day in DAYS:
+        spans: list[tuple[str, str]] = []
+        for n in SPANS:
+            opens, closes = (str(get(f"hours-{day}-{n}-{end}") or "").strip()[:5] for end in ("from", "to"))
+            if not opens and not closes:
+                continue
+            if not (_TIME.match(opens) and _TIME.match(closes)) or opens >= closes:
+                raise InvalidInput(
+                    _l(
+                        "%(day)s: give an opening time and a later closing time, such as 09:00 and 12:00.",
+                        day=DAY_NAMES[day],
+                    ),
+                    "horaires",
+                )
+            if spans and opens <= spans[-1][1]:
+                raise InvalidInput(
+                    _l("%(day)s: the second opening starts before the first one ends.", day=DAY_NAMES[day]),
+                    "horaires",
+                )
+            spans.append((opens, closes))
+        days[day] = spans
+    return week(days)
+
+
+def timetable(text: str) -> dict[str, list[tuple[str, str]]]:
+    """The weekly timetable a simple OSM string stands for ("Mo-Fr 09:00-12:00,14:00-17:30; Sa …"),
+    {} when the string says more than a timetable can (holidays, comments, weeks, three spans)."""
+    result: dict[str, list[tuple[str, str]]] = {}
+    for rule in text.split(";"):
+        found = re.fullmatch(r"\s*([A-Za-z,-]+)\s+(\d\d:\d\d-\d\d:\d\d(?:,\d\d:\d\d-\d\d:\d\d)?)\s*", rule)
+        if not found:
+            return {}
+        days: list[str] = []
+        for part in found.group(1).split(","):
+            ends = part.split("-")
+            if not all(end in DAYS for end in ends) or len(ends) > 2:
+                return {}
+            first, last = DAYS.index(ends[0]), DAYS.index(ends[-1])
+            if last < first:
+                return {}
+            days.extend(DAYS[first : last + 1])
+        spans = [tuple(span.split("-")) for span in found.group(2).split(",")]
+        for day in days:
+            if day in result:
+                return {}
+            result[day] = spans  # type: ignore[assignment]
+    return result

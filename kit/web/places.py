@@ -247,6 +247,9 @@ def edit_sheet(key: str) -> ResponseReturnValue:
         for name in places.OFFER_FIELDS:
             form[name] = request.form.get(name, "")
         try:
+            written = hours.from_timetable(request.form)  # the weekly timetable, when filled, writes the hours
+            if written:
+                form["horaires"] = written
             places.update_sheet(db, place, form)
             return redirect(url_for("places.edit_sheet", key=key, saved=1), code=303)
         except places.PlaceErrors as failure:
@@ -264,11 +267,25 @@ def edit_sheet(key: str) -> ResponseReturnValue:
         place=place,
         member=member,
         values=shown,
+        week=_posted_week() if form else hours.timetable(str(shown.get("horaires") or "")),
+        days=hours.DAY_NAMES,
+        spans=hours.SPANS,
         problems={p.column: str(p.message) for p in problems},
         standard=standard,
         saved=request.args.get("saved"),
         key=key,
     ), (400 if problems else 200)
+
+
+def _posted_week() -> dict[str, list[tuple[str, str]]]:
+    """The weekly timetable as it was sent, to show it again beside what was wrong."""
+    return {
+        day: [
+            (request.form.get(f"hours-{day}-{n}-from", "")[:5], request.form.get(f"hours-{day}-{n}-to", "")[:5])
+            for n in hours.SPANS
+        ]
+        for day in hours.DAYS
+    }
 
 
 @bp.app_template_global("place_complete")
