@@ -297,6 +297,7 @@ ROWS = [
     Row("places.import_preview", "POST", "/networks/{net}/places/import", COORDINATES),
     Row("places.import_confirm", "POST", "/networks/{net}/places/import/confirm", COORDINATES),
     Row("places.export", "GET", "/networks/{net}/places.csv", COORDINATES),
+    Row("places.open_data_setting", "POST", "/networks/{net}/places/open-data", COORDINATES),
     Row("places.create", "POST", "/networks/{net}/places", COORDINATES, (("nom", "Médiathèque"),)),
     Row("places.add_member", "POST", "/networks/{net}/places/999/members", COORDINATES),
     Row("places.remove_member", "POST", "/networks/{net}/places/999/members/999/remove", COORDINATES),
@@ -308,6 +309,10 @@ NOT_ABOUT_ACCOUNTS = {
     ("places.sheet", "GET"),
     ("places.edit_sheet", "GET"),
     ("places.edit_sheet", "POST"),
+    # a network's open data: public when its coordinators chose it, 404 otherwise (tests/test_places_web.py)
+    ("places.open_data_page", "GET"),
+    ("places.open_data_csv", "GET"),
+    ("places.open_data_json", "GET"),
     ("accounts.sign_in", "GET"),
     ("accounts.sign_in", "POST"),
     ("accounts.use_link", "GET"),

@@ -709,6 +709,36 @@ ROUTES = [
         frozenset({"admin"}),
     ),
     Route(
+        "places.open_data_setting",
+        "POST",
+        "publishing a network's places as open data",
+        lambda w, k: f"/networks/{w.network_id}/places/open-data",
+        frozenset({"admin"}),
+        data={"open_data": "yes"},
+    ),
+    # a network's open data is public once its coordinators chose it; the test network did not
+    Route(
+        "places.open_data_page",
+        "GET",
+        "the open-data page of a network that did not choose it",
+        lambda w, k: f"/open-data/{w.network_id}/",
+        frozenset(),
+    ),
+    Route(
+        "places.open_data_csv",
+        "GET",
+        "the open-data CSV of a network that did not choose it",
+        lambda w, k: f"/open-data/{w.network_id}/lieux-de-mediation-numerique.csv",
+        frozenset(),
+    ),
+    Route(
+        "places.open_data_json",
+        "GET",
+        "the open-data JSON of a network that did not choose it",
+        lambda w, k: f"/open-data/{w.network_id}/lieux-de-mediation-numerique.json",
+        frozenset(),
+    ),
+    Route(
         "places.create",
         "POST",
         "adding a place to a network",

@@ -65,7 +65,7 @@ def test_places_pages_pass_axe_and_print(server: KitServer, room: Room, tmp_path
     shoot(desk, "places-network", full_page=True)
     desk.get_by_label("Service", exact=True).select_option("Loisirs et créations numériques")
     desk.get_by_role("button", name="Afficher").click()
-    expect(desk.get_by_text("1 lieu affiché")).to_be_visible()
+    expect(desk.get_by_text("2 lieux affichés")).to_be_visible()  # Espace jeunes and the v1 example
     problems += axe(desk, "network page, places filtered")
     desk.goto(network_url)
     desk.get_by_text("Lien personnel").first.click()
@@ -86,6 +86,14 @@ def test_places_pages_pass_axe_and_print(server: KitServer, room: Room, tmp_path
     shoot(phone, "places-edit-error-phone", full_page=True)
     phone.get_by_label(re.compile("^Code postal")).fill("51100")
     phone.get_by_label(re.compile("^Fréquence")).fill("Chaque mardi, de 14 h à 17 h")
+    # the weekly timetable, filled in with the fingers: it writes the OSM hours
+    expect(phone.get_by_label("Mardi, ouverture 1 : ouvre à")).to_have_value("09:00")
+    phone.get_by_label("Dimanche, ouverture 1 : ouvre à").fill("10:00")
+    phone.get_by_label("Dimanche, ouverture 1 : ferme à").fill("12:00")
+    problems += axe(phone, "offer sheet form, weekly timetable open")
+    small += [f"offer sheet form, timetable: {t}" for t in phone.evaluate(SMALL_TARGETS)]
+    shoot(phone, "places-edit-timetable-phone", full_page=True)
+    phone.locator("details.timetable").screenshot(path=str(ROOT / "screenshots" / "browser-places-timetable.png"))
     phone.get_by_role("button", name="Enregistrer la fiche").click()
     phone.get_by_role("link", name="Voir la fiche").click()
     expect(phone.get_by_role("heading", name="Anonymal")).to_be_visible()
@@ -100,5 +108,24 @@ def test_places_pages_pass_axe_and_print(server: KitServer, room: Room, tmp_path
     shoot(sheet, "places-sheet-print", full_page=True)
     sheet.pdf(path=str(ROOT / "screenshots" / "offer-sheet-a4.pdf"), format="A4")
     assert "Chaque mardi" in sheet.content()
+    assert "Le dimanche : 10:00 – 12:00." in sheet.content()
+
+    # the network's places as open data: a checkbox, then a public page for data.gouv.fr
+    desk.goto(network_url)
+    desk.get_by_label("Publier les lieux en données ouvertes").check()
+    desk.get_by_label(re.compile("^SIRET ou numéro RNA")).fill("24350013900017")
+    desk.locator("form.open-data-setting").get_by_role("button", name="Enregistrer").click()
+    expect(desk.get_by_text("Les lieux sont publiés en données ouvertes.")).to_be_visible()
+    problems += axe(desk, "network page, open data chosen")
+    desk.get_by_role("link", name=re.compile("open-data")).click()
+    expect(desk.get_by_role("heading", name=re.compile("^Lieux de médiation numérique de"))).to_be_visible()
+    problems += axe(desk, "open data page")
+    shoot(desk, "places-open-data", full_page=True)
+    public = room.page(**PHONE)
+    public.goto(desk.url)
+    small += [f"open data page: {t}" for t in public.evaluate(SMALL_TARGETS)]
+    if public.evaluate("document.documentElement.scrollWidth") > 360:
+        small.append("open data page: the page scrolls sideways on a phone")
+    shoot(public, "places-open-data-phone", full_page=True)
     assert not problems, "\n".join(problems)
     assert not small, "\n".join(small)

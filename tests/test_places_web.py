@@ -3,7 +3,9 @@ the offer sheet and its editing through a member's personal link."""
 
 from __future__ import annotations
 
+import csv
 import io
+import json
 import re
 
 import pytest
@@ -14,7 +16,8 @@ from kit import places
 from kit.core.db import get_session
 from kit.core.models import Place
 from kit.network import networks
-from tests.test_places import EXAMPLE, csv_file, line
+from kit.places import standard
+from tests.test_places import DEPARTEMENT, EXAMPLE, STANDARD, _validate, csv_file, line
 
 SAME_ORIGIN = {"Origin": "http://localhost"}
 
@@ -101,7 +104,7 @@ def test_the_export_is_a_csv_in_the_standard(app, admin, network_id):
     assert response.status_code == 200 and response.mimetype == "text/csv"
     body = response.get_data(as_text=True)
     assert body.startswith("id,pivot,nom,commune,code_postal")
-    assert "Aide aux démarches administratives|Maîtrise des outils numériques du quotidien" in body
+    assert "Maîtrise des outils numériques du quotidien|Insertion professionnelle via le numérique" in body
 
 
 def test_a_member_edits_the_offer_sheet_through_their_personal_link(app, admin, network_id):
@@ -209,7 +212,7 @@ def test_a_personal_link_goes_only_through_the_link_the_coordinator_sent(app, ad
 
 def test_what_a_file_or_a_member_writes_shows_as_text_everywhere(app, admin, network_id):
     evil = '<script>alert(1)</script>"><img src=x onerror=alert(2)>'
-    raw = csv_file(line(nom=evil, commune=evil, adresse=evil, horaires=evil))
+    raw = csv_file(line(nom=evil, commune=evil, adresse=evil))
     page = upload(admin, network_id, raw)
     assert "<script>alert(1)" not in page and "&lt;script&gt;alert(1)" in page
     confirm(admin, network_id, page)
@@ -227,3 +230,103 @@ def test_what_a_file_or_a_member_writes_shows_as_text_everywhere(app, admin, net
         body = client.get(path).get_data(as_text=True)
         assert "<script>alert(1)" not in body and "<img src=x" not in body, path
         assert "&lt;script&gt;alert(1)&lt;/script&gt;" in body, path
+
+
+def test_the_sheet_tells_opening_hours_in_plain_french(app, admin, network_id):
+    raw = csv_file(
+        line(horaires="Mo-Fr 09:00-12:00,14:00-17:30; Sa 10:00-12:00; PH off"),
+        line(id="vitre-2", nom="Bus numérique", horaires='Tu 09:30-12:00 ""place du marché""'),
+    )
+    confirm(admin, network_id, upload(admin, network_id, raw))
+    with app.app_context():
+        tokens = {p.ref: p.sheet_token for p in get_session().query(Place)}
+    page = app.test_client().get(f"/offer/{tokens['vitre-1']}").get_data(as_text=True)
+    assert "Du lundi au vendredi : 09:00 – 12:00 et 14:00 – 17:30." in page
+    assert "Pendant les jours fériés : fermé." in page and "Mo-Fr" not in page
+    # what the humanizer cannot tell is shown as written
+    page = app.test_client().get(f"/offer/{tokens['vitre-2']}").get_data(as_text=True)
+    assert "Tu 09:30-12:00 &#34;place du marché&#34;" in page
+
+
+def test_a_network_publishes_its_places_as_open_data_by_choice(app, admin, network_id, tmp_path):
+    confirm(admin, network_id, upload(admin, network_id, DEPARTEMENT))
+    public = app.test_client()
+    addresses = [
+        f"/open-data/{network_id}/",
+        f"/open-data/{network_id}/lieux-de-mediation-numerique.csv",
+        f"/open-data/{network_id}/lieux-de-mediation-numerique.json",
+    ]
+    for address in addresses:  # not chosen yet: as if it did not exist
+        assert public.get(address).status_code == 404, address
+    page = admin.get(f"/networks/{network_id}").get_data(as_text=True)
+    assert 'name="open_data"' in page and "Licence Ouverte 2.0" in page
+    # a wrong producer number is refused and changes nothing
+    refused = admin.post(
+        f"/networks/{network_id}/places/open-data",
+        data={"open_data": "yes", "producer": "1234"},
+        headers=SAME_ORIGIN,
+        follow_redirects=True,
+    )
+    assert "SIRET (14 chiffres)" in refused.get_data(as_text=True)
+    assert public.get(addresses[0]).status_code == 404
+    admin.post(
+        f"/networks/{network_id}/places/open-data",
+        data={"open_data": "yes", "producer": "243 500 139 00017"},
+        headers=SAME_ORIGIN,
+    )
+    page = public.get(addresses[0]).get_data(as_text=True)
+    assert "Lieux de médiation numérique de Réseau de Vitré" in page
+    assert "etalab-2.0" in page and "https://www.etalab.gouv.fr/licence-ouverte-open-licence" in page
+    assert "1.0.2" in page and "2 décembre 2025" not in page, "the update date is the places' own"
+    assert "24350013900017_lieux-de-mediation-numerique_VitreCommunaute.csv" in page
+    assert f"/open-data/{network_id}/lieux-de-mediation-numerique.csv</span>" in page, "the stable address, whole"
+    got = public.get(addresses[1])
+    assert got.status_code == 200 and got.mimetype == "text/csv"
+    assert got.headers["Content-Disposition"].endswith(
+        '_24350013900017_lieux-de-mediation-numerique_VitreCommunaute.csv"'
+    )
+    exported = tmp_path / "lieux.csv"
+    exported.write_bytes(got.data)
+    schema = json.loads((STANDARD / "schema.json").read_text(encoding="utf-8"))
+    assert _validate(exported, schema) == []
+    assert len(list(csv.DictReader(io.StringIO(got.get_data(as_text=True))))) == 10
+    items = public.get(addresses[2]).get_json()
+    assert len(items) == 10 and all(set(item) <= set(standard.FIELDS) for item in items)
+    bus = next(i for i in items if i["id"] == "bus-numerique-35")
+    assert bus["latitude"] == 48.1278 and bus["typologie"] == "CD|ENM" and "complement_adresse" not in bus
+    # and stopping takes it down again
+    admin.post(f"/networks/{network_id}/places/open-data", data={"producer": ""}, headers=SAME_ORIGIN)
+    for address in addresses:
+        assert public.get(address).status_code == 404, address
+
+
+def test_the_weekly_timetable_writes_the_opening_hours(app, admin, network_id):
+    confirm(admin, network_id, upload(admin, network_id, EXAMPLE))
+    with app.app_context():
+        db = get_session()
+        place = db.query(Place).one()
+        key = places.add_member(db, place, "Awa Diallo").edit_key
+        token = place.sheet_token
+    member = app.test_client()
+    page = member.get(f"/offer/edit/{key}").get_data(as_text=True)
+    # the example's hours are a simple week: the timetable shows them, ready to change
+    assert 'name="hours-Mo-2-to" value="18:30"' in page and 'name="hours-Sa-1-from" value="08:30"' in page
+    form = {"nom": "Anonymal", "commune": "Reims", "pivot": "43493312300029", "horaires": "Lundi 9h-12h"}
+    week = {f"hours-{d}-1-from": "09:00" for d in ("Mo", "Tu", "We", "Th", "Fr")}
+    week |= {f"hours-{d}-1-to": "12:00" for d in ("Mo", "Tu", "We", "Th", "Fr")}
+    week |= {"hours-Tu-2-from": "14:00", "hours-Tu-2-to": "17:30"}
+    saved = member.post(f"/offer/edit/{key}", data=form | week, headers=SAME_ORIGIN)
+    assert saved.status_code == 303
+    with app.app_context():
+        assert get_session().query(Place).one().data["horaires"] == "Mo,We-Fr 09:00-12:00; Tu 09:00-12:00,14:00-17:30"
+    sheet = app.test_client().get(f"/offer/{token}").get_data(as_text=True)
+    assert "Le mardi : 09:00 – 12:00 et 14:00 – 17:30." in sheet
+    # a closing time before the opening is refused, naming the day, and nothing is saved
+    wrong = member.post(
+        f"/offer/edit/{key}", data=form | {"hours-Th-1-from": "12:00", "hours-Th-1-to": "09:00"}, headers=SAME_ORIGIN
+    )
+    shown = wrong.get_data(as_text=True)
+    assert wrong.status_code == 400 and "Jeudi" in shown
+    assert 'name="hours-Th-1-to" value="09:00"' in shown, "what was sent is shown again"
+    with app.app_context():
+        assert get_session().query(Place).one().data["horaires"].startswith("Mo,We-Fr")

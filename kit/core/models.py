@@ -69,6 +69,10 @@ class Network(Base):
     # publishing key that kit made for the network: a credential, never shown back whole or exported
     publish_url: Mapped[str] = mapped_column(String(300), default="", server_default="")
     publish_key: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    # the network's places published as open data (public URLs, Licence Ouverte 2.0), by choice,
+    # and the producer's SIRET or RNA number that the standard's file name carries
+    open_data: Mapped[bool] = mapped_column(default=False, server_default=false())
+    open_data_producer: Mapped[str] = mapped_column(String(14), default="", server_default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     meetings: Mapped[list[Meeting]] = relationship(back_populates="network", order_by="Meeting.created_at")

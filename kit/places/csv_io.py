@@ -21,7 +21,7 @@ from flask_babel import LazyString
 
 from kit.core.csv_cells import neutralise
 from kit.core.i18n import lazy_gettext as _l
-from kit.places import standard
+from kit.places import hours, standard
 
 MAX_BYTES = 5_000_000
 MAX_ROWS = 20_000
@@ -202,7 +202,7 @@ def clean_place(raw: dict[str, str], line: int, errors: list[Problem], notices: 
         elif name == "pivot":
             compact = re.sub(r"[\s.]", "", value)
             if not standard.PIVOT.match(compact):
-                error(name, _l("Expected a SIRET (14 digits), a SIREN or an RNA number (9 or 10 characters)."))
+                error(name, _l("Expected a SIRET (14 digits), a SIREN (9 digits) or an RNA number (W and 9 digits)."))
             data[name] = compact
         elif name == "code_postal":
             if not re.match(standard.PATTERNS[name], value):
@@ -218,15 +218,21 @@ def clean_place(raw: dict[str, str], line: int, errors: list[Problem], notices: 
         elif name == "telephone":
             data[name] = _phone(value, error, notices, line)
         elif name == "typologie":
-            kinds = _split(value.upper(), "|;,")
+            written = _split(value, "|;,")
+            kinds = [standard.match_typology(k) or k for k in written]
             unknown = [k for k in kinds if k not in standard.TYPOLOGIES]
             if unknown:
                 error(name, _l("Unknown kind of structure: %(values)s.", values=", ".join(unknown)))
-            data[name] = kinds
+            data[name] = list(dict.fromkeys(kinds))
         elif name == "courriels":
             data[name] = _split(value, "|;, ")
         elif name == "site_web":
             data[name] = [_url(name, v, error) for v in _split(value, "|;")]
+        elif name == "horaires":
+            problem = hours.check(value)
+            if problem:
+                error(name, problem.message)  # type: ignore[arg-type]
+            data[name] = value
         elif name in URL_FIELDS:
             data[name] = _url(name, value, error)
         elif name in standard.ENUMS:

@@ -1,15 +1,19 @@
 """The national standard of digital-mediation places (*schéma de données des lieux de médiation
-numérique*, La MedNum / ANCT, version 0.2.0): its columns and their constraints, as kit checks them.
+numérique*, La MedNum / ANCT, version 1.0.2): its columns and their constraints, as kit checks them.
 
 The constants below copy the schema's own constraints (required fields, patterns, lists of values);
 ``tests/test_places.py`` compares them with the schema file kept in ``tests/fixtures/`` so they
-cannot drift apart. Where the schema and its own example disagree, kit reads both and writes the
-schema's form (see :data:`SPELLINGS` and the notes on :data:`PIVOT`).
+cannot drift apart. Every list is a pattern there that accepts several values joined by "|"; kit
+also reads the spellings of the 0.x versions and ";" between values, and writes the v1 form (see
+:data:`SPELLINGS`). The kinds of structure follow the national cartography's list, kept as data in
+``typologies.json`` with its source and date.
 """
 
 from __future__ import annotations
 
+import json
 import re
+from pathlib import Path
 from typing import Final
 
 #: every column of the standard, in the schema's order
@@ -48,18 +52,18 @@ FIELDS: Final = (
     "prise_rdv",
 )
 
-REQUIRED: Final = frozenset({"id", "pivot", "nom", "commune", "code_postal", "adresse", "date_maj", "services"})
+#: v1.0.1 made `services` optional
+REQUIRED: Final = frozenset({"id", "pivot", "nom", "commune", "code_postal", "adresse", "date_maj"})
 
 #: the schema's patterns
 PATTERNS: Final = {
-    "pivot": r"^[a-zA-Z0-9]{9,10}$",
+    "pivot": r"^[a-zA-Z0-9]{9,14}$",
     "code_postal": r"^\d{5}$",
     "code_insee": r"^([013-9]\d|2[AB1-9])\d{3}$",
     "telephone": r"^(\+33|\+590|\+594|\+262|\+596|\+269|\+687|\+689|\+508|\+681)(\d){6,9}$",
 }
-#: the schema's pivot pattern takes a SIREN or an RNA number (9 or 10 characters), yet its own
-#: description asks for a SIRET (14 digits) first and its example gives one: kit takes both
-PIVOT: Final = re.compile(r"^(?:[a-zA-Z0-9]{9,10}|\d{14})$")
+#: a SIRET (14 digits), a SIREN (9), an RNA number (W + 9) or a RIDET: 9 to 14 letters or digits
+PIVOT: Final = re.compile(PATTERNS["pivot"])
 
 MAX_LENGTH: Final = {"presentation_resume": 280}
 
@@ -106,9 +110,10 @@ ENUMS: Final[dict[str, tuple[str, ...]]] = {
     ),
     "formations_labels": (
         "Formé à « Mon Espace Santé »",
-        "Formé à « DUPLEX » (illetrisme)",
+        "Formé à « DUPLEX » (illettrisme)",
         "Arnia/MedNum BFC (Bourgogne-Franche-Comté)",
         "Collectif ressources et acteurs réemploi (Normandie)",
+        "Étapes numériques(La Poste)",
         "Fabriques de Territoire",
         "Les Éclaireurs du numérique (Drôme)",
         "Mes Papiers (Métropole de Lyon)",
@@ -131,14 +136,27 @@ ENUMS: Final[dict[str, tuple[str, ...]]] = {
     ),
 }
 
-#: the kinds of structure (the schema points to data·inclusion's vocabulary, and names COMMUNE)
-TYPOLOGIES: Final = frozenset(
-    """ACI ACIPHC AFPA AI ASE ASSO ASSO_CHOMEUR AUTRE BIB CAARUD CADA CAF CAP_EMPLOI CAVA CC CCAS CCONS CD
-    CDAS CFP CHRS CHU CIAS CIDFF CITMET CMP CMS COMMUNE CPAM CPH CS CSAPA CSC DEETS DEPT DIPLP E2C EA EATT EI
-    ENM EPCI EPI EPIDE EPN ES ESAT ESS ETTI EVS FABLAB FAIS FT GEIQ HUDA LA_POSTE MDE MDEF MDPH MDS MJC ML MQ
-    MSA MSAP MUNI OACAS ODC OF OIL OPCS PAD PE PENSION PIJ_BIJ PIMMS PJJ PLIE PREF PREVENTION REG RESSOURCERIE
-    RFS RS_FJT SCP SPIP TIERS_LIEUX UDAF""".split()
+#: the national cartography's kinds of structure (typologie), with their source and date
+TYPOLOGY_SOURCE: Final[dict[str, object]] = json.loads(
+    (Path(__file__).with_name("typologies.json")).read_text(encoding="utf-8")
 )
+#: code → label, in the cartography's order ("Autre" is written so, the other codes in capitals)
+TYPOLOGY_LABELS: Final[dict[str, str]] = {
+    kind["code"]: kind["label"]
+    for kind in TYPOLOGY_SOURCE["kinds"]  # type: ignore[attr-defined]
+}
+TYPOLOGIES: Final = frozenset(TYPOLOGY_LABELS)
+#: codes met in files and pre-release lists that mean one of the cartography's codes
+TYPOLOGY_SPELLINGS: Final = {"PE": "FT", "POLE_EMPLOI": "FT", "COMMUNE": "MUNI", "MAIRIE": "MUNI"}
+_TYPOLOGY_FOLDED: Final = {code.casefold(): code for code in TYPOLOGIES} | {
+    old.casefold(): new for old, new in TYPOLOGY_SPELLINGS.items()
+}
+
+
+def match_typology(value: str) -> str | None:
+    """The cartography's code that `value` stands for ("autre" → "Autre", "PE" → "FT"), or None."""
+    return _TYPOLOGY_FOLDED.get(value.strip().replace(" ", "_").casefold())
+
 
 #: the fields that hold several values, separated by "|" when kit writes them
 LIST_FIELDS: Final = frozenset({*ENUMS, "typologie", "courriels", "site_web"})
@@ -150,8 +168,13 @@ COLUMN_SPELLINGS: Final = {"modalite_acces": "modalites_acces", "modalites_d_acc
 #: values spelled otherwise by the standard's own example or earlier versions → the schema's value
 SPELLINGS: Final = {
     "Illetrisme": "Illettrisme",
+    "Formé à « DUPLEX » (illetrisme)": "Formé à « DUPLEX » (illettrisme)",
+    "Etapes numériques (La Poste)": "Étapes numériques(La Poste)",
+    "Étapes numériques (La Poste)": "Étapes numériques(La Poste)",
     "Comprehension du monde numérique": "Compréhension du monde numérique",
 }
+
+_SPELLINGS_FOLDED: Final = {old.casefold(): new for old, new in SPELLINGS.items()}
 
 NUMBERS: Final = frozenset({"latitude", "longitude"})
 RANGES: Final = {"latitude": (-90.0, 90.0), "longitude": (-180.0, 180.0)}
@@ -163,7 +186,7 @@ def match_value(field: str, value: str) -> str | None:
     Reads the long labels of older versions ("Gratuit : Je peux accéder…" → "Gratuit"), a label
     missing its precision ("SUD LABS" → "SUD LABS (PACA)"), case, and known misspellings."""
     allowed = ENUMS[field]
-    value = SPELLINGS.get(value, value)
+    value = _SPELLINGS_FOLDED.get(value.strip().casefold(), value)
     if value in allowed:
         return value
     folded = {item.casefold(): item for item in allowed}

@@ -13,6 +13,7 @@ from typing import Any
 
 from flask import Blueprint, Response, abort, current_app, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import get_locale
 from flask_babel import gettext as _
 
 from kit import places
@@ -21,7 +22,7 @@ from kit.core.errors import KitError
 from kit.core.models import Network
 from kit.meeting import preparation
 from kit.network import networks
-from kit.places import csv_io, standard
+from kit.places import csv_io, hours, open_data, standard
 from kit.publishing import links
 from kit.web.facilitator import require_network
 
@@ -150,6 +151,78 @@ def remove_member(network_id: int, place_id: int, member_id: int) -> ResponseRet
     return _back(network)
 
 
+@bp.post("/networks/<int:network_id>/places/open-data")
+def open_data_setting(network_id: int) -> ResponseReturnValue:
+    """Publish the network's places as open data (public URLs, Licence Ouverte 2.0), or stop."""
+    network = _admin_network(network_id)
+    _posted()
+    db = get_session()
+    enabled = request.form.get("open_data") == "yes"
+    try:
+        open_data.set_open_data(db, network, enabled, request.form.get("producer", ""))
+    except KitError as error:
+        db.rollback()
+        return _back(network, places_error=str(error.message))
+    done = _("The places are published as open data.") if enabled else _("The places are no longer published.")
+    return _back(network, places_notice=done)
+
+
+# -- open data: public, for the networks that chose it ----------------------------------------------
+def _published(network_id: int) -> Network:
+    """A network whose places are open data; any other answers 404, as if it did not exist."""
+    network = get_session().get(Network, network_id)
+    if network is None or not network.open_data:
+        abort(404)
+    return network
+
+
+def _download(body: str, content_type: str, name: str) -> Response:
+    response = Response(body, content_type=content_type)
+    response.headers["Content-Disposition"] = f'inline; filename="{name}"'
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    response.headers["X-Licence"] = open_data.LICENCE["name"]
+    return response
+
+
+@bp.get("/open-data/<int:network_id>/")
+def open_data_page(network_id: int) -> str:
+    """The data set's page: title, description, licence, update date and links (for data.gouv.fr)."""
+    network = _published(network_id)
+    db = get_session()
+    day = open_data.updated(db, network)
+    _body, left_out = places.export_csv(db, network)
+    return render_template(
+        "places/open_data.html",
+        network=network,
+        updated=day,
+        count=len(places.network_places(db, network.id)) - left_out,
+        csv_name=open_data.file_name(network, day, "csv"),
+        json_name=open_data.file_name(network, day, "json"),
+        licence=open_data.LICENCE,
+        schema=open_data.SCHEMA,
+        links=links,
+    )
+
+
+@bp.get(f"/open-data/<int:network_id>/{open_data.BASE_NAME}.csv")
+def open_data_csv(network_id: int) -> Response:
+    """The network's complete places as a CSV in the standard, at a stable public URL."""
+    network = _published(network_id)
+    db = get_session()
+    body, _left_out = places.export_csv(db, network)
+    name = open_data.file_name(network, open_data.updated(db, network), "csv")
+    return _download(body, "text/csv; charset=utf-8", name)
+
+
+@bp.get(f"/open-data/<int:network_id>/{open_data.BASE_NAME}.json")
+def open_data_json(network_id: int) -> Response:
+    """The same places as JSON (the standard's fields and values), at a stable public URL."""
+    network = _published(network_id)
+    db = get_session()
+    name = open_data.file_name(network, open_data.updated(db, network), "json")
+    return _download(open_data.as_json(db, network), "application/json; charset=utf-8", name)
+
+
 # -- the offer sheet --------------------------------------------------------------------------------
 @bp.get("/offer/<token>")
 def sheet(token: str) -> str:
@@ -174,6 +247,9 @@ def edit_sheet(key: str) -> ResponseReturnValue:
         for name in places.OFFER_FIELDS:
             form[name] = request.form.get(name, "")
         try:
+            written = hours.from_timetable(request.form)  # the weekly timetable, when filled, writes the hours
+            if written:
+                form["horaires"] = written
             places.update_sheet(db, place, form)
             return redirect(url_for("places.edit_sheet", key=key, saved=1), code=303)
         except places.PlaceErrors as failure:
@@ -191,11 +267,25 @@ def edit_sheet(key: str) -> ResponseReturnValue:
         place=place,
         member=member,
         values=shown,
+        week=_posted_week() if form else hours.timetable(str(shown.get("horaires") or "")),
+        days=hours.DAY_NAMES,
+        spans=hours.SPANS,
         problems={p.column: str(p.message) for p in problems},
         standard=standard,
         saved=request.args.get("saved"),
         key=key,
     ), (400 if problems else 200)
+
+
+def _posted_week() -> dict[str, list[tuple[str, str]]]:
+    """The weekly timetable as it was sent, to show it again beside what was wrong."""
+    return {
+        day: [
+            (request.form.get(f"hours-{day}-{n}-from", "")[:5], request.form.get(f"hours-{day}-{n}-to", "")[:5])
+            for n in hours.SPANS
+        ]
+        for day in hours.DAYS
+    }
 
 
 @bp.app_template_global("place_complete")
@@ -210,3 +300,9 @@ def iso_date(value: Any) -> date | None:
         return date.fromisoformat(str(value))
     except ValueError:
         return None
+
+
+@bp.app_template_filter("opening_hours")
+def opening_hours(value: Any) -> tuple[str, ...]:
+    """Opening hours in the OSM syntax as sentences in the page's language, () when not tellable."""
+    return hours.describe(str(value or ""), str(get_locale() or "fr"))
