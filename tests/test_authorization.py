@@ -627,6 +627,13 @@ ROUTES = [
     ),
     Route("public.network_feed", "GET", "a feed that does not exist", lambda w, k: "/feeds/guess.atom", frozenset()),
     Route("public.network_page", "GET", "a network page that does not exist", lambda w, k: "/n/guess", frozenset()),
+    Route(
+        "public.network_calendar",
+        "GET",
+        "a network calendar that does not exist",
+        lambda w, k: "/feeds/guess.ics",
+        frozenset(),
+    ),
     # accounts are a server's (ACCOUNTS): on a laptop their pages do not exist (tests/test_accounts.py has their matrix)
     *(
         Route(endpoint, method, f"{endpoint} on a laptop", lambda w, k, path=path: path, frozenset())

@@ -31,7 +31,7 @@ from kit.core.models import Meeting, Network, Status
 from kit.live import broadcast
 from kit.meeting import lifecycle, privacy
 from kit.network import networks
-from kit.publishing import feeds, links, mailing, public_kit, showcase, standalone
+from kit.publishing import calendar, feeds, links, mailing, public_kit, showcase, standalone
 from kit.publishing import minutes as minutes_content
 from kit.publishing.calendar import dated_events
 from kit.publishing.calendar import minutes_calendar as build_calendar
@@ -215,6 +215,23 @@ def network_feed(token: str) -> Response:
     return Response(body, content_type="application/atom+xml; charset=utf-8")
 
 
+@bp.get("/feeds/<token>.ics")
+def network_calendar(token: str) -> Response:
+    """A network's next meetings and its news' dates, for a calendar to subscribe to (the address
+    is shared, not guessed, like the feed's)."""
+    network = get_session().scalar(select(Network).where(Network.feed_token == token))
+    if network is None:
+        abort(404)
+    body = calendar.network_calendar(
+        get_session(), network, calendar.network_page_url(network), str(get_locale() or "fr")
+    )
+    response = Response(body, content_type="text/calendar; charset=utf-8")
+    # shown inline: a browser given the address hands it to the calendar app, which reads it again
+    response.headers["Content-Disposition"] = 'inline; filename="calendar.ics"'
+    response.cache_control.max_age = 3600
+    return response
+
+
 @bp.route("/directory/<token>", methods=["GET", "POST"])
 def own_entry(token: str) -> ResponseReturnValue:
     """A member's own entry in the network directory: correct it, or take it out."""
@@ -347,4 +364,10 @@ def network_page(token: str) -> str:
     network = db.scalar(select(Network).where(Network.feed_token == token))
     if network is None:
         abort(404)
-    return render_template("network_public.html", page=showcase.showcase(db, network))
+    address = calendar.calendar_url(network)
+    return render_template(
+        "network_public.html",
+        page=showcase.showcase(db, network),
+        calendar_url=address,
+        webcal_url="webcal://" + address.split("://", 1)[1],
+    )
