@@ -31,7 +31,7 @@ from kit.core.models import Meeting, Network, Status
 from kit.live import broadcast
 from kit.meeting import lifecycle, privacy
 from kit.network import networks
-from kit.publishing import calendar, feeds, links, mailing, public_kit, showcase, standalone
+from kit.publishing import calendar, feeds, links, mailing, public_kit, showcase, standalone, yeswiki
 from kit.publishing import minutes as minutes_content
 from kit.publishing.calendar import dated_events
 from kit.publishing.calendar import minutes_calendar as build_calendar
@@ -172,6 +172,15 @@ def standalone_download(body: str, name: str) -> Response:
     response = Response(body, content_type="text/html; charset=utf-8")
     response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
     response.headers["Content-Security-Policy"] = standalone.RESPONSE_POLICY
+    return response
+
+
+@bp.get("/minutes/<token>.yeswiki.txt")
+def minutes_yeswiki(token: str) -> Response:
+    """The published minutes in YesWiki's syntax, to copy into a network's wiki page."""
+    meeting = _published(token)
+    response = Response(yeswiki.from_markdown(meeting.minutes_md or ""), content_type="text/plain; charset=utf-8")
+    response.headers["Content-Disposition"] = f'inline; filename="{meeting.code.lower()}-minutes-yeswiki.txt"'
     return response
 
 
