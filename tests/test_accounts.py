@@ -289,6 +289,7 @@ ROWS = [
     Row("facilitator.mailing_list", "POST", "/networks/{net}/mailing-list", COORDINATES, (("mailing_list", "l@e.fr"),)),
     Row("facilitator.newsletter", "GET", "/networks/{net}/newsletter.md", COORDINATES),
     Row("facilitator.newsletter_file", "GET", "/networks/{net}/newsletter.html", COORDINATES),
+    Row("facilitator.newsletter_yeswiki", "GET", "/networks/{net}/newsletter.yeswiki.txt", COORDINATES),
     Row("facilitator.export_network", "GET", "/networks/{net}/export.json", COORDINATES),
     Row("facilitator.send_newsletter", "POST", "/networks/{net}/newsletter/send", COORDINATES),
     Row("facilitator.public_kit_target", "POST", "/networks/{net}/public-kit", COORDINATES, (("url", ""),)),

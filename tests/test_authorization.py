@@ -532,6 +532,22 @@ ROUTES = [
         "closed",
     ),
     Route(
+        "public.minutes_yeswiki",
+        "GET",
+        "the published minutes for YesWiki",
+        lambda w, k: f"/minutes/{w.share_token}.yeswiki.txt",
+        EVERYONE,
+        "published",
+    ),
+    Route(
+        "public.minutes_yeswiki",
+        "GET",
+        "YesWiki minutes not yet published",
+        lambda w, k: f"/minutes/{w.share_token}.yeswiki.txt",
+        frozenset(),
+        "closed",
+    ),
+    Route(
         "public.minutes_file",
         "GET",
         "the published minutes as one file",
@@ -633,6 +649,13 @@ ROUTES = [
     ),
     Route("public.network_feed", "GET", "a feed that does not exist", lambda w, k: "/feeds/guess.atom", frozenset()),
     Route("public.network_page", "GET", "a network page that does not exist", lambda w, k: "/n/guess", frozenset()),
+    Route(
+        "public.network_calendar",
+        "GET",
+        "a network calendar that does not exist",
+        lambda w, k: "/feeds/guess.ics",
+        frozenset(),
+    ),
     # accounts are a server's (ACCOUNTS): on a laptop their pages do not exist (tests/test_accounts.py has their matrix)
     *(
         Route(endpoint, method, f"{endpoint} on a laptop", lambda w, k, path=path: path, frozenset())
@@ -821,6 +844,13 @@ ROUTES = [
         frozenset({"admin"}),
     ),
     Route(
+        "facilitator.newsletter_yeswiki",
+        "GET",
+        "a network's newsletter draft for YesWiki",
+        lambda w, k: f"/networks/{w.network_id}/newsletter.yeswiki.txt",
+        frozenset({"admin"}),
+    ),
+    Route(
         "facilitator.public_kit_target",
         "POST",
         "setting a network's public kit and key",
@@ -917,6 +947,13 @@ ROUTES = [
         "GET",
         "the draft minutes as Markdown",
         lambda w, k: f"/m/{w.code}/minutes/draft.md{_key(k)}",
+        FACILITATORS,
+    ),
+    Route(
+        "facilitator.draft_minutes_yeswiki",
+        "GET",
+        "the draft minutes for YesWiki",
+        lambda w, k: f"/m/{w.code}/minutes/draft.yeswiki.txt{_key(k)}",
         FACILITATORS,
     ),
     Route("facilitator.export", "GET", "the CSV export", lambda w, k: f"/m/{w.code}/export.csv{_key(k)}", FACILITATORS),

@@ -156,3 +156,88 @@ def test_minutes_with_nothing_dated_offer_no_calendar(client, db):
 def test_no_calendar_before_publication(client, db):
     meeting = lifecycle.create_meeting(db, gen_template())
     assert client.get(f"/minutes/{meeting.share_token}.ics").status_code == 404
+
+
+def subscription(client, network) -> bytes:  # type: ignore[no-untyped-def]
+    response = client.get(f"/feeds/{network.feed_token}.ics")
+    assert response.status_code == 200 and response.mimetype == "text/calendar"
+    assert response.headers["Content-Disposition"].startswith("inline")
+    return response.data
+
+
+def test_a_network_calendar_to_subscribe_to_carries_next_meetings_and_the_news(client, db):
+    network = networks.create_network(db, "Réseau des médiateurs numériques du Pays de Vitré")
+    meeting, _, _ = news_meeting(db, network.id)
+    template = gen_template()
+    soon, later = utcnow().date() + timedelta(days=20), utcnow().date() + timedelta(days=80)
+    first = lifecycle.create_meeting(
+        db,
+        template,
+        title="Rencontre d'hiver",
+        meeting_date=soon,
+        place="Médiathèque de Fougères",
+        network_id=network.id,
+    )
+    first.host = "Espace France services de Fougères"
+    lifecycle.create_meeting(
+        db,
+        template,
+        title="Rencontre de printemps",
+        meeting_date=later,
+        place="Mairie d'Argentré",
+        network_id=network.id,
+    )
+    # a meeting of another network, and one already past, stay out
+    other = networks.create_network(db, "Réseau voisin")
+    lifecycle.create_meeting(db, template, title="Autre réseau", meeting_date=soon, network_id=other.id)
+    lifecycle.create_meeting(db, template, title="Déjà passée", meeting_date=date(2020, 1, 1), network_id=network.id)
+    db.commit()
+
+    body = subscription(client, network)
+    parsed = Calendar.from_ical(body)
+    # what Thunderbird, Nextcloud and phones read from the calendar itself
+    assert str(parsed["x-wr-calname"]) == network.name == str(parsed["name"])
+    assert str(parsed["prodid"]).startswith("-//kit//") and str(parsed["version"]) == "2.0"
+    assert str(parsed["method"]) == "PUBLISH" and b"REFRESH-INTERVAL;VALUE=DURATION:PT6H" in body
+    found = events(body)
+    assert set(found) == {
+        "Rencontre d'hiver",
+        "Rencontre de printemps",
+        "Date limite\u00a0: AAP inclusion",
+        "Forum de l'emploi",
+        "Café numérique",
+    }
+    winter = found["Rencontre d'hiver"]
+    page = f"http://kit.test/n/{network.feed_token}"
+    assert winter["dtstart"].dt == soon and winter["dtend"].dt == soon + timedelta(days=1)
+    assert str(winter["location"]) == "Médiathèque de Fougères" and str(winter["url"]) == page
+    assert "Espace France services de Fougères" in str(winter["description"])
+    assert all("dtstamp" in event for event in found.values())
+    assert str(found["Forum de l'emploi"]["url"]) == f"http://kit.test/minutes/{meeting.share_token}"
+    # the same UIDs as in the minutes' own calendar: importing both never doubles an event
+    uids = uids_by_summary(body)
+    in_minutes = uids_by_summary(client.get(f"/minutes/{meeting.share_token}.ics").data)
+    assert uids["Café numérique"] == in_minutes["Café numérique"]
+    assert uids["Rencontre d'hiver"] == in_minutes["Prochaine réunion\u00a0: Rencontre d'hiver"]
+    announced = events(client.get(f"/minutes/{meeting.share_token}.ics").data)
+    assert str(announced["Prochaine réunion\u00a0: Rencontre d'hiver"]["url"]) == page
+    # the second meeting keeps its UID once the first one has taken place
+    lifecycle.start(db, first)
+    lifecycle.close(db, first)
+    assert uids_by_summary(subscription(client, network))["Rencontre de printemps"] == uids["Rencontre de printemps"]
+
+
+def test_an_empty_network_still_answers_with_a_calendar_and_a_guess_gets_nothing(client, db):
+    network = networks.create_network(db, "Réseau tout neuf")
+    body = subscription(client, network)
+    assert events(body) == {} and b"BEGIN:VCALENDAR" in body
+    IcsCalendarStream.calendar_from_ics(body.decode("utf-8"))
+    refused = client.get("/feeds/guess.ics")
+    assert refused.status_code == 404 and b"BEGIN:VCALENDAR" not in refused.data
+
+
+def test_the_network_page_offers_the_subscription(client, db):
+    network = networks.create_network(db, "Réseau de Vitré")
+    page = client.get(f"/n/{network.feed_token}").get_data(as_text=True)
+    assert f"webcal://kit.test/feeds/{network.feed_token}.ics" in page
+    assert f"http://kit.test/feeds/{network.feed_token}.ics" in page

@@ -123,6 +123,7 @@ class CardActivity(Activity):
             lines.append(f"- **{title}**{byline}")
             for field in self.fields:
                 if field.name != self.title_field and card.get(field.name):
-                    value = escape_block(card[field.name], "    ")
-                    lines.append("  - " + _("%(label)s: %(value)s", label=field.label, value=value))
+                    # four spaces: a sub-item for Python-Markdown and CommonMark alike (kit.core.markdown_text)
+                    value = escape_block(card[field.name], "      ")
+                    lines.append("    - " + _("%(label)s: %(value)s", label=field.label, value=value))
         return "\n".join(lines)

@@ -169,7 +169,8 @@ class TopicCards(Activity):
                 for example in topic["exemplier"]:
                     lines.append(f"- **{escape(example['title'])}**")
                     if example["text"]:
-                        lines += ["", "  " + escape_block(example["text"], "  "), ""]
+                        # the example's text, a paragraph of its item for Python-Markdown and CommonMark alike
+                        lines += ["", "    " + escape_block(example["text"], "    "), ""]
                 lines.append("")
             if attached:
                 lines += ["*" + _("Contributions (%(count)d)", count=len(attached)) + "*", ""]

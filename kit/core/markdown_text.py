@@ -125,7 +125,59 @@ ALLOWED_TAGS = {
 def to_safe_html(source: str) -> str:
     """Markdown → HTML, then cleaned: only plain structure survives, links open nothing else.
     Each table cell carries its column's heading (`data-label`), so a table can stack on a phone."""
+    source = nest_as_commonmark(source)
     return label_cells(_clean(markdown.markdown(source, extensions=["tables", "sane_lists"], output_format="html")))
+
+
+# a list item: its indent, its marker and the spaces after it (CommonMark's rules, §5.2)
+_ITEM = re.compile(r"^( *)([-*+]|\d{1,9}[.)])( {1,4}(?=\S)| *$)")
+_FENCE = re.compile(r"^ {0,3}(```|~~~)")
+#: the indent Python-Markdown reads as one level of nesting (its tab_length)
+_LEVEL = 4
+
+
+def nest_as_commonmark(source: str) -> str:
+    """Lists indented as CommonMark reads them (a sub-item is under its item once it starts at the
+    item's text: two spaces after "- "), re-indented by four spaces a level, which is what
+    Python-Markdown needs — so the minutes kit wrote with two-space sub-items (and any Markdown a
+    facilitator pasted) nest on the page, in the feed and in any CommonMark renderer alike.
+    Four-space indents, already read the same by both, stay as they are. Paragraphs of an item
+    (indented after a blank line) follow their item; code fences are left alone."""
+    out: list[str] = []
+    columns: list[int] = []  # the text column of each open item, outermost first
+    blank = False
+    fenced = False
+    for line in source.split("\n"):
+        if _FENCE.match(line):
+            fenced = not fenced
+            out.append(line)
+            continue
+        if fenced:
+            out.append(line)
+            continue
+        if not line.strip():
+            out.append(line)
+            blank = True
+            continue
+        indent = len(line) - len(line.lstrip(" "))
+        item = _ITEM.match(line)
+        if item is not None and (columns or indent < _LEVEL):
+            while columns and indent < columns[-1]:
+                columns.pop()
+            if columns and indent >= columns[-1] + _LEVEL:
+                out.append(line)  # code inside the item: not ours to move
+            else:
+                out.append(" " * (_LEVEL * len(columns)) + line.lstrip(" "))
+                columns.append(indent + len(item.group(2)) + max(1, len(item.group(3))))
+        elif blank:
+            # after a blank line, a line belongs to the deepest item whose text column it reaches
+            while columns and indent < columns[-1]:
+                columns.pop()
+            out.append(" " * (_LEVEL * len(columns)) + line.lstrip(" ") if columns else line)
+        else:
+            out.append(line)  # a continuation of the line above (or a heading, a table): as it is
+        blank = False
+    return "\n".join(out)
 
 
 _TABLE = re.compile(r"<table>(.*?)</table>", re.DOTALL)

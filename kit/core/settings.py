@@ -76,6 +76,9 @@ DEFAULTS: dict[str, Any] = {
     "LIVE_SATURATED_AT": 300,
     # an incoming webhook of the network's chat (Mattermost, Slack): published minutes are posted there
     "WEBHOOK_URL": None,
+    # the payload that chat reads: auto (guessed from the address), mattermost, slack, rocketchat,
+    # matrix (hookshot), discord or tchap (its webhook bot); see kit.publishing.webhook
+    "WEBHOOK_FORMAT": "auto",
     # accounts, for a kit on a server shared by several networks (docs/deployment.md): people sign
     # in by a link sent by email and act in the networks they have a role in. Off on a laptop,
     # where the admin link `kit serve` prints rules.

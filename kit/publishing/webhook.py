@@ -1,10 +1,24 @@
-"""Telling the network's chat channel that minutes are out: an incoming webhook (Mattermost and
-Slack both read `{"text": …}`), posted in the background so publishing never waits on it."""
+"""Telling the network's chat channel that minutes are out: an incoming webhook, posted in the
+background so publishing never waits on it.
+
+Each chat reads its own payload (`WEBHOOK_FORMAT`, or guessed from the address):
+
+- Mattermost, Rocket.Chat, Matrix (hookshot's generic webhooks): `{"text": …}` in Markdown;
+- Slack: `{"text": …}` in Slack's own "mrkdwn", where only `&`, `<` and `>` can be escaped
+  (as entities) and a backslash shows as itself;
+- Discord: `{"content": …}` in Markdown (a webhook address on discord.com);
+- Tchap, the State's chat, through its webhook bot (tchapgouv/tchap-bot-mte,
+  `POST /api/webhook/post/<webhook id>`): `{"message": …, "message_format": "md"}`; the webhook's
+  id names the room, so no `roomId` is sent.
+
+The meeting's title is people's text: escaped so that it shows as typed, never as a link or bold.
+"""
 
 from __future__ import annotations
 
 import json
 import logging
+import re
 import urllib.request
 from collections.abc import Callable
 from urllib.parse import urlsplit
@@ -22,9 +36,58 @@ log = logging.getLogger(__name__)
 TIMEOUT = 5
 
 
-def message(meeting: Meeting, url: str) -> dict[str, str]:
+#: the chats kit can post to, by the name `WEBHOOK_FORMAT` takes
+FORMATS = ("mattermost", "slack", "rocketchat", "matrix", "discord", "tchap")
+
+# what Markdown (CommonMark, as Mattermost, Rocket.Chat, Element and Discord read it) could take as
+# markup in a title: escaped with a backslash, which CommonMark allows before any punctuation
+_MARKUP = re.compile(r"([\\`*_{}\[\]()<>#+\-.!|~@])")
+
+
+def escape_markdown(text: str) -> str:
+    """A title shown as typed in a chat that reads Markdown (one line: a line break would end it)."""
+    return _MARKUP.sub(r"\\\1", " ".join(text.split()))
+
+
+def escape_slack(text: str) -> str:
+    """A title shown as typed in Slack: the three characters its API asks to escape, as entities."""
+    return " ".join(text.split()).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def guess_format(webhook_url: str) -> str:
+    """The chat an address belongs to, when `WEBHOOK_FORMAT` does not say (Mattermost's payload,
+    read by most chats, when nothing tells)."""
+    parts = urlsplit(webhook_url)
+    host = (parts.hostname or "").lower()
+    if host in ("discord.com", "discordapp.com") or host.endswith((".discord.com", ".discordapp.com")):
+        return "discord"
+    if host == "hooks.slack.com":
+        return "slack"
+    if "/api/webhook/post/" in parts.path:
+        return "tchap"
+    return "mattermost"
+
+
+def chat_format(configured: object, webhook_url: str) -> str:
+    """The format to post in: the configured one, or the address's; ValueError for an unknown name."""
+    name = str(configured or "").strip().lower()
+    if name in ("", "auto"):
+        return guess_format(webhook_url)
+    if name not in FORMATS:
+        raise ValueError(f"the chat format {name!r} is not one of: auto, {', '.join(FORMATS)}")
+    return name
+
+
+def message(meeting: Meeting, url: str, chat: str = "mattermost") -> dict[str, str]:
+    """The payload that tells `chat` the minutes are out, in the meeting's language."""
+    title = escape_slack(meeting.title) if chat == "slack" else escape_markdown(meeting.title)
     with force_locale(meeting.language):
-        return {"text": _("The minutes of %(title)s are published: %(url)s", title=meeting.title, url=url)}
+        text = _("The minutes of %(title)s are published: %(url)s", title=title, url=url)
+    if chat == "discord":
+        return {"content": text}
+    if chat == "tchap":
+        return {"message": text, "message_format": "md"}
+    return {"text": text}
 
 
 def post(webhook_url: str, payload: dict[str, str]) -> None:
@@ -49,7 +112,18 @@ def announce_published(app: Flask, meeting: Meeting, report: Report) -> None:
     webhook_url = app.config.get("WEBHOOK_URL")
     if not webhook_url:
         return
-    payload = message(meeting, links.minutes_url(meeting))
+    try:
+        chat = chat_format(app.config.get("WEBHOOK_FORMAT"), webhook_url)
+    except ValueError as error:
+        log.warning("posting the minutes to the chat: %s", error)
+        with force_locale(meeting.language):
+            text = _(
+                "The minutes are published, but posting them to the chat channel failed (%(detail)s).",
+                detail=str(error),
+            )
+        report(meeting, False, text)
+        return
+    payload = message(meeting, links.minutes_url(meeting), chat)
     socketio.start_background_task(_post_and_report, app, meeting.id, webhook_url, payload, report)
 
 

@@ -45,7 +45,7 @@ from kit.live import broadcast
 from kit.meeting import lifecycle, preparation
 from kit.meeting.templates import MeetingTemplate, find_template, list_templates
 from kit.network import accounts, keys, networks, transfer
-from kit.publishing import exports, links, mailing, public_kit, standalone
+from kit.publishing import exports, links, mailing, public_kit, standalone, yeswiki
 from kit.publishing import newsletter as newsletter_content
 from kit.publishing.minutes import build_markdown
 from kit.web.accounts import accounts_on, signed_in
@@ -630,6 +630,16 @@ def draft_minutes_markdown(code: str) -> Response:
     return response
 
 
+@bp.get("/m/<code>/minutes/draft.yeswiki.txt")
+def draft_minutes_yeswiki(code: str) -> Response:
+    """The draft minutes at any moment, in YesWiki's syntax (to paste into a wiki page)."""
+    meeting = _meeting_with_key(code, "facilitator_key")
+    response = Response(yeswiki.from_markdown(_draft(meeting)), content_type="text/plain; charset=utf-8")
+    name = preparation.template_name(meeting.title)
+    response.headers["Content-Disposition"] = f'inline; filename="{name}-brouillon-yeswiki.txt"'
+    return response
+
+
 @bp.post("/m/<code>/minutes/preview")
 def preview_minutes(code: str) -> Response:
     """The Markdown being edited, as the published page will show it (already made safe)."""
@@ -671,6 +681,19 @@ def newsletter(network_id: int) -> Response:
     body = newsletter_content.build(db, found, str(get_locale() or "fr"))
     response = Response(body, content_type="text/markdown; charset=utf-8")
     response.headers["Content-Disposition"] = f'inline; filename="{preparation.template_name(found.name)}-lettre.md"'
+    return response
+
+
+@bp.get("/networks/<int:network_id>/newsletter.yeswiki.txt")
+def newsletter_yeswiki(network_id: int) -> Response:
+    """The newsletter draft in YesWiki's syntax, to paste into the network's wiki."""
+    require_network(network_id)
+    db = get_session()
+    found = networks.get_network(db, network_id)
+    body = yeswiki.from_markdown(newsletter_content.build(db, found, str(get_locale() or "fr")))
+    response = Response(body, content_type="text/plain; charset=utf-8")
+    name = preparation.template_name(found.name)
+    response.headers["Content-Disposition"] = f'inline; filename="{name}-lettre-yeswiki.txt"'
     return response
 
 

@@ -31,7 +31,7 @@ from kit.core.models import Meeting, Network, Status
 from kit.live import broadcast
 from kit.meeting import lifecycle, privacy
 from kit.network import networks
-from kit.publishing import feeds, links, mailing, public_kit, showcase, standalone
+from kit.publishing import calendar, feeds, links, mailing, public_kit, showcase, standalone, yeswiki
 from kit.publishing import minutes as minutes_content
 from kit.publishing.calendar import dated_events
 from kit.publishing.calendar import minutes_calendar as build_calendar
@@ -175,6 +175,15 @@ def standalone_download(body: str, name: str) -> Response:
     return response
 
 
+@bp.get("/minutes/<token>.yeswiki.txt")
+def minutes_yeswiki(token: str) -> Response:
+    """The published minutes in YesWiki's syntax, to copy into a network's wiki page."""
+    meeting = _published(token)
+    response = Response(yeswiki.from_markdown(meeting.minutes_md or ""), content_type="text/plain; charset=utf-8")
+    response.headers["Content-Disposition"] = f'inline; filename="{meeting.code.lower()}-minutes-yeswiki.txt"'
+    return response
+
+
 @bp.get("/minutes/<token>.json")
 def minutes_json(token: str) -> Response:
     meeting = _published(token)
@@ -213,6 +222,23 @@ def network_feed(token: str) -> Response:
     feed_url = links.external("public.network_feed", token=token)
     body = feeds.atom(get_session(), network, feed_url, str(get_locale() or "fr"))
     return Response(body, content_type="application/atom+xml; charset=utf-8")
+
+
+@bp.get("/feeds/<token>.ics")
+def network_calendar(token: str) -> Response:
+    """A network's next meetings and its news' dates, for a calendar to subscribe to (the address
+    is shared, not guessed, like the feed's)."""
+    network = get_session().scalar(select(Network).where(Network.feed_token == token))
+    if network is None:
+        abort(404)
+    body = calendar.network_calendar(
+        get_session(), network, calendar.network_page_url(network), str(get_locale() or "fr")
+    )
+    response = Response(body, content_type="text/calendar; charset=utf-8")
+    # shown inline: a browser given the address hands it to the calendar app, which reads it again
+    response.headers["Content-Disposition"] = 'inline; filename="calendar.ics"'
+    response.cache_control.max_age = 3600
+    return response
 
 
 @bp.route("/directory/<token>", methods=["GET", "POST"])
@@ -347,4 +373,10 @@ def network_page(token: str) -> str:
     network = db.scalar(select(Network).where(Network.feed_token == token))
     if network is None:
         abort(404)
-    return render_template("network_public.html", page=showcase.showcase(db, network))
+    address = calendar.calendar_url(network)
+    return render_template(
+        "network_public.html",
+        page=showcase.showcase(db, network),
+        calendar_url=address,
+        webcal_url="webcal://" + address.split("://", 1)[1],
+    )
