@@ -190,7 +190,7 @@ def test_the_minutes_and_the_screen_show_each_example_as_a_title_and_a_text(app,
         ),
     )
     section = TopicCards(step).minutes_section([], {})
-    assert "- **Un stand au marché**\n\n  Chaque structure tient le stand une heure." in section
+    assert "- **Un stand au marché**\n\n    Chaque structure tient le stand une heure." in section
     # a step stored by an older kit keeps its examples as plain texts
     older = Step(
         activity="topics", title="Projets", options={"topics": [{"title": "Annuaire", "exemplier": ["Une fiche"]}]}
