@@ -350,7 +350,11 @@ async def _flood(url: str, code: str, per_second: int, pipe: Any) -> None:
             answers["closed"] += 1
             await flooder.disconnect()
             flooder = socketio.AsyncClient(reconnection=False)
-            await flooder.connect(url, namespaces=["/phone"], auth=auth, transports=["websocket"])
+            try:
+                await flooder.connect(url, namespaces=["/phone"], auth=auth, transports=["websocket"])
+            except socketio.exceptions.ConnectionError:
+                # refused or not answered while the server is saturated: try again at the next turn
+                answers["connect_refused"] += 1
         await asyncio.sleep(0.1)
     await asyncio.sleep(1.0)
     pipe.send({"sent": sent, "answers": dict(answers.most_common(5))})
