@@ -15,7 +15,17 @@ from sqlalchemy.orm import Session, aliased
 from kit.core.collation import sort_key
 from kit.core.errors import NotFound
 from kit.core.i18n import lazy_gettext as _l
-from kit.core.models import WITHDRAWN_BY_AUTHOR, Contribution, Installation, Meeting, Participant, Step, Vote
+from kit.core.models import (
+    WITHDRAWN_BY_AUTHOR,
+    Contribution,
+    Installation,
+    Meeting,
+    Participant,
+    Status,
+    Step,
+    Vote,
+    utcnow,
+)
 
 # built once, like the meeting logic's hot statements: each count of votes runs it
 _TALLIES = (
@@ -148,3 +158,19 @@ def known_skills(db: Session, network_id: int) -> list[str]:
         for skill in [*contribution.data.get("offers", []), *contribution.data.get("seeks", [])]:
             found.setdefault(skill.casefold(), skill)
     return sorted(found.values(), key=sort_key)
+
+
+def upcoming_meetings(db: Session, network_id: int, limit: int | None = None) -> list[Meeting]:
+    """A network's prepared meetings with a date still to come, soonest first (the public page
+    shows the first, the network's calendar them all)."""
+    query = (
+        select(Meeting)
+        .where(
+            Meeting.network_id == network_id,
+            Meeting.status == Status.PREPARED.value,
+            Meeting.meeting_date >= utcnow().date(),
+        )
+        .order_by(Meeting.meeting_date)
+        .limit(limit)
+    )
+    return list(db.scalars(query))

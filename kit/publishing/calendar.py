@@ -142,21 +142,6 @@ KEPT_DAYS = 92
 REFRESH = timedelta(hours=6)
 
 
-def upcoming_meetings(db: Session, network: Network) -> list[Meeting]:
-    """The network's prepared meetings with a date still to come, soonest first."""
-    return list(
-        db.scalars(
-            select(Meeting)
-            .where(
-                Meeting.network_id == network.id,
-                Meeting.status == Status.PREPARED.value,
-                Meeting.meeting_date >= utcnow().date(),
-            )
-            .order_by(Meeting.meeting_date)
-        )
-    )
-
-
 def network_calendar(db: Session, network: Network, page_url: str, language: str = "fr") -> bytes:
     """The calendar a member subscribes to (Thunderbird, Nextcloud, a phone): the network's next
     meetings, then the dates and deadlines of its published minutes' news from the last three
@@ -166,7 +151,7 @@ def network_calendar(db: Session, network: Network, page_url: str, language: str
     ids = Identifiers(db)
     events: dict[str, Event] = {}
     with force_locale(language):
-        for meeting in upcoming_meetings(db, network):
+        for meeting in queries.upcoming_meetings(db, network.id):
             assert meeting.meeting_date is not None
             uid = ids.meeting_event(meeting)
             description = _("Hosted by %(host)s", host=meeting.host) if meeting.host else ""

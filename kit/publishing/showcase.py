@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from kit.core.models import Meeting, Network, Place, Status, utcnow
+from kit.core import queries
+from kit.core.models import Meeting, Network, Place
 from kit.places import network_places
 from kit.publishing.feeds import published
 
@@ -26,15 +26,7 @@ class Showcase:
 
 def next_meeting(db: Session, network: Network) -> Meeting | None:
     """The network's next prepared meeting with a date still to come."""
-    return db.scalars(
-        select(Meeting)
-        .where(
-            Meeting.network_id == network.id,
-            Meeting.status == Status.PREPARED.value,
-            Meeting.meeting_date >= utcnow().date(),
-        )
-        .order_by(Meeting.meeting_date)
-    ).first()
+    return next(iter(queries.upcoming_meetings(db, network.id, limit=1)), None)
 
 
 def showcase(db: Session, network: Network) -> Showcase:
