@@ -22,6 +22,12 @@
   });
   // the facilitator removed this phone's person: say so plainly, stop connecting and offering to send
   function sentAway(message) {
+    leaveWith(message);
+    renderKept();
+    renderMine();
+  }
+  // this phone is no longer anyone in the meeting: stop, forget what it kept, say why on the page
+  function leaveWith(message) {
     kit.stop(message, texts.stopped);  // the status line says it short; the page says it all
     forgetHere();
     stage.innerHTML = '';
@@ -30,8 +36,6 @@
     note.setAttribute('role', 'alert');
     note.textContent = message;
     stage.appendChild(note);
-    renderKept();
-    renderMine();
   }
   socket.on('removed', function (notice) { sentAway(notice.message); });
   // something for this person alone (their news accepted): said once, until they close it
@@ -53,18 +57,11 @@
   // the meeting no longer knows this phone (a restore, `kit forget`): back to the join form, which
   // the page's address shows once the server has forgotten the identity too; once, not in a loop
   function joinAgain(message) {
-    kit.stop(message, texts.stopped);
-    forgetHere();
-    stage.innerHTML = '';
-    var note = document.createElement('p');
-    note.className = 'message';
-    note.setAttribute('role', 'alert');
-    note.textContent = message;
+    leaveWith(message);
     var again = document.createElement('a');
     again.className = 'button primary';
     again.href = window.location.pathname;
     again.textContent = texts.join;
-    stage.appendChild(note);
     stage.appendChild(again);
     var key = 'kit-join-again-' + kit.code;
     var last = parseInt(window.sessionStorage.getItem(key) || '0', 10);
