@@ -15,7 +15,7 @@ from kit.core import queries
 from kit.core.db import get_session
 from kit.core.extensions import socketio
 from kit.core.models import Meeting
-from kit.live.state import VIEWS, listening_languages, people_event, room, state
+from kit.live.state import VIEWS, connected_people, listening_languages, people_event, room, state
 from kit.meeting import lifecycle
 
 log = logging.getLogger(__name__)
@@ -128,9 +128,7 @@ class CountBroadcaster:
                 meeting = db.get(Meeting, meeting_id)
                 if meeting is None:
                     continue
-                presence = self.app.extensions["kit.presence"]
-                # a removed person's phone may still be on another process until it hears of it
-                connected = len(presence.connected(meeting_id) - queries.removed_ids(db, meeting))
+                connected = len(connected_people(db, meeting))
                 counted = lifecycle.counts(db, meeting)
                 payload: dict[str, object] = {
                     "version": meeting.version,
@@ -138,7 +136,7 @@ class CountBroadcaster:
                     "step_version": meeting.step_version,
                     **counted,
                     "connected": connected,
-                    "peak": presence.peak(meeting_id),
+                    "peak": self.app.extensions["kit.presence"].peak(meeting_id),
                 }
                 step = meeting.current_step
                 if step is not None and activity_for(step).votable:

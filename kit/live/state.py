@@ -190,7 +190,7 @@ def _render_state(db: Session, meeting: Meeting, view: str, lang: str, counted: 
             mail=mailing.progress(db, meeting) if view == "console" and meeting.status == "published" else None,
             mail_ready=mailing.is_set_up(current_app.config),
             public=_public_kit(meeting) if meeting.status == "published" or view == "screen" else None,
-            connected=current_app.extensions["kit.presence"].connected(meeting.id) - queries.removed_ids(db, meeting),
+            connected=connected_people(db, meeting),
             peak=current_app.extensions["kit.presence"].peak(meeting.id),
             summary_max=decisions.MAX_SUMMARY,
             timer=pacing.timer_of(step),
@@ -209,6 +209,12 @@ def _render_state(db: Session, meeting: Meeting, view: str, lang: str, counted: 
     return payload
 
 
+def connected_people(db: Session, meeting: Meeting) -> set[int]:
+    """Who has a phone connected now, the removed left out: a removed person's phone may still be
+    on another process until it hears of it."""
+    return current_app.extensions["kit.presence"].connected(meeting.id) - queries.removed_ids(db, meeting)
+
+
 def _people(db: Session, meeting: Meeting) -> list[Participant]:
     """The console's list of people: who is here by name in French order, then those removed."""
     present = queries.attendance(db, meeting)
@@ -224,7 +230,7 @@ def people_event(db: Session, meeting: Meeting, lang: str) -> dict[str, Any]:
             "live/_console_people.html",
             meeting=meeting,
             people=_people(db, meeting),
-            connected=current_app.extensions["kit.presence"].connected(meeting.id) - queries.removed_ids(db, meeting),
+            connected=connected_people(db, meeting),
         )
     return {"version": meeting.version, "html": html}
 
