@@ -121,6 +121,7 @@ def app(tmp_path: Path, migrated_sqlite: Path) -> Iterator[Flask]:
             "ASYNC_MODE": "threading",
             "PUBLIC_URL": "http://kit.test",
             "COUNTS_INTERVAL": 0.01,
+            "SCREEN_COUNTS_INTERVAL": 0.01,
         }
     )
     yield app

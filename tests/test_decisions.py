@@ -331,6 +331,7 @@ def test_a_phone_cannot_mark_a_decision_nor_write_a_summary(app, db, live_client
 def test_the_console_lists_people_as_their_phones_come_and_go(app, db, live_clients):
     """The people list showed 0 while the counter said 11: it was drawn only with the whole console."""
     app.config["COUNTS_INTERVAL"] = 3600  # only the flushes below send: what they send is what is asserted
+    app.config["SCREEN_COUNTS_INTERVAL"] = 3600
     meeting = gen_meeting(db, live=True)
     console = live_clients("console", {"meeting": meeting.code, "key": meeting.facilitator_key})
     snapshot = console.get_received("/console")[0]["args"][0]

@@ -72,6 +72,7 @@ def test_a_participant_joins_contributes_and_the_screen_shows_it_once(db, room):
 def test_phones_receive_coalesced_counts_not_every_item(app, db, live_clients):
     # a long interval: only the flush below sends counts, so what is sent is what is checked
     app.config["COUNTS_INTERVAL"] = 3600
+    app.config["SCREEN_COUNTS_INTERVAL"] = 3600
     meeting = gen_meeting(db, live=True)
     board = lifecycle.move(db, meeting, +1).id
     awa, bruno = (live_clients("phone", {"meeting": meeting.code}) for _ in range(2))

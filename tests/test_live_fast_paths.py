@@ -82,6 +82,7 @@ def test_items_are_rendered_in_the_languages_someone_reads(app, live_clients, mo
 def test_counts_reach_every_phone_of_a_room_bigger_than_a_slice(app, live_clients, monkeypatch):
     monkeypatch.setattr("kit.live.counts.SLICE", 2)
     app.config["COUNTS_INTERVAL"] = 1000  # only the flush below sends counts
+    app.config["SCREEN_COUNTS_INTERVAL"] = 1000
     meeting = prepared_meeting(app, live=True)
     phones = []
     for n in range(5):
@@ -102,6 +103,7 @@ def test_a_big_rooms_phones_get_counts_less_often_and_never_miss_the_last(app, l
     monkeypatch.setattr("kit.live.counts.PHONES_PER_INTERVAL", 2)
     clock = [1000.0]
     app.config["COUNTS_INTERVAL"] = 1000  # only the flushes below send counts
+    app.config["SCREEN_COUNTS_INTERVAL"] = 1000
     meeting = prepared_meeting(app, live=True)
     screen = live_clients("screen", {"meeting": meeting.code, "key": meeting.screen_key})
     phones = []
@@ -138,6 +140,55 @@ def test_a_big_rooms_phones_get_counts_less_often_and_never_miss_the_last(app, l
         [counts] = events(phone, "/phone", "counts")
         assert counts["connected"] == 4
     assert not broadcaster.phones_waiting
+
+
+def test_votes_reach_the_screen_every_tick_while_phones_and_redraws_keep_their_interval(app, live_clients):
+    """The background task's pass (`due_only`): the screen and the console get counts each tick,
+    so a "Me too" shows within a fraction of a second; phones get them once per COUNTS_INTERVAL,
+    and a redraw of live results waits for its interval too — nothing marked is dropped."""
+    clock = [500.0]
+    app.config["COUNTS_INTERVAL"] = 1000  # only the passes below send
+    app.config["SCREEN_COUNTS_INTERVAL"] = 1000
+    meeting = prepared_meeting(app, live=True)
+    screen = live_clients("screen", {"meeting": meeting.code, "key": meeting.screen_key})
+    console = live_clients("console", {"meeting": meeting.code, "key": meeting.facilitator_key})
+    phones = []
+    for name in ("Élodie", "Zoé", "Anaïs"):
+        phone = live_clients("phone", {"meeting": meeting.code})
+        assert phone.emit("join", {"name": name}, callback=True, namespace="/phone")["ok"]
+        phones.append(phone)
+    for client, namespace in ((screen, "/screen"), (console, "/console"), *((p, "/phone") for p in phones)):
+        client.get_received(namespace)
+    broadcaster = app.extensions["kit.counts"]
+    broadcaster.clock = lambda: clock[0]
+
+    def tick(results: bool = False) -> None:
+        with app.app_context():
+            broadcaster.dirty.add(meeting.id)
+            if results:
+                broadcaster.results.add(meeting.id)
+            broadcaster.flush(due_only=True)
+
+    tick(results=True)  # the first pass: everyone, and the redraw
+    assert [len(events(p, "/phone", "counts")) for p in phones] == [1, 1, 1]
+    screen_events = [e["name"] for e in screen.get_received("/screen")]
+    assert screen_events.count("counts") == 1 and screen_events.count("state") == 1
+
+    for _ in range(5):  # five ticks within one interval: five counts to the views, none to phones
+        clock[0] += 10
+        tick(results=True)
+    assert len(events(console, "/console", "counts")) == 6
+    screen_events = [e["name"] for e in screen.get_received("/screen")]
+    assert screen_events.count("counts") == 5 and "state" not in screen_events
+    assert [len(events(p, "/phone", "counts")) for p in phones] == [0, 0, 0]
+    assert meeting.id in broadcaster.phones_waiting and meeting.id in broadcaster.results
+
+    clock[0] += 1000  # the interval is over: phones get the latest counts, the screen its redraw
+    with app.app_context():
+        broadcaster.flush(due_only=True)
+    assert [len(events(p, "/phone", "counts")) for p in phones] == [1, 1, 1]
+    assert [e["name"] for e in screen.get_received("/screen")].count("state") == 1
+    assert not broadcaster.phones_waiting and not broadcaster.results
 
 
 def test_each_installation_has_its_own_message_queue_channel(tmp_path):
@@ -182,3 +233,46 @@ def test_a_flush_asked_for_while_one_is_sending_returns_only_once_that_one_has_s
     background.join(10)
     asked.join(10)
     assert sent == [{1}]
+
+
+def test_a_card_drawn_with_its_catalogue_looked_up_once_is_the_card_drawn_the_long_way(app, monkeypatch):
+    """item_event passes the language's catalogue to the template (template_translations) instead
+    of letting Flask-Babel find it for each message: the console's and the screen's cards, in
+    French and in English, edited, merged, hidden or a decision, come out the same."""
+    from flask import render_template
+    from flask_babel import force_locale
+
+    from kit.activities import activity_for
+    from kit.core import queries
+    from kit.core.db import get_session
+    from kit.meeting import lifecycle, moderation
+    from tests.conftest import gen_meeting, gen_participant
+
+    with app.test_request_context():
+        db = get_session()
+        meeting = gen_meeting(db, live=True)
+        board = lifecycle.move(db, meeting, 1)
+        awa = gen_participant(db, meeting, "Élodie")
+        text = "Un « café numérique » où l'on apprend à 100 % : <b>vraiment</b> & sans stress"
+        cards = [lifecycle.contribute(db, meeting, awa, board.id, f"c{n}", {"text": text}).contribution for n in range(4)]
+        moderation.edit(db, meeting, cards[0].id, text + " (revu)")
+        moderation.merge(db, meeting, cards[1].id, cards[0].id)
+        moderation.hide(db, meeting, cards[2].id)
+        for card in cards:
+            db.refresh(card)
+            activity = activity_for(card.step)
+            for view in ("screen", "console"):
+                for lang in ("fr", "en"):
+                    fast = live_state.item_event(db, meeting, card, view, lang)["html"]
+                    with force_locale(lang):
+                        slow = render_template(
+                            activity.template("_item"),
+                            item=card,
+                            activity=activity,
+                            view=view,
+                            votes=queries.tallies(db, card.step_id) if activity.votable else {},
+                            meeting=meeting,
+                        )
+                    assert fast == slow, (view, lang)
+        english = live_state.item_event(db, meeting, cards[1], "console", "en")["html"]
+        assert f"merged into n° {cards[0].id}" in english and "&lt;b&gt;vraiment" in english

@@ -115,8 +115,10 @@ DEFAULTS: dict[str, Any] = {
     "PUBLISH_MAX_BYTES": 8 * 1024 * 1024,
     # days after a meeting's close before `kit forget` erases who came and who said what (None: keep)
     "RETENTION_DAYS": None,
-    # seconds between two coalesced count updates sent to phones
+    # seconds between two coalesced count updates sent to phones (and redraws of live results)
     "COUNTS_INTERVAL": 1.0,
+    # seconds between two count updates sent to the screen and the console: a vote shows soon
+    "SCREEN_COUNTS_INTERVAL": 0.1,
     "SESSION_COOKIE_HTTPONLY": True,
     "SESSION_COOKIE_SAMESITE": "Lax",
     "PERMANENT_SESSION_LIFETIME": 60 * 60 * 24 * 60,

@@ -42,6 +42,10 @@ class CountBroadcaster:
         # meetings whose phones have counts still to get (a big room's phones wait their turn)
         self.phones_waiting: set[int] = set()
         self.phones_sent_at: dict[int, float] = {}
+        # when each meeting's screen and console were last drawn again (results, people): those
+        # redraws keep to COUNTS_INTERVAL while the counts themselves go out every tick
+        self.redrawn_at: dict[int, float] = {}
+        self.people_sent_at: dict[int, float] = {}
         self.clock = time.monotonic
         self.running = False
         self.lock = threading.Lock()
@@ -63,15 +67,22 @@ class CountBroadcaster:
             self.running = True
         socketio.start_background_task(self._run)
 
+    def tick(self) -> float:
+        """How often the background task looks for changes: the screen's and the console's pace
+        (SCREEN_COUNTS_INTERVAL), so a vote shows on the screen a fraction of a second after it
+        is stored; phones, results and the console's people list keep to COUNTS_INTERVAL."""
+        config = self.app.config
+        return float(min(config["SCREEN_COUNTS_INTERVAL"], config["COUNTS_INTERVAL"]))
+
     def _run(self) -> None:
         while True:
-            socketio.sleep(self.app.config["COUNTS_INTERVAL"])
+            socketio.sleep(self.tick())
             try:
-                self.flush()
+                self.flush(due_only=True)
             except Exception:  # a failed send must not stop later ones
                 log.exception("sending counts failed")
             with self.lock:
-                if not self.dirty and not self.phones_waiting:
+                if not (self.dirty or self.phones_waiting or self.results or self.people):
                     self.running = False
                     return
 
@@ -93,33 +104,46 @@ class CountBroadcaster:
                 socketio.sleep(SLICE_PAUSE)
             socketio.emit(event, payload, namespace=namespace, to=sids[start : start + SLICE])
 
-    def flush(self) -> None:
-        """Send the counts (and results) of every meeting marked since the last flush."""
+    def flush(self, due_only: bool = False) -> None:
+        """Send the counts (and results) of every meeting marked since the last flush. The
+        background task passes `due_only`: redraws (results, people) wait for their interval."""
         with self.sending:
+            now = self.clock()
             with self.lock:
                 ids, self.dirty = self.dirty, set()
-                redraw, self.results = self.results, set()
-                people, self.people = self.people, set()
-                ids |= self.phones_waiting
+                redraw = {m for m in self.results if not due_only or self._due(self.redrawn_at, m, now)}
+                people = {m for m in self.people if not due_only or self._due(self.people_sent_at, m, now)}
+                self.results -= redraw
+                self.people -= people
+                ids |= self.phones_waiting | redraw | people
                 self.phones_waiting = set()
+            for meeting_id in redraw:
+                self.redrawn_at[meeting_id] = now
+            for meeting_id in people:
+                self.people_sent_at[meeting_id] = now
             if ids:
-                self._send(ids, redraw, people)
+                self._send(ids, redraw, people, due_only)
 
-    def phones_due(self, meeting_id: int, connected: int) -> bool:
-        """Whether this meeting's phones get their counts now: every interval in a room of up to
-        PHONES_PER_INTERVAL phones, every two intervals up to twice that, and so on. The screen
-        and the console get them every interval whatever the room's size."""
+    def _due(self, sent_at: dict[int, float], meeting_id: int, now: float) -> bool:
+        return now - sent_at.get(meeting_id, -math.inf) >= self.app.config["COUNTS_INTERVAL"]
+
+    def phones_due(self, meeting_id: int, connected: int, due_only: bool = False) -> bool:
+        """Whether this meeting's phones get their counts now: every COUNTS_INTERVAL in a room of
+        up to PHONES_PER_INTERVAL phones, every two intervals up to twice that, and so on (the
+        screen and the console get them every tick, whatever the room's size). A flush asked for
+        (not `due_only`) sends a small room's phones their counts at once."""
         interval = self.app.config["COUNTS_INTERVAL"]
-        every = interval * math.ceil(connected / PHONES_PER_INTERVAL)
+        every = interval * max(1, math.ceil(connected / PHONES_PER_INTERVAL))
         now = self.clock()
         with self.lock:
-            if every > interval and now - self.phones_sent_at.get(meeting_id, -math.inf) < every:
+            waited = now - self.phones_sent_at.get(meeting_id, -math.inf)
+            if (due_only or every > interval) and waited < every:
                 self.phones_waiting.add(meeting_id)
                 return False
             self.phones_sent_at[meeting_id] = now
             return True
 
-    def _send(self, ids: set[int], redraw: set[int], people: set[int]) -> None:
+    def _send(self, ids: set[int], redraw: set[int], people: set[int], due_only: bool) -> None:
         base = self.app.config.get("PUBLIC_URL") or "http://localhost"
         # rendering needs a request context for url_for; this one is the server's own
         with self.app.test_request_context(base_url=base):
@@ -142,7 +166,7 @@ class CountBroadcaster:
                 if step is not None and activity_for(step).votable:
                     payload["votes"] = {str(k): v for k, v in queries.tallies(db, step.id).items()}
                 for view in VIEWS:
-                    if view != "phone" or self.phones_due(meeting_id, connected):
+                    if view != "phone" or self.phones_due(meeting_id, connected, due_only):
                         self.emit_spread("counts", payload, f"/{view}", room(meeting))
                 if meeting_id in people and meeting_id not in redraw:
                     # once per interval and language however many phones came: the list, not the console
