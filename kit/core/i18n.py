@@ -5,7 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from flask import current_app, has_request_context, request, session
-from flask_babel import LazyString, gettext
+from flask_babel import LazyString, get_translations, gettext
+from jinja2 import pass_context
+from jinja2.runtime import Context
 from markupsafe import Markup
 
 LANGUAGES = ("fr", "en")
@@ -43,3 +45,38 @@ class LazyText(LazyString):
 def lazy_gettext(string: str, **variables: Any) -> LazyString:
     """`_l()`: a message translated when used, in the language of whoever reads it."""
     return LazyText(gettext, string, **variables)
+
+
+def _template_gettext(translate: Any) -> Any:
+    """Jinja's "new style" gettext around `translate`: the message is trusted markup and the
+    template's values are escaped into it (what `install_gettext_callables(newstyle=True)` does)."""
+
+    @pass_context
+    def gettext(context: Context, string: str, **variables: Any) -> str:
+        translated = translate(string)
+        if context.eval_ctx.autoescape:
+            translated = Markup(translated)
+        return translated % variables  # type: ignore[no-any-return]
+
+    return gettext
+
+
+def _template_ngettext(translate: Any) -> Any:
+    @pass_context
+    def ngettext(context: Context, singular: str, plural: str, number: int, **variables: Any) -> str:
+        variables.setdefault("num", number)
+        translated = translate(singular, plural, number)
+        if context.eval_ctx.autoescape:
+            translated = Markup(translated)
+        return translated % variables  # type: ignore[no-any-return]
+
+    return ngettext
+
+
+def template_translations() -> dict[str, Any]:
+    """The current language's catalogue, looked up once, as a template's `_`, `gettext` and
+    `ngettext`: passed with a render of many small templates (a card per contribution), it spares
+    each message Flask-Babel's search for the current context and locale."""
+    translations = get_translations()
+    gettext = _template_gettext(translations.ugettext)
+    return {"_": gettext, "gettext": gettext, "ngettext": _template_ngettext(translations.ungettext)}

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from kit.activities import ACTIVITIES, Activity, activity_for
 from kit.core import queries
 from kit.core.extensions import socketio
-from kit.core.i18n import LANGUAGES
+from kit.core.i18n import LANGUAGES, template_translations
 from kit.core.models import Contribution, Meeting, Participant, Step, utcnow
 from kit.meeting import decisions, lifecycle, pacing, votes
 from kit.publishing import links, mailing, public_kit
@@ -285,7 +285,13 @@ def item_event(db: Session, meeting: Meeting, contribution: Contribution, view: 
     tallies = queries.tallies(db, contribution.step_id) if activity.votable else {}
     with force_locale(lang):
         html = render_template(
-            activity.template("_item"), item=contribution, activity=activity, view=view, votes=tallies, meeting=meeting
+            activity.template("_item"),
+            item=contribution,
+            activity=activity,
+            view=view,
+            votes=tallies,
+            meeting=meeting,
+            **template_translations(),
         )
     return {
         "version": meeting.version,

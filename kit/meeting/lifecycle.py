@@ -33,10 +33,16 @@ from kit.publishing.minutes import build_markdown
 # parameters: on SQLite, building a statement and its cache key costs more than running it
 # (profiled with benchmarks/handlers.py). Run them with `db.execute(STATEMENT, {...})`.
 _MEETING_TABLE = cast(Table, Meeting.__table__)
+_CONTRIBUTION_TABLE = cast(Table, Contribution.__table__)
 _BY_CODE = select(Meeting).where(Meeting.code == bindparam("code"))
 _BY_TOKEN = select(Participant).where(Participant.token == bindparam("token"))
 _SENT = select(Contribution).where(
     Contribution.participant_id == bindparam("participant"), Contribution.client_id == bindparam("client_id")
+)
+# the same question without loading the row: asked of every contribution, and almost always "no"
+_SENT_ID = select(_CONTRIBUTION_TABLE.c.id).where(
+    _CONTRIBUTION_TABLE.c.participant_id == bindparam("participant"),
+    _CONTRIBUTION_TABLE.c.client_id == bindparam("client_id"),
 )
 _BUMP_VERSION = (
     update(_MEETING_TABLE)
@@ -394,8 +400,12 @@ def contribute(
 
 
 def find_sent(db: Session, participant: Participant, client_id: str) -> Contribution | None:
-    """What this participant already sent under this client id, if anything."""
-    return db.scalar(_SENT, {"participant": participant.id, "client_id": client_id})
+    """What this participant already sent under this client id, if anything. Asked first on
+    the table alone (a plain statement, no row to load): a resend is rare, every contribution asks."""
+    params = {"participant": participant.id, "client_id": client_id}
+    if db.execute(_SENT_ID, params).first() is None:
+        return None
+    return db.scalar(_SENT, params)
 
 
 def own_contributions(db: Session, participant: Participant) -> list[Contribution]:
