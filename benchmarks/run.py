@@ -52,6 +52,7 @@ class Options:
     minutes: bool = True
     measure_usage: bool = True
     profile: Path | None = None
+    profile_rate: int = 100
     kit_env: dict[str, str] = field(default_factory=dict)
     # for the kit-4procs target: a PostgreSQL server (a throw-away database is made on it) and a Redis
     postgres: str | None = None
@@ -561,7 +562,7 @@ def run_case(target: str, phones: int, options: Options, workdir: Path) -> dict[
                 "--format",
                 "raw",
                 "--rate",
-                "100",
+                str(options.profile_rate),
                 "--nonblocking",
                 "--output",
                 str(output),
@@ -625,6 +626,7 @@ def main(argv: list[str] | None = None) -> int:
         help="a setting for the kit servers, e.g. KIT_COUNTS_INTERVAL=5 (repeatable)",
     )
     parser.add_argument("--profile", type=Path, help="record each Python server with py-spy into this folder")
+    parser.add_argument("--profile-rate", type=int, default=100, help="py-spy samples per second (with --profile)")
     parser.add_argument(
         "--flood", type=int, default=500, help="events/s one phone floods during a second flow (kit only; 0: none)"
     )
@@ -645,6 +647,7 @@ def main(argv: list[str] | None = None) -> int:
         targets=args.targets.split(","),
         minutes=not args.no_minutes,
         profile=args.profile,
+        profile_rate=args.profile_rate,
         kit_env=dict(pair.split("=", 1) for pair in args.kit_env),
         postgres=args.postgres,
         redis=args.redis,
