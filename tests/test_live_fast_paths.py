@@ -254,7 +254,8 @@ def test_a_card_drawn_with_its_catalogue_looked_up_once_is_the_card_drawn_the_lo
         board = lifecycle.move(db, meeting, 1)
         awa = gen_participant(db, meeting, "Élodie")
         text = "Un « café numérique » où l'on apprend à 100 % : <b>vraiment</b> & sans stress"
-        cards = [lifecycle.contribute(db, meeting, awa, board.id, f"c{n}", {"text": text}).contribution for n in range(4)]
+        sent = [lifecycle.contribute(db, meeting, awa, board.id, f"c{n}", {"text": text}) for n in range(4)]
+        cards = [outcome.contribution for outcome in sent]
         moderation.edit(db, meeting, cards[0].id, text + " (revu)")
         moderation.merge(db, meeting, cards[1].id, cards[0].id)
         moderation.hide(db, meeting, cards[2].id)
