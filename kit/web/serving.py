@@ -19,17 +19,25 @@ WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
 
 def connection_socket(environ: dict[str, Any]) -> socket.socket | None:
-    """The client's socket of a request, where the server says it (eventlet, werkzeug)."""
+    """The client's socket of a request, where each server keeps it (eventlet, gevent's pywsgi,
+    werkzeug): where simple-websocket, which Engine.IO uses on gevent, looks for it too."""
     if "eventlet.input" in environ:
         return environ["eventlet.input"].get_socket()  # type: ignore[no-any-return]
+    if environ.get("SERVER_SOFTWARE", "").startswith("gevent"):
+        stream = environ.get("wsgi.input")
+        if not hasattr(stream, "raw"):  # a request with a body: gevent's Input around the file
+            stream = getattr(stream, "rfile", None)
+        sock = getattr(getattr(stream, "raw", None), "_sock", None)
+        return sock if isinstance(sock, socket.socket) else None
     sock = environ.get("werkzeug.socket")
     return sock if isinstance(sock, socket.socket) else None
 
 
 def websockets_wait(app: WSGIApp) -> WSGIApp:
     """WSGI middleware: a request upgrading to a websocket drops the connection's read timeout
-    (a phone may say nothing between two pings). gevent's websocket reads a copy of the socket,
-    which has no timeout, so it needs nothing here."""
+    (a phone may say nothing between two pings). On gevent the websocket reads a duplicate of the
+    socket, and a duplicate keeps the timeout: without this, gevent closed every websocket opened
+    directly (no long-polling first) after REQUEST_TIMEOUT seconds of silence."""
 
     def middleware(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         if environ.get("HTTP_UPGRADE", "").lower() == "websocket":
