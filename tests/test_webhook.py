@@ -226,8 +226,8 @@ def test_a_network_with_an_address_but_no_format_reads_the_installations_format(
         ({"chat_webhook_url": "http://chat.example.fr/hooks/x", "chat_format": "mattermost"}, "url", "https://"),
         ({"chat_webhook_url": "javascript:alert(1)", "chat_format": "mattermost"}, "url", "webhook"),
         ({"chat_webhook_url": "https://chat.example.fr/hooks/x?token=1 2", "chat_format": "auto"}, "url", "webhook"),
-        ({"chat_webhook_url": "https://chat.example.fr/hooks/x", "chat_format": "teams"}, "format", "chat"),
-        ({"chat_webhook_url": "https://chat.example.fr/hooks/x"}, "format", "chat"),
+        ({"chat_webhook_url": "https://chat.example.fr/hooks/x", "chat_format": "teams"}, "format", "liste"),
+        ({"chat_webhook_url": "https://chat.example.fr/hooks/x"}, "format", "liste"),
     ],
 )
 def test_a_wrong_address_or_format_is_refused_next_to_its_field_and_nothing_changes(
@@ -255,6 +255,17 @@ def test_the_address_is_kept_masked_changed_in_format_and_removed(app, db, clien
     admin.post(f"/networks/{network.id}/chat", data={"chat_webhook_url": secret, "chat_format": "auto"})
     page = admin.get(f"/networks/{network.id}").text
     assert secret not in page and "https://chat.redon.fr/…9f2a" in page
+    # in plain words, in French: which chat, each one a choice of the list
+    assert "Prévenir le salon de discussion du réseau" in page and "Quelle messagerie ?" in page
+    options = re.findall(r'<option value="(\w+)"( selected)?>([^<]+)</option>', page.split('id="chat-format"', 1)[1])
+    assert [(value, label) for value, _selected, label in options][:5] == [
+        ("auto", "Automatique (d'après l'adresse)"),
+        ("mattermost", "Mattermost, Rocket.Chat, Matrix"),
+        ("slack", "Slack"),
+        ("discord", "Discord"),
+        ("tchap", "Tchap"),
+    ]
+    assert [value for value, selected, _label in options if selected] == ["auto"]
     assert secret not in json.dumps(transfer.export_network(db, network))
     # an empty address keeps it: only the format changes
     admin.post(f"/networks/{network.id}/chat", data={"chat_webhook_url": "", "chat_format": "slack"})
