@@ -293,6 +293,13 @@ ROWS = [
     Row("facilitator.export_network", "GET", "/networks/{net}/export.json", COORDINATES),
     Row("facilitator.send_newsletter", "POST", "/networks/{net}/newsletter/send", COORDINATES),
     Row("facilitator.public_kit_target", "POST", "/networks/{net}/public-kit", COORDINATES, (("url", ""),)),
+    Row(
+        "facilitator.network_chat",
+        "POST",
+        "/networks/{net}/chat",
+        COORDINATES,
+        (("chat_webhook_url", "https://chat.example.fr/hooks/x"), ("chat_format", "discord")),
+    ),
     Row("facilitator.create_publishing_key", "POST", "/networks/{net}/publishing-keys", COORDINATES),
     Row("facilitator.revoke_publishing_key", "POST", "/networks/{net}/publishing-keys/999/revoke", COORDINATES),
     Row("places.import_preview", "POST", "/networks/{net}/places/import", COORDINATES),

@@ -859,6 +859,14 @@ ROUTES = [
         data={"publish_url": "https://kit.example.fr", "publish_key": "kitpub_matrix"},
     ),
     Route(
+        "facilitator.network_chat",
+        "POST",
+        "setting a network's chat webhook and its format",
+        lambda w, k: f"/networks/{w.network_id}/chat",
+        frozenset({"admin"}),
+        data={"chat_webhook_url": "https://chat.example.fr/hooks/matrix", "chat_format": "mattermost"},
+    ),
+    Route(
         "facilitator.create_publishing_key",
         "POST",
         "making a publishing key for a network",

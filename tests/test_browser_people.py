@@ -137,6 +137,45 @@ def test_the_check_in_fits_one_phone_screen_with_skills_as_chips(server: KitServ
         console.close()
 
 
+def test_la_coops_themes_open_next_to_the_button_and_a_picked_one_is_stored(server: KitServer, room: Room) -> None:
+    links = monthly_meeting(server, "Rencontre du réseau France services de Fougères")
+    console = LiveClient(server.url, "console", {"meeting": links.code, "key": links.console_key})
+    try:
+        phone = room.page(bypass_csp=True, **PHONE)
+        join(phone, f"{server.url}/j/{links.code}", "Yannick Le Goff", "France services Fougères")
+        assert console.call("start")["ok"]
+        expect(phone.get_by_role("heading", name="Accueil")).to_be_visible()
+        themes = phone.locator(".coop-themes")
+        expect(themes).to_be_hidden()
+        phone.locator("label.more-themes").click()
+        expect(themes).to_be_visible()
+        expect(phone.locator(".coop-offers label.chip")).to_have_count(19)
+        expect(phone.locator(".coop-seeks")).to_be_hidden()
+        shoot(phone, "people-checkin-coop", full_page=True)
+        assert phone.evaluate("document.documentElement.scrollWidth") <= 360, "the page scrolls sideways"
+        assert axe(phone, "phone, check-in with La Coop's themes") == []
+        assert small_targets(phone) == []
+        phone.locator(".coop-offers").get_by_text("Navigation sur internet", exact=True).click()
+        phone.get_by_text("Je cherche", exact=True).click()
+        expect(phone.locator(".coop-offers")).to_be_hidden()
+        phone.locator(".coop-seeks").get_by_text("Intelligence artificielle (IA)", exact=True).click()
+        phone.locator(".skills-seeks").get_by_text("Sécurité et arnaques").click()
+        # a theme picked keeps the list shown, even folded again
+        phone.locator("label.more-themes").click()
+        expect(themes).to_be_visible()
+        phone.get_by_role("button", name="Je suis là").click()
+        expect(phone.get_by_text("Envoyé ✓")).to_be_visible()
+
+        def check_in(db: Any) -> dict[str, Any]:
+            return dict(db.scalars(of_meeting(links)).one().data)
+
+        data = on_the_database(server, check_in)
+        assert data["offers"] == ["Navigation sur internet"]
+        assert sorted(data["seeks"]) == ["Intelligence artificielle (IA)", "Sécurité et arnaques"]
+    finally:
+        console.close()
+
+
 def test_a_removed_phone_is_told_plainly_and_stops_reconnecting(server: KitServer, room: Room) -> None:
     links = server.new_meeting("Réunion du réseau de Fougères")
     console = LiveClient(server.url, "console", {"meeting": links.code, "key": links.console_key})

@@ -10,6 +10,7 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import pytest
 
+from kit.network import networks, transfer
 from kit.publishing import webhook
 from tests.conftest import gen_meeting
 
@@ -153,3 +154,128 @@ def test_an_unknown_format_is_said_on_the_console_and_nothing_is_posted(app, db,
     assert Chat.received == []
     db.expire_all()
     assert meeting.status == "published"
+
+
+# -- each network its own chat ---------------------------------------------------------------------
+def admin_client(app, client):  # type: ignore[no-untyped-def]
+    with client.session_transaction() as session:
+        session["admin"] = app.config["ADMIN_TOKEN"]
+    return client
+
+
+def publish_in(app, db, live_clients, network_id, title):  # type: ignore[no-untyped-def]
+    meeting = gen_meeting(db, live=True, network_id=network_id, title=title)
+    console = live_clients("console", {"meeting": meeting.code, "key": meeting.facilitator_key})
+    assert console.emit("close", callback=True, namespace="/console")["ok"]
+    assert console.emit("publish", callback=True, namespace="/console")["ok"]
+    assert wait_for_notice(console)["ok"] is True
+    return meeting
+
+
+def test_two_networks_each_receive_their_own_payload_in_their_own_chat(app, db, client, live_clients, chat):
+    admin = admin_client(app, client)
+    app.config["WEBHOOK_URL"] = chat.replace("/hooks/abc", "/hooks/installation")
+    vitre = networks.create_network(db, "Réseau des médiateurs du pays de Vitré", "Vitré Communauté")
+    fougeres = networks.create_network(db, "Fabrique numérique de Fougères", "Fougères Agglomération")
+    saved = admin.post(
+        f"/networks/{vitre.id}/chat",
+        data={"chat_webhook_url": chat.replace("/hooks/abc", "/hooks/vitre"), "chat_format": "discord"},
+    )
+    assert saved.status_code == 303
+    admin.post(
+        f"/networks/{fougeres.id}/chat",
+        data={"chat_webhook_url": chat.replace("/hooks/abc", "/api/webhook/post/f0u6"), "chat_format": "tchap"},
+    )
+    db.expire_all()
+    assert (vitre.chat_format, fougeres.chat_format) == ("discord", "tchap")
+
+    first = publish_in(app, db, live_clients, vitre.id, "Rencontre de novembre à Vitré")
+    second = publish_in(app, db, live_clients, fougeres.id, "Atelier « démarches » à Fougères")
+    assert [path for path, _type in Chat.requests] == ["/hooks/vitre", "/api/webhook/post/f0u6"]
+    to_vitre, to_fougeres = Chat.received
+    assert set(to_vitre) == {"content"} and "novembre à Vitré" in to_vitre["content"]
+    assert f"/minutes/{first.share_token}" in to_vitre["content"]
+    assert set(to_fougeres) == {"message", "message_format"} and "Fougères" in to_fougeres["message"]
+    assert f"/minutes/{second.share_token}" in to_fougeres["message"]
+
+
+def test_a_network_without_its_own_chat_and_a_meeting_without_a_network_use_the_installations(
+    app, db, live_clients, chat
+):
+    app.config["WEBHOOK_URL"] = chat
+    app.config["WEBHOOK_FORMAT"] = "discord"
+    rennes = networks.create_network(db, "Hub numérique de Rennes Métropole", "Rennes")
+    publish_in(app, db, live_clients, rennes.id, "Rencontre mensuelle du hub")
+    publish_in(app, db, live_clients, None, "Rencontre sans réseau")
+    assert [path for path, _type in Chat.requests] == ["/hooks/abc", "/hooks/abc"]
+    assert all(set(posted) == {"content"} for posted in Chat.received)
+
+
+def test_a_network_with_an_address_but_no_format_reads_the_installations_format(app, db):
+    app.config["WEBHOOK_FORMAT"] = "slack"
+    network = networks.create_network(db, "Réseau du Pays de Brocéliande", "Brocéliande")
+    network.chat_webhook_url = "https://chat.broceliande.fr/hooks/xyz"
+    db.commit()
+    meeting = gen_meeting(db, network_id=network.id)
+    assert webhook.target(app.config, meeting) == ("https://chat.broceliande.fr/hooks/xyz", "slack")
+
+
+@pytest.mark.parametrize(
+    ("data", "field", "words"),
+    [
+        ({"chat_webhook_url": "http://chat.example.fr/hooks/x", "chat_format": "mattermost"}, "url", "https://"),
+        ({"chat_webhook_url": "javascript:alert(1)", "chat_format": "mattermost"}, "url", "webhook"),
+        ({"chat_webhook_url": "https://chat.example.fr/hooks/x?token=1 2", "chat_format": "auto"}, "url", "webhook"),
+        ({"chat_webhook_url": "https://chat.example.fr/hooks/x", "chat_format": "teams"}, "format", "liste"),
+        ({"chat_webhook_url": "https://chat.example.fr/hooks/x"}, "format", "liste"),
+    ],
+)
+def test_a_wrong_address_or_format_is_refused_next_to_its_field_and_nothing_changes(
+    app, db, client, data, field, words
+):
+    admin = admin_client(app, client)
+    network = networks.create_network(db, "Réseau Cap Numérique", "Redon")
+    network.chat_webhook_url, network.chat_format = "https://chat.redon.fr/hooks/kept", "discord"
+    db.commit()
+    refused = admin.post(f"/networks/{network.id}/chat", data=data)
+    assert refused.status_code == 400
+    page = refused.text
+    error = page.split('id="chat-error" role="alert">', 1)[1].split("</p>", 1)[0]
+    assert words in error
+    described = 'id="chat-webhook-url"' if field == "url" else 'id="chat-format"'
+    assert 'aria-describedby="chat-error"' in page.split(described, 1)[1].split(">", 1)[0]
+    db.expire_all()
+    assert (network.chat_webhook_url, network.chat_format) == ("https://chat.redon.fr/hooks/kept", "discord")
+
+
+def test_the_address_is_kept_masked_changed_in_format_and_removed(app, db, client):
+    admin = admin_client(app, client)
+    network = networks.create_network(db, "Réseau Cap Numérique", "Redon")
+    secret = "https://chat.redon.fr/hooks/s3cr3t-t0k3n-9f2a"
+    admin.post(f"/networks/{network.id}/chat", data={"chat_webhook_url": secret, "chat_format": "auto"})
+    page = admin.get(f"/networks/{network.id}").text
+    assert secret not in page and "https://chat.redon.fr/…9f2a" in page
+    # in plain words, in French: which chat, each one a choice of the list
+    assert "Prévenir le salon de discussion du réseau" in page and "Quelle messagerie ?" in page
+    options = re.findall(r'<option value="(\w+)"( selected)?>([^<]+)</option>', page.split('id="chat-format"', 1)[1])
+    assert [(value, label) for value, _selected, label in options][:5] == [
+        ("auto", "Automatique (d'après l'adresse)"),
+        ("mattermost", "Mattermost, Rocket.Chat, Matrix"),
+        ("slack", "Slack"),
+        ("discord", "Discord"),
+        ("tchap", "Tchap"),
+    ]
+    assert [value for value, selected, _label in options if selected] == ["auto"]
+    assert secret not in json.dumps(transfer.export_network(db, network))
+    # an empty address keeps it: only the format changes
+    admin.post(f"/networks/{network.id}/chat", data={"chat_webhook_url": "", "chat_format": "slack"})
+    db.expire_all()
+    assert (network.chat_webhook_url, network.chat_format) == (secret, "slack")
+    # http:// to this machine is for trying it out
+    local = "http://127.0.0.1:8065/hooks/essai"
+    admin.post(f"/networks/{network.id}/chat", data={"chat_webhook_url": local, "chat_format": "mattermost"})
+    db.expire_all()
+    assert network.chat_webhook_url == local
+    admin.post(f"/networks/{network.id}/chat", data={"chat_webhook_url": "", "chat_format": "auto", "remove": "yes"})
+    db.expire_all()
+    assert (network.chat_webhook_url, network.chat_format) == (None, None)

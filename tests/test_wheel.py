@@ -70,6 +70,8 @@ def test_the_wheel_carries_the_templates_and_the_french_catalogue(wheel: Path) -
     assert "kit/translations/fr/LC_MESSAGES/messages.mo" in names
     assert "kit/templates/console.html" in names and "kit/static/live/common.js" in names
     assert any(name.startswith("kit/core/migrations/versions/") for name in names)
+    # the lists kit keeps as data, with their sources: read at import
+    assert {"kit/places/typologies.json", "kit/activities/data/coop_thematiques.json"} <= set(names)
 
 
 def test_kit_installed_from_the_wheel_offers_the_monthly_meeting_in_french(wheel: Path, tmp_path: Path) -> None:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Final
 
 from flask import current_app
 from flask_babel import gettext as _
@@ -28,6 +30,14 @@ from kit.core.validation import clean_name, clean_text, email_address, require_m
 
 MAX_SKILLS = 10
 SKILL_LENGTH = 60
+
+#: La Coop de la médiation numérique's themes of digital mediation, as its activity reports name
+#: them, with their source (repository, file, commit, date): offered at every check-in, after the
+#: network's own skills
+COOP_THEMATIQUES: Final[dict[str, Any]] = json.loads(
+    (Path(__file__).parent / "data" / "coop_thematiques.json").read_text(encoding="utf-8")
+)
+COOP_LABELS: Final[tuple[str, ...]] = tuple(theme["label"] for theme in COOP_THEMATIQUES["thematiques"])
 
 
 def _skills(value: Any, other: Any, field: str) -> list[str]:
@@ -108,6 +118,14 @@ class CheckIn(Activity):
             for skill in [*c.data.get("offers", []), *c.data.get("seeks", [])]:
                 known.setdefault(skill.casefold(), skill)
         return sorted(known.values(), key=sort_key)
+
+    def offered_skills(self, contributions: list[Contribution]) -> tuple[list[str], list[str]]:
+        """The chips a phone offers: the network's own skills (`known_skills`), then La Coop's
+        themes that are not already among them (compared without case), each list in French order."""
+        own = self.known_skills(contributions)
+        taken = {skill.casefold() for skill in own}
+        coop = sorted((label for label in COOP_LABELS if label.casefold() not in taken), key=sort_key)
+        return own, coop
 
     def validate_submission(self, data: Any, participant: Participant) -> dict[str, Any]:
         data = require_mapping(data)

@@ -73,6 +73,12 @@ class Network(Base):
     # and the producer's SIRET or RNA number that the standard's file name carries
     open_data: Mapped[bool] = mapped_column(default=False, server_default=false())
     open_data_producer: Mapped[str] = mapped_column(String(14), default="", server_default="")
+    # the network's own chat: an incoming webhook its published minutes are posted to (a credential:
+    # whoever has it may post there, so never shown back whole or exported) and the payload that chat
+    # reads (kit.publishing.webhook.FORMATS or "auto"); None: the installation's WEBHOOK_URL and
+    # WEBHOOK_FORMAT
+    chat_webhook_url: Mapped[str | None] = mapped_column(String(500))
+    chat_format: Mapped[str | None] = mapped_column(String(20))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     meetings: Mapped[list[Meeting]] = relationship(back_populates="network", order_by="Meeting.created_at")

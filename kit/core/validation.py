@@ -6,8 +6,10 @@ import re
 import unicodedata
 from collections.abc import Mapping
 from typing import Any
+from urllib.parse import urlsplit
 
 from email_validator import EmailNotValidError, validate_email
+from flask_babel import LazyString
 
 from kit.core.errors import InvalidInput
 from kit.core.i18n import lazy_gettext as _l
@@ -93,6 +95,40 @@ def clean_link(value: Any, field: str, max_length: int = 500) -> str:
             field,
             code="invalid",
         )
+    return address
+
+
+#: the names of this machine: a service here may be tried out over plain http
+LOCAL_HOSTS = ("localhost", "127.0.0.1", "::1")
+
+
+def secure_address(
+    value: Any, field: str, *, wrong: LazyString | str, insecure: LazyString | str, max_length: int = 300
+) -> str:
+    """An address kit sends something to that people must not read on the way (a key, a chat's
+    webhook): "" when empty, else https://… (http:// only for this machine, to try it out), with no
+    query; `wrong` and `insecure` are the messages for an address that is not one and for plain
+    http elsewhere."""
+    if not isinstance(value, str):
+        raise InvalidInput(_l("This field must be text."), field)
+    address = value.strip().rstrip("/")
+    if not address:
+        return ""
+    parts = urlsplit(address)
+    try:
+        parts.port  # noqa: B018 - a port that is not a number raises here
+    except ValueError:
+        raise InvalidInput(wrong, field, code="invalid") from None
+    if (
+        len(address) > max_length
+        or not parts.hostname
+        or parts.scheme not in ("https", "http")
+        or parts.query
+        or any(ch.isspace() for ch in address)
+    ):
+        raise InvalidInput(wrong, field, code="invalid")
+    if parts.scheme == "http" and parts.hostname not in LOCAL_HOSTS:
+        raise InvalidInput(insecure, field, code="insecure")
     return address
 
 

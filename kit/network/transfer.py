@@ -43,6 +43,8 @@ SKIPPED = {
     "place_id",
     # the key a public kit gave this network to publish there: a credential of this server, like the tokens
     "publish_key",
+    # the network's chat webhook: whoever has the address may post in its channel
+    "chat_webhook_url",
 }
 
 

@@ -37,6 +37,7 @@ from kit.core.errors import InvalidInput
 from kit.core.extensions import socketio
 from kit.core.i18n import lazy_gettext as _l
 from kit.core.models import Meeting, Network, Status, utcnow
+from kit.core.validation import secure_address
 from kit.publishing import calendar, standalone, webhook
 from kit.publishing.minutes import as_data
 
@@ -58,20 +59,12 @@ _running_lock = threading.Lock()
 # -- the network's public kit, as the facilitator typed it ----------------------------------------
 def clean_address(text: object) -> str:
     """The public kit's address as typed: https://… (http:// only for this machine, to try it out)."""
-    if not isinstance(text, str):
-        raise InvalidInput(_l("This field must be text."), "publish_url")
-    address = text.strip().rstrip("/")
-    if not address:
-        return ""
-    parts = urlsplit(address)
-    local = parts.hostname in ("localhost", "127.0.0.1", "::1")
-    if len(address) > 300 or not parts.hostname or parts.scheme not in ("https", "http") or parts.query:
-        raise InvalidInput(_l("Write the public kit's address, such as https://kit.example.fr"), "publish_url")
-    if parts.scheme == "http" and not local:
-        raise InvalidInput(
-            _l("The public kit's address must start with https:// so the key travels safely."), "publish_url"
-        )
-    return address
+    return secure_address(
+        text,
+        "publish_url",
+        wrong=_l("Write the public kit's address, such as https://kit.example.fr"),
+        insecure=_l("The public kit's address must start with https:// so the key travels safely."),
+    )
 
 
 def set_target(db: Session, network: Network, address: object, key: object) -> None:

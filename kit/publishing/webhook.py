@@ -1,7 +1,9 @@
 """Telling the network's chat channel that minutes are out: an incoming webhook, posted in the
 background so publishing never waits on it.
 
-Each chat reads its own payload (`WEBHOOK_FORMAT`, or guessed from the address):
+The address and the format are the network's own when its coordinators set them on its page
+(`Network.chat_webhook_url`, `Network.chat_format`), else the installation's `WEBHOOK_URL` and
+`WEBHOOK_FORMAT`. Each chat reads its own payload (the format, or guessed from the address):
 
 - Mattermost, Rocket.Chat, Matrix (hookshot's generic webhooks): `{"text": …}` in Markdown;
 - Slack: `{"text": …}` in Slack's own "mrkdwn", where only `&`, `<` and `>` can be escaped
@@ -20,16 +22,21 @@ import json
 import logging
 import re
 import urllib.request
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from typing import Any
 from urllib.parse import urlsplit
 
 from flask import Flask
 from flask_babel import force_locale
 from flask_babel import gettext as _
+from sqlalchemy.orm import Session
 
 from kit.core.db import get_session
+from kit.core.errors import InvalidInput
 from kit.core.extensions import socketio
-from kit.core.models import Meeting
+from kit.core.i18n import lazy_gettext as _l
+from kit.core.models import Meeting, Network
+from kit.core.validation import secure_address
 from kit.publishing import links
 
 log = logging.getLogger(__name__)
@@ -38,6 +45,16 @@ TIMEOUT = 5
 
 #: the chats kit can post to, by the name `WEBHOOK_FORMAT` takes
 FORMATS = ("mattermost", "slack", "rocketchat", "matrix", "discord", "tchap")
+
+#: the choice a network's page offers, in the words of the people who run a chat: Rocket.Chat and
+#: Matrix read Mattermost's payload; Slack has its own escaping
+CHOICES = (
+    ("auto", _l("Automatic (from the address)")),
+    ("mattermost", _l("Mattermost, Rocket.Chat, Matrix")),
+    ("slack", _l("Slack")),
+    ("discord", _l("Discord")),
+    ("tchap", _l("Tchap")),
+)
 
 # what Markdown (CommonMark, as Mattermost, Rocket.Chat, Element and Discord read it) could take as
 # markup in a title: escaped with a backslash, which CommonMark allows before any punctuation
@@ -107,13 +124,50 @@ def post(webhook_url: str, payload: dict[str, str]) -> None:
 Report = Callable[[Meeting, bool, str], None]
 
 
+def target(config: Mapping[str, Any], meeting: Meeting) -> tuple[str, object]:
+    """Where the meeting's chat is and the format it was set to: its network's, else the installation's."""
+    network = meeting.network
+    if network is not None and network.chat_webhook_url:
+        return network.chat_webhook_url, network.chat_format or config.get("WEBHOOK_FORMAT")
+    return config.get("WEBHOOK_URL") or "", config.get("WEBHOOK_FORMAT")
+
+
+def set_network_chat(db: Session, network: Network, address: object, chosen: object, *, remove: bool = False) -> None:
+    """The network's own chat, from its page: a new address (empty keeps the one set, `remove`
+    forgets it) and the format its chat reads; InvalidInput, with nothing changed, for a wrong one."""
+    if not isinstance(chosen, str) or chosen not in dict(CHOICES):
+        raise InvalidInput(_l("Choose the chat from the list."), "chat_format")
+    url = secure_address(
+        address,
+        "chat_webhook_url",
+        wrong=_l("Write the chat's webhook address as the chat gave it, such as https://chat.example.fr/hooks/…"),
+        insecure=_l("The chat's webhook address must start with https:// so that no one can read it on the way."),
+        max_length=500,
+    )
+    if remove:
+        network.chat_webhook_url = network.chat_format = None
+    elif url or network.chat_webhook_url:
+        network.chat_webhook_url = url or network.chat_webhook_url
+        network.chat_format = chosen
+    db.commit()
+
+
+def masked_address(address: str | None) -> str:
+    """A chat's webhook address as the network's page shows it back: its host and its last
+    characters, enough to recognise it, not to post with it."""
+    if not address:
+        return ""
+    parts = urlsplit(address)
+    return f"{parts.scheme}://{parts.netloc}/…{address[-4:]}"
+
+
 def announce_published(app: Flask, meeting: Meeting, report: Report) -> None:
     """If a webhook is set, post the minutes' link to it in the background and `report` how it went."""
-    webhook_url = app.config.get("WEBHOOK_URL")
+    webhook_url, configured = target(app.config, meeting)
     if not webhook_url:
         return
     try:
-        chat = chat_format(app.config.get("WEBHOOK_FORMAT"), webhook_url)
+        chat = chat_format(configured, webhook_url)
     except ValueError as error:
         log.warning("posting the minutes to the chat: %s", error)
         with force_locale(meeting.language):

@@ -45,7 +45,7 @@ from kit.live import broadcast
 from kit.meeting import lifecycle, preparation
 from kit.meeting.templates import MeetingTemplate, find_template, list_templates
 from kit.network import accounts, keys, networks, transfer
-from kit.publishing import exports, links, mailing, public_kit, standalone, yeswiki
+from kit.publishing import exports, links, mailing, public_kit, standalone, webhook, yeswiki
 from kit.publishing import newsletter as newsletter_content
 from kit.publishing.minutes import build_markdown
 from kit.web.accounts import accounts_on, signed_in
@@ -495,6 +495,9 @@ def _network_page(found: Network, status: int = 200, **extra: object) -> Respons
         publishing_keys=keys.network_keys(db, found),
         masked_key=keys.masked(found.publish_key),
         public_saved=request.args.get("public_saved") == "1",
+        chat_choices=webhook.CHOICES,
+        masked_chat=webhook.masked_address(found.chat_webhook_url),
+        chat_saved=request.args.get("chat_saved") == "1",
         **extra,
     ), status
 
@@ -512,6 +515,24 @@ def public_kit_target(network_id: int) -> ResponseReturnValue:
         return _network_page(found, 400, public_error=str(error.message), public_form=request.form)
     target = url_for("facilitator.network", network_id=network_id, public_saved=1)
     return redirect(target + "#public-kit-title", code=303)
+
+
+@bp.post("/networks/<int:network_id>/chat")
+def network_chat(network_id: int) -> ResponseReturnValue:
+    """The network's own chat channel: its webhook address and the payload it reads."""
+    db = get_session()
+    found = _posted_network(network_id)
+    form = request.form
+    try:
+        webhook.set_network_chat(
+            db, found, form.get("chat_webhook_url", ""), form.get("chat_format", ""), remove=form.get("remove") == "yes"
+        )
+    except KitError as error:
+        db.rollback()
+        db.expire_all()
+        field = getattr(error, "field", None)
+        return _network_page(found, 400, chat_error=str(error.message), chat_error_field=field, chat_form=form)
+    return redirect(url_for("facilitator.network", network_id=network_id, chat_saved=1) + "#chat-title", code=303)
 
 
 @bp.post("/networks/<int:network_id>/publishing-keys")
