@@ -152,8 +152,9 @@ def markdown(report: dict[str, Any]) -> str:
             "## Vote flow (send → screen's count)",
             "",
             "Phones vote for needs they have not voted for yet, round-robin; a vote is shown when the screen is "
-            "first sent a count for its need that includes it. kit sends counts coalesced, once per "
-            "`KIT_COUNTS_INTERVAL` (1 s unless set otherwise); the references send the new count at each vote. "
+            "first sent a count for its need that includes it. kit sends the screen counts coalesced, once per "
+            "`KIT_SCREEN_COUNTS_INTERVAL` (0.1 s unless set otherwise); the references send the new count at each "
+            "vote. "
             "`ok` means the counts the screen was sent last, the counts a `sync` returns and the votes acked agree "
             "for every need.",
             "",
