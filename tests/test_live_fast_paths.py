@@ -182,6 +182,11 @@ def test_votes_reach_the_screen_every_tick_while_phones_and_redraws_keep_their_i
     assert screen_events.count("counts") == 5 and "state" not in screen_events
     assert [len(events(p, "/phone", "counts")) for p in phones] == [0, 0, 0]
     assert meeting.id in broadcaster.phones_waiting and meeting.id in broadcaster.results
+    clock[0] += 10  # a tick with nothing new: the phones still wait, and the views hear nothing
+    with app.app_context():
+        broadcaster.flush(due_only=True)
+    assert not screen.get_received("/screen") and not events(console, "/console", "counts")
+    assert meeting.id in broadcaster.phones_waiting
 
     clock[0] += 1000  # the interval is over: phones get the latest counts, the screen its redraw
     with app.app_context():

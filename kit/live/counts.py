@@ -111,6 +111,7 @@ class CountBroadcaster:
             now = self.clock()
             with self.lock:
                 ids, self.dirty = self.dirty, set()
+                changed = set(ids)
                 redraw = {m for m in self.results if not due_only or self._due(self.redrawn_at, m, now)}
                 people = {m for m in self.people if not due_only or self._due(self.people_sent_at, m, now)}
                 self.results -= redraw
@@ -122,7 +123,7 @@ class CountBroadcaster:
             for meeting_id in people:
                 self.people_sent_at[meeting_id] = now
             if ids:
-                self._send(ids, redraw, people, due_only)
+                self._send(ids, changed | redraw | people, redraw, people, due_only)
 
     def _due(self, sent_at: dict[int, float], meeting_id: int, now: float) -> bool:
         return now - sent_at.get(meeting_id, -math.inf) >= self.app.config["COUNTS_INTERVAL"]
@@ -143,7 +144,10 @@ class CountBroadcaster:
             self.phones_sent_at[meeting_id] = now
             return True
 
-    def _send(self, ids: set[int], redraw: set[int], people: set[int], due_only: bool) -> None:
+    def _send(self, ids: set[int], changed: set[int], redraw: set[int], people: set[int], due_only: bool) -> None:
+        """Counts to the views of each meeting in `ids`: the screen and the console when something
+        `changed`, phones when their turn is due (a meeting only waiting for its phones' turn costs
+        one look at who is connected per tick, and sends nothing before the turn)."""
         base = self.app.config.get("PUBLIC_URL") or "http://localhost"
         # rendering needs a request context for url_for; this one is the server's own
         with self.app.test_request_context(base_url=base):
@@ -153,6 +157,9 @@ class CountBroadcaster:
                 if meeting is None:
                     continue
                 connected = len(connected_people(db, meeting))
+                phones = self.phones_due(meeting_id, connected, due_only)
+                if meeting_id not in changed and not phones:
+                    continue
                 counted = lifecycle.counts(db, meeting)
                 payload: dict[str, object] = {
                     "version": meeting.version,
@@ -166,7 +173,7 @@ class CountBroadcaster:
                 if step is not None and activity_for(step).votable:
                     payload["votes"] = {str(k): v for k, v in queries.tallies(db, step.id).items()}
                 for view in VIEWS:
-                    if view != "phone" or self.phones_due(meeting_id, connected, due_only):
+                    if phones if view == "phone" else meeting_id in changed:
                         self.emit_spread("counts", payload, f"/{view}", room(meeting))
                 if meeting_id in people and meeting_id not in redraw:
                     # once per interval and language however many phones came: the list, not the console
