@@ -61,6 +61,8 @@ def test_places_pages_pass_axe_and_print(server: KitServer, room: Room, tmp_path
     desk.get_by_role("button", name="Importer", exact=True).click()
     desk.get_by_label("Nom d'un membre qui travaille à Anonymal").fill("Awa Diallo")
     desk.get_by_role("button", name="Relier — Anonymal").click()
+    # the page the link leads back to, loaded, before axe is injected into it
+    expect(desk.locator(".member", has_text="Awa Diallo")).to_be_visible()
     problems += axe(desk, "network page with places")
     shoot(desk, "places-network", full_page=True)
     desk.get_by_label("Service", exact=True).select_option("Loisirs et créations numériques")
