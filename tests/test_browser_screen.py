@@ -263,3 +263,54 @@ def test_the_timer_and_the_folded_introduction_on_screen_phone_and_console(serve
         expect(corner).to_be_visible()
     finally:
         console.close()
+
+
+def test_a_card_arriving_while_votes_flow_is_paged_without_waiting_for_the_votes_to_stop(
+    server: KitServer, room: Room
+) -> None:
+    """Counts reach the screen several times a second (KIT_SCREEN_COUNTS_INTERVAL) and each new
+    ranking moves the cards: the pages must still be computed again soon after a card arrives,
+    not only once the votes pause — else the new card shows cut at the bottom of the page."""
+    import threading
+    import time
+
+    from tests.server import Phone
+
+    made = long_meeting(server)
+    console = LiveClient(server.url, "console", {"meeting": made["code"], "key": made["console"]})
+    voters = [Phone(server.url, made["code"], f"Votante {n}") for n in range(8)]
+    stop = threading.Event()
+    try:
+        needs = next(step_id for step_id, activity, _ in made["steps"] if activity == "needs")
+        screen = room.page(**SCREEN)
+        screen.goto(f"{server.url}/m/{made['code']}/screen?key={made['screen']}")
+        assert console.call("goto", {"step_id": needs})["ok"]
+        expect(screen.get_by_role("heading", name="Recensement des besoins")).to_be_visible()
+        expect(screen.locator("#screen-page")).to_have_text(re.compile(r"^1 / [2-9]$"))
+        ranked = screen.evaluate(
+            "() => [...document.querySelectorAll('#stage [data-key]')].map(e => +e.dataset.key.slice(1))"
+        )
+
+        def vote_from_the_bottom() -> None:
+            # one vote per need in turn, the least supported first: the ranking changes at every tick
+            for voter in voters:
+                for target in reversed(ranked):
+                    if stop.is_set():
+                        return
+                    voter.call("vote", {"contribution_id": target, "vote": True})
+                    time.sleep(0.02)
+
+        voting = threading.Thread(target=vote_from_the_bottom)
+        voting.start()
+        time.sleep(1.0)
+        arrived = "Un besoin arrivé pendant les votes : un atelier pour les aidants familiaux"
+        voters[0].send_until_acked("late-need", needs, arrived, time.monotonic() + 10)
+        expect(screen.locator("#stage [data-key]", has_text="aidants familiaux")).to_have_count(1)
+        time.sleep(1.0)
+        assert voting.is_alive(), "the votes were still flowing"
+        assert_whole_cards(screen, "while votes flow")
+    finally:
+        stop.set()
+        for voter in voters:
+            voter.close()
+        console.close()

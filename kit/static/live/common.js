@@ -231,11 +231,15 @@
     for (var j = 0; j < lists.length; j++) sortByVotes(lists[j]);
   }
   function sortByVotes(list) {
-    var items = Array.prototype.slice.call(list.children);
+    var before = Array.prototype.slice.call(list.children);
+    var items = before.slice();
     items.sort(function (a, b) {
       var diff = parseInt(b.getAttribute('data-votes') || '0', 10) - parseInt(a.getAttribute('data-votes') || '0', 10);
       return diff || (parseInt(a.getAttribute('data-key').slice(1), 10) - parseInt(b.getAttribute('data-key').slice(1), 10));
     });
+    // moved only when the order changed: counts come several times a second, and every move makes
+    // the screen compute its pages again
+    if (items.every(function (item, i) { return item === before[i]; })) return;
     items.forEach(function (item) { list.appendChild(item); });
   }
 

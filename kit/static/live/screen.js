@@ -282,15 +282,16 @@
     if (corner) corner.hidden = !!(state.meeting && state.meeting.joining_locked);
     layOut(sameStep);
   });
-  // a card arrives, or a list is sorted again by votes: the pages are computed again, soon
+  // a card arrives, or a list is sorted again by votes: the pages are computed again, soon — at
+  // most 150 ms after the first change, however many follow (cards and counts arrive several
+  // times a second in a busy room; a timer put off at each one would never fire)
   var relayout = null;
   new MutationObserver(function (records) {
     var lists = records.some(function (record) {
       return record.target.nodeType === 1 && record.target.hasAttribute('data-items');
     });
-    if (!lists) return;
-    clearTimeout(relayout);
-    relayout = setTimeout(function () { layOut(true); }, 150);
+    if (!lists || relayout) return;
+    relayout = setTimeout(function () { relayout = null; layOut(true); }, 150);
   }).observe(stage, { childList: true, subtree: true });
   var resizing = null;
   window.addEventListener('resize', function () {
