@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import random
 import signal
 import socket
 import subprocess
@@ -26,9 +27,26 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def free_port() -> int:
+    """A port for a test's `kit serve`, below the system's range for outgoing connections.
+
+    A port the system hands out (bind to 0) is in the range every client connection takes its own
+    port from: a server killed and started again on it — as the tests of crashes do — could find
+    it taken meanwhile by a connection of another test. Each pytest-xdist worker draws from its own
+    band, so two workers do not pick the same port either."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw")
+    band = int(worker[2:]) if worker[2:].isdigit() else 7
+    low = 12000 + (band % 8) * 2500
+    for _ in range(200):
+        port = random.randrange(low, low + 2500)
+        with socket.socket() as probe:
+            try:
+                probe.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+        return int(probe.getsockname()[1])
 
 
 @contextmanager

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import email
 import email.policy
-import socket
 import subprocess
 import sys
 import time
@@ -26,6 +25,7 @@ from kit.meeting import lifecycle, privacy
 from kit.network import networks
 from kit.publishing import mailing
 from tests.conftest import gen_template, migrated_instance
+from tests.server import free_port
 from tests.test_headers import ScriptFinder
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -34,12 +34,6 @@ INTRO = (
     "Nous avons commencé par un tour de table : chacune et chacun a présenté sa structure, son territoire et "
     "ce qu'il ou elle attend du réseau. La médiathèque de Vitré a présenté ses ateliers « premiers pas » du mardi."
 )
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 class SmtpServer:
