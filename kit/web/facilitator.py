@@ -49,6 +49,7 @@ from kit.publishing import exports, links, mailing, public_kit, standalone, webh
 from kit.publishing import newsletter as newsletter_content
 from kit.publishing.minutes import build_markdown
 from kit.web.accounts import accounts_on, signed_in
+from kit.web.downloads import file_response
 from kit.web.public import standalone_download
 
 bp = Blueprint("facilitator", __name__)
@@ -418,10 +419,8 @@ def prepare(code: str) -> ResponseReturnValue:
 def download_template(code: str) -> Response:
     """The meeting's steps as a template file to keep or share."""
     meeting = _meeting_with_key(code, "facilitator_key")
-    response = Response(preparation.as_template(meeting), mimetype="application/toml")
     name = preparation.template_name(meeting.title)
-    response.headers["Content-Disposition"] = f'attachment; filename="{name}.toml"'
-    return response
+    return file_response(preparation.as_template(meeting), "application/toml", f"{name}.toml", attachment=True)
 
 
 @bp.get("/m/<code>/export.csv")
@@ -433,10 +432,8 @@ def export(code: str) -> Response:
     steps = [lifecycle.get_step(db, meeting, int(step_id))] if step_id.isdigit() else list(meeting.steps)
     french = request.args.get("format") == "fr"
     body = exports.to_csv(db, meeting, steps, french_spreadsheet=french)
-    response = Response(body, content_type="text/csv; charset=utf-8")
     name = preparation.template_name(meeting.title if not step_id.isdigit() else f"{meeting.title} {steps[0].title}")
-    response.headers["Content-Disposition"] = f'attachment; filename="{name}.csv"'
-    return response
+    return file_response(body, "text/csv; charset=utf-8", f"{name}.csv", attachment=True)
 
 
 @bp.post("/m/<code>/duplicate")
@@ -645,20 +642,18 @@ def draft_minutes(code: str) -> str:
 def draft_minutes_markdown(code: str) -> Response:
     """The draft minutes at any moment, as a Markdown file."""
     meeting = _meeting_with_key(code, "facilitator_key")
-    response = Response(_draft(meeting), content_type="text/markdown; charset=utf-8")
     name = preparation.template_name(meeting.title)
-    response.headers["Content-Disposition"] = f'attachment; filename="{name}-brouillon.md"'
-    return response
+    return file_response(_draft(meeting), "text/markdown; charset=utf-8", f"{name}-brouillon.md", attachment=True)
 
 
 @bp.get("/m/<code>/minutes/draft.yeswiki.txt")
 def draft_minutes_yeswiki(code: str) -> Response:
     """The draft minutes at any moment, in YesWiki's syntax (to paste into a wiki page)."""
     meeting = _meeting_with_key(code, "facilitator_key")
-    response = Response(yeswiki.from_markdown(_draft(meeting)), content_type="text/plain; charset=utf-8")
     name = preparation.template_name(meeting.title)
-    response.headers["Content-Disposition"] = f'inline; filename="{name}-brouillon-yeswiki.txt"'
-    return response
+    return file_response(
+        yeswiki.from_markdown(_draft(meeting)), "text/plain; charset=utf-8", f"{name}-brouillon-yeswiki.txt"
+    )
 
 
 @bp.post("/m/<code>/minutes/preview")
@@ -700,9 +695,7 @@ def newsletter(network_id: int) -> Response:
     db = get_session()
     found = networks.get_network(db, network_id)
     body = newsletter_content.build(db, found, str(get_locale() or "fr"))
-    response = Response(body, content_type="text/markdown; charset=utf-8")
-    response.headers["Content-Disposition"] = f'inline; filename="{preparation.template_name(found.name)}-lettre.md"'
-    return response
+    return file_response(body, "text/markdown; charset=utf-8", f"{preparation.template_name(found.name)}-lettre.md")
 
 
 @bp.get("/networks/<int:network_id>/newsletter.yeswiki.txt")
@@ -712,10 +705,9 @@ def newsletter_yeswiki(network_id: int) -> Response:
     db = get_session()
     found = networks.get_network(db, network_id)
     body = yeswiki.from_markdown(newsletter_content.build(db, found, str(get_locale() or "fr")))
-    response = Response(body, content_type="text/plain; charset=utf-8")
-    name = preparation.template_name(found.name)
-    response.headers["Content-Disposition"] = f'inline; filename="{name}-lettre-yeswiki.txt"'
-    return response
+    return file_response(
+        body, "text/plain; charset=utf-8", f"{preparation.template_name(found.name)}-lettre-yeswiki.txt"
+    )
 
 
 @bp.get("/networks/<int:network_id>/newsletter.html")

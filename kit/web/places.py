@@ -24,6 +24,7 @@ from kit.meeting import preparation
 from kit.network import networks
 from kit.places import csv_io, hours, open_data, standard
 from kit.publishing import links
+from kit.web.downloads import file_response
 from kit.web.facilitator import require_network
 
 bp = Blueprint("places", __name__)
@@ -108,10 +109,8 @@ def export(network_id: int) -> Response:
     """The network's complete places as a CSV in the national standard (open data)."""
     network = _admin_network(network_id)
     body, _left_out = places.export_csv(get_session(), network)
-    response = Response(body, content_type="text/csv; charset=utf-8")
     name = preparation.template_name(network.name)
-    response.headers["Content-Disposition"] = f'attachment; filename="{name}-lieux.csv"'
-    return response
+    return file_response(body, "text/csv; charset=utf-8", f"{name}-lieux.csv", attachment=True)
 
 
 @bp.post("/networks/<int:network_id>/places")
@@ -177,8 +176,7 @@ def _published(network_id: int) -> Network:
 
 
 def _download(body: str, content_type: str, name: str) -> Response:
-    response = Response(body, content_type=content_type)
-    response.headers["Content-Disposition"] = f'inline; filename="{name}"'
+    response = file_response(body, content_type, name)
     response.headers["Access-Control-Allow-Origin"] = "*"
     response.headers["X-Licence"] = open_data.LICENCE["name"]
     return response

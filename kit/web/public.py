@@ -36,6 +36,7 @@ from kit.publishing import minutes as minutes_content
 from kit.publishing.calendar import dated_events
 from kit.publishing.calendar import minutes_calendar as build_calendar
 from kit.web import qr
+from kit.web.downloads import file_response
 
 bp = Blueprint("public", __name__)
 
@@ -153,9 +154,7 @@ def minutes_qr(token: str) -> Response:
 @bp.get("/minutes/<token>.md")
 def minutes_markdown(token: str) -> Response:
     meeting = _published(token)
-    response = Response(meeting.minutes_md, mimetype="text/markdown", content_type="text/markdown; charset=utf-8")
-    response.headers["Content-Disposition"] = f'inline; filename="{meeting.code.lower()}-minutes.md"'
-    return response
+    return file_response(meeting.minutes_md or "", "text/markdown; charset=utf-8", f"{meeting.code.lower()}-minutes.md")
 
 
 @bp.get("/minutes/<token>.html")
@@ -169,8 +168,7 @@ def minutes_file(token: str) -> Response:
 
 def standalone_download(body: str, name: str) -> Response:
     """One HTML file to save, not a page to show; should a browser show it, it runs and loads nothing."""
-    response = Response(body, content_type="text/html; charset=utf-8")
-    response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
+    response = file_response(body, "text/html; charset=utf-8", name, attachment=True)
     response.headers["Content-Security-Policy"] = standalone.RESPONSE_POLICY
     return response
 
@@ -179,9 +177,8 @@ def standalone_download(body: str, name: str) -> Response:
 def minutes_yeswiki(token: str) -> Response:
     """The published minutes in YesWiki's syntax, to copy into a network's wiki page."""
     meeting = _published(token)
-    response = Response(yeswiki.from_markdown(meeting.minutes_md or ""), content_type="text/plain; charset=utf-8")
-    response.headers["Content-Disposition"] = f'inline; filename="{meeting.code.lower()}-minutes-yeswiki.txt"'
-    return response
+    body = yeswiki.from_markdown(meeting.minutes_md or "")
+    return file_response(body, "text/plain; charset=utf-8", f"{meeting.code.lower()}-minutes-yeswiki.txt")
 
 
 @bp.get("/minutes/<token>.json")
@@ -208,9 +205,7 @@ def minutes_calendar(token: str) -> Response:
     body = build_calendar(get_session(), meeting)
     if body is None:
         abort(404)  # nothing dated in these minutes: no empty calendar
-    response = Response(body, content_type="text/calendar; charset=utf-8")
-    response.headers["Content-Disposition"] = f'attachment; filename="{meeting.code.lower()}.ics"'
-    return response
+    return file_response(body, "text/calendar; charset=utf-8", f"{meeting.code.lower()}.ics", attachment=True)
 
 
 @bp.get("/feeds/<token>.atom")
@@ -234,9 +229,8 @@ def network_calendar(token: str) -> Response:
     body = calendar.network_calendar(
         get_session(), network, calendar.network_page_url(network), str(get_locale() or "fr")
     )
-    response = Response(body, content_type="text/calendar; charset=utf-8")
     # shown inline: a browser given the address hands it to the calendar app, which reads it again
-    response.headers["Content-Disposition"] = 'inline; filename="calendar.ics"'
+    response = file_response(body, "text/calendar; charset=utf-8", "calendar.ics")
     response.cache_control.max_age = 3600
     return response
 
