@@ -88,6 +88,15 @@ def long_meeting(server: KitServer) -> dict[str, Any]:
     return on_server(server, make)
 
 
+def step_of(made: dict[str, Any], kind: str) -> int:
+    """The long meeting's step of this activity."""
+    return next(step_id for step_id, activity, _ in made["steps"] if activity == kind)
+
+
+def screen_address(server: KitServer, made: dict[str, Any]) -> str:
+    return f"{server.url}/m/{made['code']}/screen?key={made['screen']}"
+
+
 def pages_of(screen: Any) -> int:
     text = screen.locator("#screen-page").text_content() or ""
     found = re.search(r"/ (\d+)", text)
@@ -109,7 +118,7 @@ def test_every_step_of_a_long_workshop_shows_in_pages_of_whole_cards(server: Kit
     console = LiveClient(server.url, "console", {"meeting": made["code"], "key": made["console"]})
     try:
         screen = room.page(**SCREEN)
-        screen.goto(f"{server.url}/m/{made['code']}/screen?key={made['screen']}")
+        screen.goto(screen_address(server, made))
         for step_id, activity, title in made["steps"]:
             assert console.call("goto", {"step_id": step_id})["ok"]
             expect(screen.get_by_role("heading", name=title, exact=True)).to_be_visible()
@@ -142,9 +151,9 @@ def test_a_clicker_turns_the_pages_of_a_long_step(server: KitServer, room: Room)
     made = long_meeting(server)
     console = LiveClient(server.url, "console", {"meeting": made["code"], "key": made["console"]})
     try:
-        topics = next(step_id for step_id, activity, _ in made["steps"] if activity == "topics")
+        topics = step_of(made, "topics")
         screen = room.page(**SCREEN)
-        screen.goto(f"{server.url}/m/{made['code']}/screen?key={made['screen']}")
+        screen.goto(screen_address(server, made))
         assert console.call("goto", {"step_id": topics})["ok"]
         expect(screen.get_by_role("heading", name="Nos projets possibles")).to_be_visible()
         page_number = screen.locator("#screen-page")
@@ -201,9 +210,9 @@ def test_the_timer_and_the_folded_introduction_on_screen_phone_and_console(serve
     made = long_meeting(server)
     console = LiveClient(server.url, "console", {"meeting": made["code"], "key": made["console"]})
     try:
-        topics = next(step_id for step_id, activity, _ in made["steps"] if activity == "topics")
+        topics = step_of(made, "topics")
         screen = checked_page(room, **SCREEN)
-        screen.goto(f"{server.url}/m/{made['code']}/screen?key={made['screen']}")
+        screen.goto(screen_address(server, made))
         desk = room.page(viewport={"width": 1440, "height": 900})
         desk.goto(f"{server.url}/m/{made['code']}/console?key={made['console']}")
         assert console.call("goto", {"step_id": topics})["ok"]
@@ -281,9 +290,9 @@ def test_a_card_arriving_while_votes_flow_is_paged_without_waiting_for_the_votes
     voters = [Phone(server.url, made["code"], f"Votante {n}") for n in range(8)]
     stop = threading.Event()
     try:
-        needs = next(step_id for step_id, activity, _ in made["steps"] if activity == "needs")
+        needs = step_of(made, "needs")
         screen = room.page(**SCREEN)
-        screen.goto(f"{server.url}/m/{made['code']}/screen?key={made['screen']}")
+        screen.goto(screen_address(server, made))
         assert console.call("goto", {"step_id": needs})["ok"]
         expect(screen.get_by_role("heading", name="Recensement des besoins")).to_be_visible()
         expect(screen.locator("#screen-page")).to_have_text(re.compile(r"^1 / [2-9]$"))
