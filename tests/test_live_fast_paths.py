@@ -9,6 +9,7 @@ shortcut is checked against the long way here.
 from __future__ import annotations
 
 import threading
+from pathlib import Path
 
 from kit import create_app
 from kit.core.settings import queue_channel
@@ -57,9 +58,9 @@ def test_items_are_rendered_in_the_languages_someone_reads(app, live_clients, mo
     rendered: list[str] = []
     real = live_state.item_event
 
-    def counting(db, meeting, contribution, view, lang):  # type: ignore[no-untyped-def]
+    def counting(db, meeting, contribution, view, lang, **options):  # type: ignore[no-untyped-def]
         rendered.append(f"{view}:{lang}")
-        return real(db, meeting, contribution, view, lang)
+        return real(db, meeting, contribution, view, lang, **options)
 
     monkeypatch.setattr("kit.live.broadcast.item_event", counting)
     sent = {"client_id": "a-1", "step_id": board, "data": {"text": "Une idée"}}
@@ -240,45 +241,70 @@ def test_a_flush_asked_for_while_one_is_sending_returns_only_once_that_one_has_s
     assert sent == [{1}]
 
 
-def test_a_card_drawn_with_its_catalogue_looked_up_once_is_the_card_drawn_the_long_way(app, monkeypatch):
-    """item_event passes the language's catalogue to the template (template_translations) instead
-    of letting Flask-Babel find it for each message: the console's and the screen's cards, in
-    French and in English, edited, merged, hidden or a decision, come out the same."""
+EVERY_ACTIVITY = Path(__file__).resolve().parent / "fixtures" / "every-activity.toml"
+MARKUP = "Un « café numérique » où l'on apprend à 100 % : <b>vraiment</b> & sans stress"
+
+
+def test_every_card_drawn_the_short_way_is_the_card_drawn_the_long_way(app):
+    """item_event draws a card straight with Jinja (draw_card), with the language's catalogue
+    looked up once and only the card's own count of votes (item_votes): for every activity, the
+    console's and the screen's cards, in French and in English, new, voted for, edited, merged,
+    hidden or a decision, come out as Flask's render_template draws them with the step's tallies."""
     from flask import render_template
     from flask_babel import force_locale
 
     from kit.activities import activity_for
     from kit.core import queries
     from kit.core.db import get_session
-    from kit.meeting import lifecycle, moderation
-    from tests.conftest import gen_meeting, gen_participant
+    from kit.meeting import decisions, lifecycle, moderation, votes
+    from kit.meeting.templates import load_template
+    from tests.conftest import gen_participant
+    from tests.sample_data import contribution_for
 
     with app.test_request_context():
         db = get_session()
-        meeting = gen_meeting(db, live=True)
-        board = lifecycle.move(db, meeting, 1)
-        awa = gen_participant(db, meeting, "Élodie")
-        text = "Un « café numérique » où l'on apprend à 100 % : <b>vraiment</b> & sans stress"
-        sent = [lifecycle.contribute(db, meeting, awa, board.id, f"c{n}", {"text": text}) for n in range(4)]
-        cards = [outcome.contribution for outcome in sent]
-        moderation.edit(db, meeting, cards[0].id, text + " (revu)")
-        moderation.merge(db, meeting, cards[1].id, cards[0].id)
-        moderation.hide(db, meeting, cards[2].id)
-        for card in cards:
-            db.refresh(card)
-            activity = activity_for(card.step)
-            for view in ("screen", "console"):
-                for lang in ("fr", "en"):
-                    fast = live_state.item_event(db, meeting, card, view, lang)["html"]
-                    with force_locale(lang):
-                        slow = render_template(
-                            activity.template("_item"),
-                            item=card,
-                            activity=activity,
-                            view=view,
-                            votes=queries.tallies(db, card.step_id) if activity.votable else {},
-                            meeting=meeting,
-                        )
-                    assert fast == slow, (view, lang)
-        english = live_state.item_event(db, meeting, cards[1], "console", "en")["html"]
-        assert f"merged into n° {cards[0].id}" in english and "&lt;b&gt;vraiment" in english
+        meeting = lifecycle.create_meeting(db, load_template(EVERY_ACTIVITY))
+        lifecycle.start(db, meeting)
+        people = [gen_participant(db, meeting, name) for name in ("Élodie", "Bruno", "Awa", "Rémi")]
+        drawn = 0
+        for step in meeting.steps:
+            lifecycle.go_to_step(db, meeting, step.id)
+            activity = activity_for(step)
+            cards = []
+            for n, person in enumerate(people[:3]):
+                # short: a word cloud's answer is a few words; the markup is in it all the same
+                data = contribution_for(step, f"<b>café</b> & « n°{n} »", person.display_name)
+                cards.append(lifecycle.contribute(db, meeting, person, step.id, f"{step.id}-{n}", data).contribution)
+            new = live_state.item_event(db, meeting, cards[0], "screen", "fr", votes={})
+            if activity.votable:
+                for person in people[1:]:
+                    votes.set_vote(db, meeting, person, cards[0].id, True)
+            if activity.editable_field:
+                moderation.edit(db, meeting, cards[0].id, MARKUP + " (revu)")
+                moderation.merge(db, meeting, cards[1].id, cards[0].id)
+            if activity.decision_text(cards[0]):
+                decisions.set_decision(db, meeting, cards[0].id, True)
+            moderation.hide(db, meeting, cards[2].id)
+            for card in cards:
+                db.refresh(card)
+                for view in ("screen", "console"):
+                    for lang in ("fr", "en"):
+                        short = live_state.item_event(db, meeting, card, view, lang)["html"]
+                        with force_locale(lang):
+                            long = render_template(
+                                activity.template("_item"),
+                                item=card,
+                                activity=activity,
+                                view=view,
+                                votes=queries.tallies(db, card.step_id) if activity.votable else {},
+                                meeting=meeting,
+                            )
+                        assert short == long, (step.activity, view, lang)
+                        drawn += 1
+            if activity.votable:
+                assert 'data-votes="3"' in live_state.item_event(db, meeting, cards[0], "screen", "fr")["html"]
+                assert 'data-votes="0"' in new["html"]
+        assert drawn == len(meeting.steps) * 3 * 4
+        english = live_state.item_event(db, meeting, cards[0], "console", "en")["html"]
+        assert "hidden" in live_state.item_event(db, meeting, cards[2], "console", "en")["html"]
+        assert "&lt;b&gt;vraiment" in english or "<b>" not in english

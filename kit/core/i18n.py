@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import current_app, has_request_context, request, session
-from flask_babel import LazyString, get_translations, gettext
+from flask_babel import LazyString, get_locale, get_translations, gettext
 from jinja2 import pass_context
 from jinja2.runtime import Context
 from markupsafe import Markup
@@ -80,3 +80,14 @@ def template_translations() -> dict[str, Any]:
     translations = get_translations()
     gettext = _template_gettext(translations.ugettext)
     return {"_": gettext, "gettext": gettext, "ngettext": _template_ngettext(translations.ungettext)}
+
+
+def content_lang(source: object) -> Markup:
+    """` lang="fr"` on what people and the facilitator wrote (titles, prompts, contributions) when
+    the page speaks another language than the meeting, so a screen reader reads it as French;
+    nothing when both agree. `source` is a meeting, a step or a contribution."""
+    meeting = getattr(source, "meeting", None) or getattr(getattr(source, "step", None), "meeting", None) or source
+    language = getattr(meeting, "language", None) or "fr"
+    if language == str(get_locale() or "fr"):
+        return Markup("")
+    return Markup(' lang="%s"') % language

@@ -34,6 +34,7 @@ _TALLIES = (
     .where(Contribution.step_id == bindparam("step"))
     .group_by(Vote.contribution_id)
 )
+_VOTES_FOR = select(func.count(Vote.id)).where(Vote.contribution_id == bindparam("contribution"))
 
 
 def installation_uid(db: Session) -> str:
@@ -84,6 +85,11 @@ def removed_ids(db: Session, meeting: Meeting) -> set[int]:
 def tallies(db: Session, step_id: int) -> dict[int, int]:
     """Votes per visible contribution of a step (only those with at least one)."""
     return {contribution_id: count for contribution_id, count in db.execute(_TALLIES, {"step": step_id})}
+
+
+def votes_for(db: Session, contribution_id: int) -> int:
+    """How many people support one contribution (what tallies gives it, read alone)."""
+    return int(db.execute(_VOTES_FOR, {"contribution": contribution_id}).scalar_one())
 
 
 def withdrawn_count(db: Session, step: Step) -> int:

@@ -13,7 +13,16 @@ from kit.activities import activity_for
 from kit.core.db import get_session
 from kit.core.extensions import socketio
 from kit.core.models import Contribution, Meeting
-from kit.live.state import VIEWS, item_event, listening_languages, participant_room, room, shows_items, state
+from kit.live.state import (
+    VIEWS,
+    item_event,
+    item_votes,
+    listening_languages,
+    participant_room,
+    room,
+    shows_items,
+    state,
+)
 from kit.meeting import lifecycle
 
 
@@ -37,20 +46,22 @@ def console_changed(db: Session, meeting: Meeting) -> None:
         )
 
 
-def contribution_stored(db: Session, meeting: Meeting, contribution: Contribution) -> None:
-    """A new or changed contribution goes whole to the views that list it; phones get a count."""
+def contribution_stored(db: Session, meeting: Meeting, contribution: Contribution, *, new: bool = False) -> None:
+    """A new (`new`: just created) or changed contribution goes whole to the views that list it;
+    phones get a count."""
     activity = activity_for(contribution.step)
     if activity.live_results:
         # results drawn from every answer: redrawn at most once per interval, however many arrive
         current_app.extensions["kit.counts"].mark(meeting.id, results=True)
         return
+    votes = item_votes(db, activity, contribution, new=new)  # read once, whatever the views and languages
     for view in VIEWS:
         if not shows_items(activity, view) or (view == "screen" and meeting.screen_picked_only):
             # the screen shows only what the facilitator picked: something new is not picked yet
             continue
         # rendered only in the languages someone reads (most rooms: French alone)
         for lang in listening_languages(meeting, view):
-            event = item_event(db, meeting, contribution, view, lang)
+            event = item_event(db, meeting, contribution, view, lang, votes=votes)
             socketio.emit("contribution", event, namespace=f"/{view}", to=room(meeting, lang))
     counts_changed(meeting)
 

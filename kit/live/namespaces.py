@@ -17,7 +17,7 @@ from flask_babel import force_locale, get_locale
 from flask_babel import gettext as _
 from flask_socketio import Namespace, emit, join_room
 from socketio import exceptions as socketio_errors
-from sqlalchemy import and_, bindparam, select
+from sqlalchemy import Executable, and_, bindparam, select
 from sqlalchemy.orm import Session
 
 from kit.core import queries
@@ -26,7 +26,7 @@ from kit.core.db import get_session
 from kit.core.errors import Forbidden, InvalidInput, KitError
 from kit.core.i18n import lazy_gettext as _l
 from kit.core.live_packets import TOO_DEEP
-from kit.core.models import Meeting, Participant, Status, Step
+from kit.core.models import Contribution, Meeting, Participant, Status, Step
 from kit.core.validation import client_id, require_mapping
 from kit.live import broadcast
 from kit.live.ratelimit import FairShare
@@ -45,6 +45,13 @@ _SENDER = (
     .join(Meeting, Meeting.id == Participant.meeting_id)
     .outerjoin(Step, and_(Step.id == bindparam("step"), Step.meeting_id == Meeting.id))
     .where(Participant.id == bindparam("participant"), Meeting.id == bindparam("meeting"))
+)
+# a contribution's sender, and whether they already sent this client id: the resend check rides
+# on the same statement, one round trip fewer for every contribution (almost always "no")
+_CONTRIBUTOR = _SENDER.add_columns(
+    select(Contribution.id)
+    .where(Contribution.participant_id == Participant.id, Contribution.client_id == bindparam("client_id"))
+    .scalar_subquery()
 )
 
 
@@ -520,20 +527,27 @@ class PhoneNamespace(LiveNamespace):
 
     def sender(self, step_id: object = None) -> tuple[Participant, Meeting, Step | None]:
         """The participant sending, their meeting and the step they send to (None if it is not one
-        of this meeting's), read in one query: every contribution asks."""
+        of this meeting's), read in one query: every vote asks."""
+        row = self._sender_row(_SENDER, {"step": step_id if queries.is_row_id(step_id) else None})
+        return row[0], row[1], row[2]
+
+    def contributor(self, step_id: object, cid: str) -> tuple[Participant, Meeting, Step | None, bool]:
+        """What `sender` reads, and whether this participant already sent `cid`; one query, asked
+        by every contribution."""
+        params = {"step": step_id if queries.is_row_id(step_id) else None, "client_id": cid}
+        row = self._sender_row(_CONTRIBUTOR, params)
+        return row[0], row[1], row[2], row[3] is not None
+
+    def _sender_row(self, statement: Executable, params: dict[str, object]) -> tuple[Any, ...]:
         viewer = self.viewer()
         row = None
         if viewer.participant_id is not None:
-            params = {
-                "participant": viewer.participant_id,
-                "meeting": viewer.meeting_id,
-                "step": step_id if queries.is_row_id(step_id) else None,
-            }
-            row = get_session().execute(_SENDER, params).first()
+            params = {**params, "participant": viewer.participant_id, "meeting": viewer.meeting_id}
+            row = get_session().execute(statement, params).first()
         if row is None:
             self.meeting()  # a meeting gone is said so first
             raise KitError("not_joined", _l("Please give your name first."))
-        return row[0], row[1], row[2]
+        return tuple(row)
 
     @answers
     def on_join(self, payload: Any = None, *_args: Any) -> dict[str, Any]:
@@ -567,7 +581,7 @@ class PhoneNamespace(LiveNamespace):
         """A contribution: stored once per client id, acknowledged, then shown on the screen."""
         payload = require_mapping(payload)
         cid = client_id(payload.get("client_id"))
-        participant, meeting, step = self.sender(payload.get("step_id"))
+        participant, meeting, step, sent = self.contributor(payload.get("step_id"), cid)
         db = get_session()
 
         def slow_down_if_needed() -> None:
@@ -585,9 +599,10 @@ class PhoneNamespace(LiveNamespace):
             step_version=payload.get("step_version"),
             before_new=slow_down_if_needed,
             step=step,
+            unsent=not sent,
         )
         if outcome.changed:
-            broadcast.contribution_stored(db, meeting, outcome.contribution)
+            broadcast.contribution_stored(db, meeting, outcome.contribution, new=outcome.created)
         return {"ok": True, **own_item(outcome.contribution)}
 
     @answers

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Mapping
 from typing import Any
 
 from flask import current_app, render_template
@@ -18,7 +19,7 @@ from sqlalchemy.orm import Session
 from kit.activities import ACTIVITIES, Activity, activity_for
 from kit.core import queries
 from kit.core.extensions import socketio
-from kit.core.i18n import LANGUAGES, template_translations
+from kit.core.i18n import LANGUAGES, content_lang, template_translations
 from kit.core.models import Contribution, Meeting, Participant, Step, utcnow
 from kit.meeting import decisions, lifecycle, pacing, votes
 from kit.publishing import links, mailing, public_kit
@@ -279,20 +280,47 @@ def own_item(contribution: Contribution) -> dict[str, Any]:
     }
 
 
-def item_event(db: Session, meeting: Meeting, contribution: Contribution, view: str, lang: str) -> dict[str, Any]:
-    """A new or changed contribution, as one item of a view's list."""
-    activity = activity_for(contribution.step)
-    tallies = queries.tallies(db, contribution.step_id) if activity.votable else {}
+def item_votes(db: Session, activity: Activity, contribution: Contribution, *, new: bool = False) -> dict[int, int]:
+    """The votes a card shows: its own count, the only one an item's template reads; none for an
+    activity without votes or a contribution just created (nobody could support it yet)."""
+    if not activity.votable or new:
+        return {}
+    return {contribution.id: queries.votes_for(db, contribution.id)}
+
+
+def draw_card(
+    activity: Activity, contribution: Contribution, view: str, lang: str, meeting: Meeting, votes: Mapping[int, int]
+) -> str:
+    """One contribution as a card of `view` in `lang`: the activity's `_item.html`, drawn by Jinja
+    straight from the environment. A card is drawn for each contribution and view as it arrives,
+    and Flask's render_template would add a page's context (request, session, the pages' helpers)
+    that no card reads: a sixth of a card's cost, profiled. What a card reads is given here."""
     with force_locale(lang):
-        html = render_template(
-            activity.template("_item"),
+        return current_app.jinja_env.get_template(activity.template("_item")).render(
             item=contribution,
             activity=activity,
             view=view,
-            votes=tallies,
+            votes=votes,
             meeting=meeting,
+            content_lang=content_lang,
             **template_translations(),
         )
+
+
+def item_event(
+    db: Session,
+    meeting: Meeting,
+    contribution: Contribution,
+    view: str,
+    lang: str,
+    *,
+    votes: Mapping[int, int] | None = None,
+) -> dict[str, Any]:
+    """A new or changed contribution, as one item of a view's list. `votes` is its count when the
+    caller has read it already (once for every view and language: see item_votes)."""
+    activity = activity_for(contribution.step)
+    if votes is None:
+        votes = item_votes(db, activity, contribution)
     return {
         "version": meeting.version,
         "step_id": contribution.step_id,
@@ -300,5 +328,5 @@ def item_event(db: Session, meeting: Meeting, contribution: Contribution, view: 
         "list": activity.item_list(contribution),
         "key": activity.item_key(contribution),
         "item": activity.item_data(contribution),
-        "html": html,
+        "html": draw_card(activity, contribution, view, lang, meeting, votes),
     }

@@ -322,6 +322,8 @@ class Outcome:
 
     contribution: Contribution
     changed: bool
+    # stored just now as a new row (not a resend, not an answer replacing the previous one)
+    created: bool = False
 
 
 def contribute(
@@ -335,6 +337,7 @@ def contribute(
     step_version: object = None,
     before_new: Callable[[], None] | None = None,
     step: Step | None = None,
+    unsent: bool = False,
 ) -> Outcome:
     """Store what a phone sent, once: the same client id sent again finds the first copy.
 
@@ -342,11 +345,14 @@ def contribute(
     resend is always acknowledged. With `step_version` (what browsers send), a contribution meant
     for a step that is no longer the one on screen is refused with `stale_step`, so nothing lands
     where its writer did not see it; without, any opened step is accepted. `step` is the step
-    `step_id` names, when the caller has already read it (the live layer reads it with the sender).
+    `step_id` names, when the caller has already read it (the live layer reads it with the sender),
+    and `unsent` says the caller has just read that nothing was sent under this client id (asked
+    in the same statement): a resend racing in after that still finds the first copy, through the
+    unique constraint.
     """
     if participant.meeting_id != meeting.id:
         raise InvalidInput(_l("You are not a participant of this meeting."), code="forbidden")
-    existing = find_sent(db, participant, client_id)
+    existing = None if unsent else find_sent(db, participant, client_id)
     if existing is not None:
         return Outcome(existing, changed=False)
     if before_new is not None:
@@ -396,7 +402,7 @@ def contribute(
         if winner is None:
             raise
         return Outcome(winner, changed=False)
-    return Outcome(contribution, changed=True)
+    return Outcome(contribution, changed=True, created=previous is None)
 
 
 def find_sent(db: Session, participant: Participant, client_id: str) -> Contribution | None:

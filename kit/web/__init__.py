@@ -12,6 +12,7 @@ from markupsafe import Markup
 from werkzeug.exceptions import HTTPException
 
 from kit.core.errors import KitError
+from kit.core.i18n import content_lang
 from kit.core.i18n import lazy_gettext as _l
 from kit.core.markdown_text import to_safe_html, web_address
 from kit.web import accounts, api, facilitator, places, public
@@ -115,14 +116,3 @@ def register_template_helpers(app: Flask) -> None:
     def safe_markdown(source: str) -> Markup:
         # to_safe_html keeps only plain structure: the result may be inserted as is
         return Markup(to_safe_html(source))
-
-
-def content_lang(source: object) -> Markup:
-    """` lang="fr"` on what people and the facilitator wrote (titles, prompts, contributions) when
-    the page speaks another language than the meeting, so a screen reader reads it as French;
-    nothing when both agree. `source` is a meeting, a step or a contribution."""
-    meeting = getattr(source, "meeting", None) or getattr(getattr(source, "step", None), "meeting", None) or source
-    language = getattr(meeting, "language", None) or "fr"
-    if language == str(get_locale() or "fr"):
-        return Markup("")
-    return Markup(' lang="%s"') % language
