@@ -143,6 +143,48 @@ def test_a_big_rooms_phones_get_counts_less_often_and_never_miss_the_last(app, l
     assert not broadcaster.phones_waiting
 
 
+def test_a_big_rooms_list_of_people_is_drawn_less_often_and_never_misses_the_last(app, live_clients, monkeypatch):
+    """The console's list of who is here is drawn again at the phones' pace: every interval in a
+    small room, less often as the room grows (drawing it costs as much as the room is big), and
+    whoever came meanwhile is in the next one."""
+    monkeypatch.setattr("kit.live.counts.PHONES_PER_INTERVAL", 2)
+    clock = [700.0]
+    app.config["COUNTS_INTERVAL"] = 1000  # only the passes below send
+    app.config["SCREEN_COUNTS_INTERVAL"] = 1000
+    meeting = prepared_meeting(app, live=True)
+    console = live_clients("console", {"meeting": meeting.code, "key": meeting.facilitator_key})
+    broadcaster = app.extensions["kit.counts"]
+    broadcaster.clock = lambda: clock[0]
+    names = ["Élodie Le Goff", "Zoé Martin", "Anaïs Keravec", "Bruno Ménard", "Rémi Coët"]
+
+    def arrive(name: str) -> None:
+        phone = live_clients("phone", {"meeting": meeting.code})
+        assert phone.emit("join", {"name": name}, callback=True, namespace="/phone")["ok"]
+
+    def tick() -> list[str]:
+        with app.app_context():
+            broadcaster.flush(due_only=True)
+        return [e["html"] for e in events(console, "/console", "people")]
+
+    arrive(names[0])
+    console.get_received("/console")
+    [drawn] = tick()  # one person: every interval
+    assert names[0] in drawn
+    for name in names[1:]:
+        arrive(name)
+    clock[0] += 1000
+    [drawn] = tick()  # still drawn this interval: the room was small at the last counts
+    assert all(name in drawn for name in names)
+    assert broadcaster.room_size[meeting.id] == 5
+    arrive("Fañch Le Bihan")
+    clock[0] += 1000
+    assert tick() == [], "5 people, 2 per interval: the list waits 3 intervals"
+    assert meeting.id in broadcaster.people, "the change is kept, not dropped"
+    clock[0] += 2000
+    [drawn] = tick()
+    assert "Fañch Le Bihan" in drawn and not broadcaster.people
+
+
 def test_votes_reach_the_screen_every_tick_while_phones_and_redraws_keep_their_interval(app, live_clients):
     """The background task's pass (`due_only`): the screen and the console get counts each tick,
     so a "Me too" shows within a fraction of a second; phones get them once per COUNTS_INTERVAL,
