@@ -30,6 +30,7 @@ LABELS = {
     "kit-threading": "kit (threading)",
     "bare": "bare python-socketio",
     "bare-sqlite": "bare python-socketio + SQLite",
+    "stack": "Flask-SocketIO + SQLAlchemy + SQLite, no kit code",
     "node": "bare Node socket.io",
     "kit-4procs": "kit, 4 processes (PostgreSQL + Redis)",
 }
@@ -113,6 +114,10 @@ class Server:
             store = "sqlite" if self.target == "bare-sqlite" else "none"
             database = str(self.workdir / "reference.sqlite3")
             command = [sys.executable, "-m", "benchmarks.reference_server", "--port", str(self.port), "--store", store]
+            command += ["--database", database]
+        elif self.target == "stack":
+            database = str(self.workdir / "reference.sqlite3")
+            command = [sys.executable, "-m", "benchmarks.reference_flask", "--port", str(self.port)]
             command += ["--database", database]
         elif self.target == "node":
             command = ["node", str(NODE_DIR / "server.js"), str(self.port)]

@@ -44,3 +44,28 @@ def test_fifty_phones_lose_and_double_nothing(tmp_path):
     assert votes["stored_missing"] == 0 and votes["stored_extra"] == 0, votes
     assert votes["consistent"]
     assert case["fanout"]["received_min"] == 50, case["fanout"]
+
+
+def test_the_stacks_floor_is_held_to_the_same_checks(tmp_path):
+    """The reference that separates kit's own code from its stack (benchmarks/reference_flask.py)
+    is only a floor if it does the work: every contribution acked, stored and shown once, every
+    vote counted once."""
+    options = Options(
+        phones=[20],
+        rates=[40],
+        vote_rates=[20],
+        duration=2,
+        join_window=1,
+        workers=1,
+        fanouts=1,
+        minutes=False,
+        measure_usage=False,
+    )
+    case = run_case("stack", 20, options, tmp_path)
+    assert "error" not in case, case
+    assert case["join"]["ok"] == 20, case["join"]
+    (flow,) = case["flows"]
+    assert flow["acked"] == flow["sent"] == 80 and flow["consistent"], flow
+    (votes,) = case["votes"]
+    assert votes["acked"] == votes["counted"] == votes["sent"] == 40 and votes["consistent"], votes
+    assert case["fanout"]["received_min"] == 20, case["fanout"]
