@@ -475,6 +475,13 @@ def _key(key: str | None) -> str:
 
 ROUTES = [
     Route("static", "GET", "the stylesheet", lambda w, k: "/static/kit.css", EVERYONE),
+    # answered by Socket.IO's middleware before Flask (a request without Engine.IO's query is refused)
+    Route(
+        "live_transport", "GET", "the live connection's path", lambda w, k: "/socket.io/", frozenset(), refusals=(400,)
+    ),
+    Route(
+        "live_transport", "POST", "the live connection's path", lambda w, k: "/socket.io/", frozenset(), refusals=(400,)
+    ),
     Route("public.home", "GET", "the home page", lambda w, k: "/", EVERYONE),
     Route("public.go", "GET", "the home page's code form", lambda w, k: f"/go?code={w.code}", EVERYONE),
     Route("public.phone", "GET", "the join page", lambda w, k: f"/j/{w.code}", EVERYONE),

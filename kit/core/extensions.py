@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from flask import Flask, current_app
+from typing import NoReturn
+
+from flask import Flask, abort, current_app
 from flask_babel import Babel
 from flask_login import LoginManager
 from flask_socketio import SocketIO
@@ -43,6 +45,28 @@ def init_extensions(app: Flask) -> None:
         ping_interval=10,
         ping_timeout=20,
     )
+    # Flask-SocketIO handles each live event inside a request context for the Engine.IO path, and
+    # Flask's routing, finding no page there, raised NotFound (or, for a websocket, a mismatch) for
+    # every event: the exception, its traceback and their frames made cycles that only the garbage
+    # collector frees, about 40 objects an event, and the collector's pauses in a busy room were
+    # what a contribution waited for at the p99 (docs/performance.md). Socket.IO's middleware
+    # serves the path before Flask sees it; these rules only let the routing match, for polling
+    # (GET and POST) and for websockets.
+    path = getattr(socketio.sockio_mw, "engineio_path", "/socket.io/")
+    for websocket in (False, True):
+        app.add_url_rule(
+            path,
+            endpoint="live_transport",
+            view_func=_served_by_socketio,
+            methods=["GET"] if websocket else ["GET", "POST"],
+            strict_slashes=False,
+            websocket=websocket,
+        )
+
+
+def _served_by_socketio() -> NoReturn:
+    """Never reached: Socket.IO's middleware answers this path before Flask routes it."""
+    abort(404)
 
 
 def _load_user(user_id: str) -> User | None:
