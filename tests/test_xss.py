@@ -324,8 +324,11 @@ def test_no_vector_runs_and_every_vector_shows_as_text(server: KitServer, room: 
     screen, console = inspector.page(viewport={"width": 1920, "height": 1080}), inspector.page()
     phone = inspector.page(viewport={"width": 360, "height": 640}, is_mobile=True, has_touch=True)
     # each step holds all 132 vectors: the screen lays its pages out before the page has loaded,
-    # which took up to 7 s on a 2-core machine drawing without a GPU (10 s is every page's default)
-    screen.set_default_timeout(30_000)
+    # which took up to 7 s on a 2-core machine drawing without a GPU, and the console draws 132
+    # cards with their tools; with the rest of the suite running beside them, 10 s (every page's
+    # default) was not always enough
+    for page in (screen, console, phone):
+        page.set_default_timeout(30_000)
     phone_name = one_line(VECTORS[34], 60)
     try:
         phone.goto(scenario.links["phone"])
