@@ -15,16 +15,14 @@ __version__ = "0.1.0"
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     """Build the application: settings, database, translations, pages and live layer."""
     # late: `import kit` stays light (`kit --version`), and `kit serve` patches the standard library first
-    from flask import Flask
-
     from kit.core import settings
     from kit.core.db import init_db
-    from kit.core.extensions import init_extensions
+    from kit.core.extensions import KitFlask, init_extensions
     from kit.live import register_live
     from kit.web import register_web
     from kit.web.proxy import behind_proxy
 
-    app = Flask(__name__, instance_path=settings.instance_path(config), instance_relative_config=True)
+    app = KitFlask(__name__, instance_path=settings.instance_path(config), instance_relative_config=True)
     settings.configure(app, config)
     init_db(app)
     register_web(app)

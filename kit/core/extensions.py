@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from typing import NoReturn
+from typing import Any, NoReturn
 
 from flask import Flask, abort, current_app
+from flask.ctx import RequestContext
 from flask_babel import Babel
 from flask_login import LoginManager
 from flask_socketio import SocketIO
@@ -18,6 +19,46 @@ socketio = SocketIO()
 babel = Babel()
 # accounts, on a server only (ACCOUNTS): who is signed in
 login_manager = LoginManager()
+
+
+class KitFlask(Flask):
+    """Flask, with live events that skip URL matching (see LiveRequestContext)."""
+
+    def request_context(self, environ: dict[str, Any]) -> RequestContext:
+        return LiveRequestContext(self, environ)
+
+
+# in the environ of a request context the server opens itself, with nothing to route (server_context)
+SERVER_CONTEXT = "kit.server_context"
+
+
+def server_context(app: Flask) -> RequestContext:
+    """A request context of the server's own, to draw pages and links (url_for) outside any
+    request: a background task's counts, an email, a send to the public kit. Its address is
+    PUBLIC_URL when set, and it is not routed (see LiveRequestContext)."""
+    base = app.config.get("PUBLIC_URL") or "http://localhost"
+    return app.test_request_context(base_url=base, environ_base={SERVER_CONTEXT: True})
+
+
+class LiveRequestContext(RequestContext):
+    """A request context whose request on the Socket.IO path is given its rule instead of matched,
+    and the server's own (server_context) none.
+
+    Flask-SocketIO handles every live event in a request context for the connection's request,
+    and Flask matches its URL on each: werkzeug's matcher builds a recursive closure per match,
+    a cycle of eight objects only the garbage collector frees. In a busy room those cycles were
+    most of what the collector found, and its pauses were what a contribution waited for at the
+    p99 (docs/performance.md). The path is Socket.IO's alone (the `live_transport` rules below),
+    so there is nothing to match; `match_request` is Flask's hook for this."""
+
+    def match_request(self) -> None:
+        if self.request.environ.get(SERVER_CONTEXT):
+            return
+        transport = self.app.extensions.get("kit.live_transport")
+        if transport is not None and self.request.path.rstrip("/") == transport.rule.rstrip("/"):
+            self.request.url_rule, self.request.view_args = transport, {}
+            return
+        super().match_request()
 
 
 def init_extensions(app: Flask) -> None:
@@ -62,6 +103,7 @@ def init_extensions(app: Flask) -> None:
             strict_slashes=False,
             websocket=websocket,
         )
+    app.extensions["kit.live_transport"] = next(app.url_map.iter_rules("live_transport"))
 
 
 def _served_by_socketio() -> NoReturn:

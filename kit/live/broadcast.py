@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from kit.activities import activity_for
 from kit.core.db import get_session
-from kit.core.extensions import socketio
+from kit.core.extensions import server_context, socketio
 from kit.core.models import Contribution, Meeting
 from kit.live.state import (
     VIEWS,
@@ -90,7 +90,7 @@ def mailing_changed(meeting: Meeting, message: str | None) -> None:
     reads `message` (a refusal, no connection) when there is one. Called from the sender's
     background task: drawing needs a request context for url_for, and this one is the server's own."""
     app = current_app._get_current_object()  # type: ignore[attr-defined]
-    with app.test_request_context(base_url=app.config.get("PUBLIC_URL") or "http://localhost"):
+    with server_context(app):
         console_changed(get_session(), meeting)
         if message:
             console_notice(meeting, False, message)
@@ -101,7 +101,7 @@ def public_kit_changed(meeting: Meeting, ok: bool, message: str) -> None:
     view is drawn again (the console's status, the screen's QR code of the public address) and the
     console reads `message`. Called from a background task, like `mailing_changed`."""
     app = current_app._get_current_object()  # type: ignore[attr-defined]
-    with app.test_request_context(base_url=app.config.get("PUBLIC_URL") or "http://localhost"):
+    with server_context(app):
         meeting_changed(get_session(), meeting)
         console_notice(meeting, ok, message)
 

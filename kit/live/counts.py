@@ -13,7 +13,7 @@ from flask import Flask
 from kit.activities import activity_for
 from kit.core import queries
 from kit.core.db import get_session
-from kit.core.extensions import socketio
+from kit.core.extensions import server_context, socketio
 from kit.core.models import Meeting
 from kit.live.state import VIEWS, connected_people, listening_languages, people_event, room, state
 from kit.meeting import lifecycle
@@ -161,9 +161,8 @@ class CountBroadcaster:
         """Counts to the views of each meeting in `ids`: the screen and the console when something
         `changed`, phones when their turn is due (a meeting only waiting for its phones' turn costs
         one look at who is connected per tick, and sends nothing before the turn)."""
-        base = self.app.config.get("PUBLIC_URL") or "http://localhost"
         # rendering needs a request context for url_for; this one is the server's own
-        with self.app.test_request_context(base_url=base):
+        with server_context(self.app):
             db = get_session()
             for meeting_id in sorted(ids):
                 meeting = db.get(Meeting, meeting_id)

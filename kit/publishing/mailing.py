@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session
 
 from kit.core.db import get_session
 from kit.core.errors import InvalidInput, KitError
-from kit.core.extensions import socketio
+from kit.core.extensions import server_context, socketio
 from kit.core.i18n import lazy_gettext as _l
 from kit.core.markdown_text import to_safe_html
 from kit.core.models import MailDelivery, MailOptOut, Meeting, Network, Participant, Status, utcnow
@@ -353,9 +353,8 @@ def _reader_letter(
     app: Flask, language: str, delivery: MailDelivery, subject: str, intro: str, markdown: str, **page: Any
 ) -> Letter:
     """One reader's message: the intro, the Markdown as text and as a page, their own link to stop."""
-    base = app.config.get("PUBLIC_URL") or "http://localhost"
     # rendering needs a request context for url_for; this one is the server's own
-    with app.test_request_context(base_url=base), force_locale(language):
+    with server_context(app), force_locale(language):
         stop_url = links.external("public.mail_stop", token=delivery.stop_token)
         footer = _("You receive this email because you asked for the minutes, or as a list of the network.")
         text = "\n\n".join(
@@ -377,8 +376,7 @@ def _minutes_letters(app: Flask, db: Session, meeting_id: int) -> Callable[[Mail
     """The minutes as each reader receives them: what is the same for all is built once."""
     meeting = db.get(Meeting, meeting_id)
     assert meeting is not None
-    base = app.config.get("PUBLIC_URL") or "http://localhost"
-    with app.test_request_context(base_url=base), force_locale(meeting.language):
+    with server_context(app), force_locale(meeting.language):
         url = links.minutes_url(meeting)
         when = meeting.meeting_date or (meeting.started_at.date() if meeting.started_at else None)
         subject = _("Minutes: %(title)s", title=meeting.title + (f" ({format_date(when, 'long')})" if when else ""))
@@ -439,9 +437,8 @@ def start_newsletter(app: Flask, network: Network, day: date, language: str) -> 
     def letters(db: Session) -> Callable[[MailDelivery], Letter]:
         found = db.get(Network, network_id)
         assert found is not None
-        base = app.config.get("PUBLIC_URL") or "http://localhost"
         # the draft links to the minutes: url_for needs a request context, this one is the server's own
-        with app.test_request_context(base_url=base), force_locale(language):
+        with server_context(app), force_locale(language):
             subject = _("Newsletter: %(network)s (%(month)s)", network=found.name, month=format_date(day, "MMMM y"))
             intro = _("The newsletter of %(network)s.", network=found.name)
             markdown = newsletter.build(db, found, language)

@@ -34,7 +34,7 @@ from sqlalchemy.orm import Session
 from kit.core import queries
 from kit.core.db import get_session
 from kit.core.errors import InvalidInput
-from kit.core.extensions import socketio
+from kit.core.extensions import server_context, socketio
 from kit.core.i18n import lazy_gettext as _l
 from kit.core.models import Meeting, Network, Status, utcnow
 from kit.core.validation import secure_address
@@ -325,7 +325,7 @@ def _tries(app: Flask, meeting_id: int, report: Report) -> tuple[bool, str] | No
         # the change of the minutes this send carries: a later one makes the meeting need sending again.
         # Read from the minutes themselves, not from a clock, so a clock set back cannot loop the sending
         carried = meeting.minutes_updated_at or utcnow()
-        with app.test_request_context(base_url=config.get("PUBLIC_URL") or "http://localhost"):
+        with server_context(app):
             body = json.dumps(payload(db, meeting, Path(app.instance_path) / "uploads")).encode()
         first = meeting.public_url is None
         server = server_name(network)
