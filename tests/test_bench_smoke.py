@@ -8,9 +8,15 @@ Node nor gevent.
 
 from __future__ import annotations
 
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 
 from benchmarks.run import Options, run_case
+
+ROOT = Path(__file__).resolve().parent.parent
 
 pytestmark = pytest.mark.e2e
 
@@ -69,3 +75,21 @@ def test_the_stacks_floor_is_held_to_the_same_checks(tmp_path):
     (votes,) = case["votes"]
     assert votes["acked"] == votes["counted"] == votes["sent"] == 40 and votes["consistent"], votes
     assert case["fanout"]["received_min"] == 20, case["fanout"]
+
+
+def test_the_in_process_profile_runs_and_counts_the_garbage():
+    """benchmarks/profile_contribute.py, the tool that splits a contribution's CPU and lists what it
+    leaves the garbage collector, still runs against kit as it is."""
+    for extra in ([], ["--join"]):
+        done = subprocess.run(
+            [sys.executable, "-m", "benchmarks.profile_contribute", "--phones", "3", "--count", "6", "--rounds", "1"]
+            + ["--garbage", *extra],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert done.returncode == 0, done.stderr
+        kind = "join" if extra else "contribution"
+        assert f"CPU per {kind}: median" in done.stdout, done.stdout
+        assert f"cyclic garbage per {kind}: 0.0 objects" in done.stdout, done.stdout
