@@ -9,6 +9,11 @@ CPU alone, so neighbours' load on a shared machine weighs much less than on wall
 
 prints the per-event CPU (first quartile of each run, median of the runs) of connecting (guest
 snapshot), joining, contributing (a board card, screen and console connected in French) and voting.
+With `--garbage`, one more run lists what its contributions and votes left in cycles for the
+garbage collector, by type: each object is work for the collector's pauses, which a busy room
+waits on, where reference counting would have freed it at once (how werkzeug's matcher's closures
+were found, docs/performance.md). Under py-spy, leave out the test clients' own delivery (each
+message encoded and decoded again): the frames named `_mock_send`.
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ import gc
 import statistics
 import tempfile
 import time
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -46,7 +52,9 @@ def timed(results: list[float], call: Any, *args: Any, **kwargs: Any) -> Any:
     return answer
 
 
-def once(phones: int, contributions: int) -> dict[str, float]:
+def once(phones: int, contributions: int, garbage: Counter[str] | None = None) -> dict[str, float]:
+    """One room's events, timed; with `garbage`, the types of what its contributions and votes
+    left in cycles are counted there (the collector is off meanwhile, so the times are not kept)."""
     with tempfile.TemporaryDirectory() as folder:
         app = create_app(
             {"INSTANCE_PATH": folder, "ASYNC_MODE": "threading", "PUBLIC_URL": "http://kit.test", "COUNTS_INTERVAL": 1}
@@ -67,6 +75,10 @@ def once(phones: int, contributions: int) -> dict[str, float]:
             timed(join_ms, phone.emit, "join", {"name": f"P{i}"}, namespace="/phone", callback=True)
             phone.get_received("/phone")
             clients.append(phone)
+        if garbage is not None:
+            gc.collect()
+            gc.disable()
+            gc.set_debug(gc.DEBUG_SAVEALL)
         contribute_ms: list[float] = []
         for n in range(contributions):
             phone = clients[n % phones]
@@ -93,6 +105,12 @@ def once(phones: int, contributions: int) -> dict[str, float]:
             phone = clients[n % phones]
             payload = {"contribution_id": targets[n // phones], "vote": True}
             timed(vote_ms, phone.emit, "vote", payload, namespace="/phone", callback=True)
+        if garbage is not None:
+            gc.collect()
+            garbage.update(type(thing).__qualname__ for thing in gc.garbage)
+            gc.set_debug(0)
+            gc.garbage.clear()
+            gc.enable()
         screen.disconnect(namespace="/screen")
         console.disconnect(namespace="/console")
         for client in clients:
@@ -116,6 +134,7 @@ def main() -> None:
     parser.add_argument("--phones", type=int, default=200)
     parser.add_argument("--contributions", type=int, default=600)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--garbage", action="store_true", help="then list what contributions and votes leave in cycles")
     args = parser.parse_args()
     gc.freeze()
     runs = [once(args.phones, args.contributions) for _ in range(args.repeat)]
@@ -123,6 +142,13 @@ def main() -> None:
     for event in runs[0]:
         values = [run[event] for run in runs]
         print(f"  {event:<11} {statistics.median(values):7.2f}   runs: " + ", ".join(f"{v:.2f}" for v in values))
+    if args.garbage:
+        left: Counter[str] = Counter()
+        once(args.phones, args.contributions, left)
+        events = args.contributions + min(args.contributions, args.phones * 10)  # the contributions, then the votes
+        print(f"Left in cycles for the garbage collector: {sum(left.values()) / events:.1f} objects per event")
+        for name, number in left.most_common(10):
+            print(f"  {number / events:6.2f}  {name}")
 
 
 if __name__ == "__main__":
