@@ -266,6 +266,7 @@ def meeting_new_command(args: argparse.Namespace) -> int:
     from kit import create_app
     from kit.core.db import get_session
     from kit.core.errors import KitError
+    from kit.core.extensions import server_context
     from kit.meeting import lifecycle
     from kit.meeting.templates import load_template
     from kit.publishing import links
@@ -273,7 +274,7 @@ def meeting_new_command(args: argparse.Namespace) -> int:
 
     base = os.environ.get("KIT_PUBLIC_URL") or public_url(args.host, args.port)
     app = create_app({"PUBLIC_URL": base, "ASYNC_MODE": "threading"})
-    with app.test_request_context(base_url=base):
+    with server_context(app):
         try:
             template = load_template(args.template)
             meeting_date = date.fromisoformat(args.date) if args.date else None
