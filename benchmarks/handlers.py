@@ -34,6 +34,8 @@ from kit.meeting import lifecycle
 from kit.meeting.templates import MeetingTemplate, StepTemplate
 
 ROOT = Path(__file__).resolve().parent.parent
+# needs the votes go to, round-robin
+NEEDS = 10
 
 
 def template() -> MeetingTemplate:
@@ -92,7 +94,7 @@ def once(phones: int, contributions: int, garbage: Counter[str] | None = None) -
         console.emit("next", {}, namespace="/console", callback=True)
         with app.app_context():
             targets = []
-            for n in range(10):
+            for n in range(NEEDS):
                 ack = clients[n].emit(
                     "contribute",
                     {"step_id": step_ids[1], "client_id": f"n{n}", "data": {"text": f"Besoin {n}"}},
@@ -145,7 +147,7 @@ def main() -> None:
     if args.garbage:
         left: Counter[str] = Counter()
         once(args.phones, args.contributions, left)
-        events = args.contributions + min(args.contributions, args.phones * 10)  # the contributions, then the votes
+        events = args.contributions + min(args.contributions, args.phones * NEEDS)  # the contributions, then the votes
         print(f"Left in cycles for the garbage collector: {sum(left.values()) / events:.1f} objects per event")
         for name, number in left.most_common(10):
             print(f"  {number / events:6.2f}  {name}")
