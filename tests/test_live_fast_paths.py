@@ -403,3 +403,53 @@ def test_live_events_leave_the_garbage_collector_nothing(app, live_clients):
         for websocket, methods in ((False, ("GET", "POST")), (True, ("GET",))):
             for method in methods:
                 assert routes.match(path, method=method, websocket=websocket)[0] == "live_transport"
+
+
+def test_a_connections_events_reuse_its_url_adapter_and_session(app, live_clients, monkeypatch):
+    """Every live event runs in a request context on the environ of the request that opened its
+    connection. The URL adapter and the session built for the first event serve the next ones:
+    rebuilding them was a twentieth of a join storm's CPU (docs/performance.md). Links drawn in
+    the cards stay right, and each connection keeps its own."""
+    from flask.sessions import SecureCookieSessionInterface
+
+    opened: list[str] = []
+    bound: list[str] = []
+    open_session = SecureCookieSessionInterface.open_session
+    bind = type(app.url_map).bind_to_environ
+
+    def counting_open(self, app_, request):  # type: ignore[no-untyped-def]
+        opened.append(request.path)
+        return open_session(self, app_, request)
+
+    def counting_bind(self, environ, *args, **kwargs):  # type: ignore[no-untyped-def]
+        bound.append(environ.get("PATH_INFO", ""))
+        return bind(self, environ, *args, **kwargs)
+
+    monkeypatch.setattr(SecureCookieSessionInterface, "open_session", counting_open)
+    monkeypatch.setattr(type(app.url_map), "bind_to_environ", counting_bind)
+    with app.app_context():
+        meeting = lifecycle.create_meeting(get_session(), gen_template(StepTemplate("needs", "Besoins", "", {})))
+    screen = live_clients("screen", {"meeting": meeting.code, "key": meeting.screen_key})
+    [before] = [e["args"][0]["html"] for e in screen.get_received("/screen") if e["name"] == "snapshot"]
+    assert f'src="/j/{meeting.code}/qr.svg"' in before
+    for _ in range(2):  # drawn by the connection's first event, and the same by later ones
+        assert screen.emit("sync", callback=True, namespace="/screen")["snapshot"]["html"] == before
+    console = live_clients("console", {"meeting": meeting.code, "key": meeting.facilitator_key})
+    needs = console.emit("start", callback=True, namespace="/console")["current_step_id"]
+    phones = [live_clients("phone", {"meeting": meeting.code}) for _ in range(2)]
+    opened.clear()
+    bound.clear()
+    for number, phone in enumerate(phones):
+        assert phone.emit("join", {"name": f"Élodie {number}"}, callback=True, namespace="/phone")["ok"]
+        for n in range(10):
+            text = f"Accompagner les démarches de retraite en ligne, atelier n°{n} de la maison France services"
+            sent = {"client_id": f"s-{number}-{n}", "step_id": needs, "data": {"text": text}}
+            ack = phone.emit("contribute", sent, callback=True, namespace="/phone")
+            assert ack["ok"], ack
+            assert phone.emit("vote", {"contribution_id": ack["id"], "vote": True}, callback=True, namespace="/phone")
+    # 42 events, and neither the cookie nor the address was read again for any of them
+    assert [p for p in opened if "socket.io" in p] == []
+    assert [p for p in bound if "socket.io" in p] == []
+    # the console's cards, drawn in those contexts, are all there
+    snapshot = console.emit("sync", callback=True, namespace="/console")["snapshot"]
+    assert snapshot["html"].count('class="item-number"') == 20

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Any, NoReturn
 
-from flask import Flask, abort, current_app
+from flask import Flask, Request, abort, current_app
 from flask.ctx import RequestContext
 from flask_babel import Babel
 from flask_login import LoginManager
 from flask_socketio import SocketIO
+from werkzeug.routing import MapAdapter
 
 from kit.core.db import get_session
 from kit.core.i18n import select_locale
@@ -21,11 +22,34 @@ babel = Babel()
 login_manager = LoginManager()
 
 
+# where a request's URL adapter is kept, in its environ (KitFlask.create_url_adapter)
+URL_ADAPTER = "kit.url_adapter"
+# where Flask-SocketIO keeps a connection's own session, in the connection's environ
+SOCKETIO_SESSION = "saved_session"
+
+
 class KitFlask(Flask):
-    """Flask, with live events that skip URL matching (see LiveRequestContext)."""
+    """Flask, with live events that skip URL matching (see LiveRequestContext) and reuse what
+    their connection's first event built: its URL adapter and its session.
+
+    Flask-SocketIO opens a request context for every live event, on the environ of the request
+    that opened the connection: the same dict for all the connection's events. Flask built the
+    URL adapter from it again each time (the host checked, the address parsed), and opened the
+    session cookie again, which Flask-SocketIO then replaced by the connection's own session
+    (`manage_session`). Both came to a twentieth of a join's CPU in a join storm, profiled
+    (docs/performance.md). An HTTP request has an environ of its own, so nothing is shared
+    between requests."""
 
     def request_context(self, environ: dict[str, Any]) -> RequestContext:
-        return LiveRequestContext(self, environ)
+        return LiveRequestContext(self, environ, session=environ.get(SOCKETIO_SESSION))
+
+    def create_url_adapter(self, request: Request | None) -> MapAdapter | None:
+        if request is None:
+            return super().create_url_adapter(request)
+        adapter: MapAdapter | None = request.environ.get(URL_ADAPTER)
+        if adapter is None:
+            adapter = request.environ[URL_ADAPTER] = super().create_url_adapter(request)
+        return adapter
 
 
 # in the environ of a request context the server opens itself, with nothing to route (server_context)
