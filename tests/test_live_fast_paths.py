@@ -453,3 +453,68 @@ def test_a_connections_events_reuse_its_url_adapter_and_session(app, live_client
     # the console's cards, drawn in those contexts, are all there
     snapshot = console.emit("sync", callback=True, namespace="/console")["snapshot"]
     assert snapshot["html"].count('class="item-number"') == 20
+
+
+def test_the_list_of_people_drawn_alone_is_the_consoles_own(app, live_clients):
+    """The `people` event draws the console's list the short way (one read of the participants,
+    the catalogue looked up once, each name's sort key worked out once); it is exactly the list
+    the whole console draws: French order, the removed last, who is connected, names as text."""
+    import re
+
+    meeting = prepared_meeting(app, live=True)
+    console = live_clients("console", {"meeting": meeting.code, "key": meeting.facilitator_key})
+    names = [
+        "Zoé Martin",
+        "élodie Le Goff",
+        "Œuvre commune du quartier",
+        "<img src=x onerror=alert(1)>",
+        "Anaïs Keravec",
+        "Élodie Le Goff",
+        "Oeuvre de la médiathèque",
+    ]
+    phones = []
+    for name in names:
+        phone = live_clients("phone", {"meeting": meeting.code})
+        ack = phone.emit(
+            "join",
+            {"name": name, "structure": "Espace France services & <b>CCAS</b>"},
+            callback=True,
+            namespace="/phone",
+        )
+        assert ack["ok"], ack
+        phones.append(phone)
+    with app.app_context():
+        from sqlalchemy import select
+
+        from kit.core.models import Participant
+
+        ids = list(get_session().scalars(select(Participant.id).order_by(Participant.id)))
+    phones[0].disconnect(namespace="/phone")  # Zoé left the room
+    removed = console.emit(
+        "control", {"action": "remove", "participant_id": ids[2]}, callback=True, namespace="/console"
+    )
+    assert removed["ok"], removed
+    console.get_received("/console")
+    with app.app_context():
+        app.extensions["kit.counts"].mark(meeting.id, people=True)
+        app.extensions["kit.counts"].flush()
+    *_, alone = [e["html"] for e in events(console, "/console", "people")]
+    whole = console.emit("sync", callback=True, namespace="/console")["snapshot"]["html"]
+    inside = re.search(r'<div id="console-people">(.*?)</div>', whole, re.S)
+    assert inside is not None and inside.group(1) == alone
+    shown = re.findall(r'<span class="person-name">(.*?)</span>', alone)
+    # accents and case second ("élodie" before "Élodie"), "Oeuvre" where "Œuvre" would be, the
+    # removed "Œuvre" after everyone present, the markup as text
+    assert shown == [
+        "&lt;img src=x onerror=alert(1)&gt;",
+        "Anaïs Keravec",
+        "élodie Le Goff",
+        "Élodie Le Goff",
+        "Oeuvre de la médiathèque",
+        "Zoé Martin",
+        "Œuvre commune du quartier",
+    ]
+    assert alone.count('class="is-removed"') == 1
+    assert alone.index('class="is-removed"') > alone.index("Zoé Martin")
+    assert "<img" not in alone and "<b>" not in alone
+    assert alone.count('class="badge ok"') == len(names) - 2  # Zoé's phone gone, the removed one left out

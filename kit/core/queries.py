@@ -7,6 +7,7 @@ the minutes read a meeting without importing the logic that calls them.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from sqlalchemy import bindparam, func, or_, select
@@ -73,7 +74,12 @@ def participants(db: Session, meeting: Meeting) -> list[Participant]:
 def attendance(db: Session, meeting: Meeting) -> list[Participant]:
     """Who came: everyone who joined but those the facilitator removed, by name in French order."""
     query = select(Participant).where(Participant.meeting_id == meeting.id, Participant.removed_at.is_(None))
-    return sorted(db.scalars(query), key=lambda person: sort_key(person.shown_name))
+    return by_name(db.scalars(query))
+
+
+def by_name(people: Iterable[Participant]) -> list[Participant]:
+    """People in the order of their names as shown, in French."""
+    return sorted(people, key=lambda person: sort_key(person.shown_name))
 
 
 def removed_ids(db: Session, meeting: Meeting) -> set[int]:
