@@ -408,7 +408,7 @@ def test_live_events_leave_the_garbage_collector_nothing(app, live_clients):
 def test_a_connections_events_reuse_its_url_adapter_and_session(app, live_clients, monkeypatch):
     """Every live event runs in a request context on the environ of the request that opened its
     connection. The URL adapter and the session built for the first event serve the next ones:
-    rebuilding them was a twentieth of a join storm's CPU (docs/performance.md). Links drawn in
+    rebuilding them was about 4 % of a join storm's CPU (docs/performance.md). Links drawn in
     the cards stay right, and each connection keeps its own."""
     from flask.sessions import SecureCookieSessionInterface
 

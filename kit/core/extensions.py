@@ -36,7 +36,7 @@ class KitFlask(Flask):
     that opened the connection: the same dict for all the connection's events. Flask built the
     URL adapter from it again each time (the host checked, the address parsed), and opened the
     session cookie again, which Flask-SocketIO then replaced by the connection's own session
-    (`manage_session`). Both came to a twentieth of a join's CPU in a join storm, profiled
+    (`manage_session`). Both came to about 4 % of a join storm's CPU, profiled
     (docs/performance.md). An HTTP request has an environ of its own, so nothing is shared
     between requests."""
 

@@ -231,8 +231,8 @@ def people_event(db: Session, meeting: Meeting, lang: str) -> dict[str, Any]:
     phones come and go (the whole console is drawn again only when the meeting changes).
 
     Drawn as cards are (draw_card), with the catalogue looked up once: it has three messages per
-    person, and Flask-Babel's search for the context and the locale of each was half of the
-    list's cost in a room of 1,000 (docs/performance.md)."""
+    person, and Flask-Babel's search for the context and the locale of each was close to half
+    of the list's cost in a room of 1,000, profiled (docs/performance.md)."""
     people = _people(db, meeting)
     connected = connected_people(db, meeting, {person.id for person in people if person.removed_at is not None})
     with force_locale(lang):
