@@ -146,6 +146,22 @@ def test_the_console_shows_what_arrives_first_and_its_main_action_works(server: 
         phone_desk.get_by_role("button", name="Suivant : Évaluation →").click()
         expect(desk.get_by_role("button", name="Terminer la réunion")).to_be_visible()
         expect(desk.get_by_text(re.compile("C'est la dernière étape"))).to_be_visible()
+
+        # removing someone from the list asks first, naming them: the list holds the question
+        # once, and the console puts in the name of the line clicked
+        questions: list[str] = []
+        desk.on("dialog", lambda dialog: questions.append(dialog.message))
+        if not desk.locator("#fold-people").evaluate("fold => fold.open"):
+            desk.locator("#fold-people > summary").click()
+        desk.get_by_role("button", name="Retirer Zoé Tanguy").click()
+        zoe = desk.locator("#console-people li").filter(has_text="Zoé Tanguy")
+        expect(zoe.locator(".badge.warn")).to_have_text("retiré")
+        assert len(questions) == 1 and questions[0].startswith("Retirer Zoé Tanguy de la réunion"), questions
+        assert "{name}" not in questions[0]
+        desk.locator("#fold-people").screenshot(path=SHOTS / "browser-console-people.png")
+        expect(desk.locator("#console-people li").filter(has_text="Awa Diallo").locator(".badge.ok")).to_have_text(
+            "en ligne"
+        )
     finally:
         for client in (console, *phones):
             client.close()

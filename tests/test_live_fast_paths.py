@@ -517,4 +517,42 @@ def test_the_list_of_people_drawn_alone_is_the_consoles_own(app, live_clients):
     assert alone.count('class="is-removed"') == 1
     assert alone.index('class="is-removed"') > alone.index("Zoé Martin")
     assert "<img" not in alone and "<b>" not in alone
-    assert alone.count('class="badge ok"') == len(names) - 2  # Zoé's phone gone, the removed one left out
+    assert alone.count('class="badge ok">en ligne<') == len(names) - 2  # Zoé's phone gone, the removed one left out
+    # the question before removing someone is written once for the whole list, and console.js
+    # puts in the name of the line clicked: 1,000 people no longer carry 1,000 copies of it
+    assert alone.count("de la réunion\u00a0?") == 1
+    assert 'data-confirm-remove="Retirer {name} de la réunion\u00a0? Cette personne' in alone
+    assert alone.count('data-control="remove"') == len(names) - 1 and "data-confirm=" not in alone
+    assert '<span class="visually-hidden"> Zoé Martin</span>' in alone  # each button still says whom
+    assert alone.count(">Retirer<span") == len(names) - 1  # "retirer": what they sent stays, nothing is deleted
+
+
+def test_the_console_lists_people_as_rows_with_their_names_as_shown(app):
+    """The console's list reads four columns of each participant, not entities: the same people
+    in the order they joined, removed or not, and "Anonyme" for whoever joined without a name."""
+    from flask_babel import force_locale
+
+    from kit.core import queries
+    from kit.core.models import Participant, utcnow
+
+    meeting = prepared_meeting(app, live=True)
+    with app.test_request_context():
+        db = get_session()
+        meeting = db.merge(meeting)
+        meeting.anonymous_allowed = True
+        db.commit()
+        joined = [
+            lifecycle.join(db, meeting, name, "Médiathèque de Quimperlé")
+            for name in ("Gaëlle Le Goff", "", "Ibrahim Benali")
+        ]
+        db.get(Participant, joined[2].id).removed_at = utcnow()
+        db.commit()
+        with force_locale("fr"):
+            rows = queries.people(db, meeting)
+            assert [(p.id, p.shown_name, p.structure, p.removed_at is not None) for p in rows] == [
+                (joined[0].id, "Gaëlle Le Goff", "Médiathèque de Quimperlé", False),
+                (joined[1].id, "Anonyme", "Médiathèque de Quimperlé", False),
+                (joined[2].id, "Ibrahim Benali", "Médiathèque de Quimperlé", True),
+            ]
+            assert [p.shown_name for p in rows] == [p.shown_name for p in queries.participants(db, meeting)]
+            assert [p.shown_name for p in queries.by_name(rows)] == ["Anonyme", "Gaëlle Le Goff", "Ibrahim Benali"]

@@ -218,10 +218,10 @@ def connected_people(db: Session, meeting: Meeting, removed: set[int] | None = N
     return current_app.extensions["kit.presence"].connected(meeting.id) - removed
 
 
-def _people(db: Session, meeting: Meeting) -> list[Participant]:
+def _people(db: Session, meeting: Meeting) -> list[queries.Person]:
     """The console's list of people: who is here by name in French order, then those removed;
-    one read of the participants (a room of 1,000 was read twice)."""
-    everyone = queries.participants(db, meeting)
+    one read of the participants (a room of 1,000 was read twice), as rows, not entities."""
+    everyone = queries.people(db, meeting)
     present = queries.by_name(person for person in everyone if person.removed_at is None)
     return present + [person for person in everyone if person.removed_at is not None]
 

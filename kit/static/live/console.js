@@ -36,8 +36,16 @@
     if (element.hasAttribute('data-intro')) return { event: 'intro', payload: { mode: element.getAttribute('data-intro') } };
     return { event: 'moderate', payload: { action: element.getAttribute('data-moderate') } };
   }
+  // the list of people holds the question once; the name is the one its line shows
+  function removeQuestion(element) {
+    var list = element.closest('[data-confirm-remove]');
+    var line = element.closest('li');
+    var name = line && line.querySelector('.person-name');
+    if (!list || !name || element.getAttribute('data-control') !== 'remove') return null;
+    return list.getAttribute('data-confirm-remove').split('{name}').join(name.textContent);
+  }
   function runCommand(element, fields, done) {
-    var question = element.getAttribute('data-confirm');
+    var question = element.getAttribute('data-confirm') || removeQuestion(element);
     if (question && !window.confirm(question)) { done(false); return; }
     var command = consoleCommand(element);
     if (element.hasAttribute('data-step-id')) command.payload.step_id = parseInt(element.getAttribute('data-step-id'), 10);
