@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from kit.activities import ACTIVITIES, Activity, activity_for
 from kit.core import queries
 from kit.core.extensions import socketio
-from kit.core.i18n import LANGUAGES, content_lang, template_translations
+from kit.core.i18n import LANGUAGES, content_lang_for, template_translations
 from kit.core.models import Contribution, Meeting, Participant, Step, utcnow
 from kit.meeting import decisions, lifecycle, pacing, votes
 from kit.publishing import links, mailing, public_kit
@@ -306,7 +306,7 @@ def draw_card(
         view=view,
         votes=votes,
         meeting=meeting,
-        content_lang=content_lang,
+        content_lang=content_lang_for(meeting, lang),
     )
 
 
@@ -314,7 +314,7 @@ def _draw(template: str, lang: str, **context: Any) -> str:
     """A fragment drawn in `lang` by Jinja straight from the environment, with what it reads and
     the catalogue looked up once (template_translations), not through render_template."""
     with force_locale(lang):
-        return current_app.jinja_env.get_template(template).render(**context, **template_translations())
+        return current_app.jinja_env.get_template(template).render(**context, **template_translations(lang))
 
 
 def item_event(
