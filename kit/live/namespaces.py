@@ -78,7 +78,7 @@ def current_sid() -> str:
     return str(request.sid)  # type: ignore[attr-defined]
 
 
-@dataclass
+@dataclass(slots=True)
 class Viewer:
     meeting_id: int
     lang: str

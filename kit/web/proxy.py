@@ -40,12 +40,12 @@ def behind_proxy(app: Flask) -> None:
     if hosts is not None:
         wrapped = HostCheck(wrapped, hosts, "socket.io")
     hops = int(app.config.get("PROXY_HOPS") or 0)
-    wrapped = ForwardedHeadersConsumed(wrapped)
+    wrapped = forwarded_headers_consumed(wrapped)
     if hops > 0:
         # the client's address, scheme, host and port as the last `hops` proxies saw them; with 0,
         # whatever X-Forwarded-* a client writes is ignored
         wrapped = ProxyFix(wrapped, x_for=hops, x_proto=hops, x_host=hops, x_port=hops)
-    app.wsgi_app = wrapped  # type: ignore[method-assign]
+    app.wsgi_app = wrapped  # type: ignore[method-assign, assignment]
 
     @app.before_request
     def refuse_host():  # type: ignore[no-untyped-def]
@@ -63,20 +63,22 @@ def behind_proxy(app: Flask) -> None:
         return response
 
 
-class ForwardedHeadersConsumed:
-    """Drop the X-Forwarded-* headers once ProxyFix has read what it trusts of them.
+def forwarded_headers_consumed(wsgi_app: WSGIApp) -> WSGIApp:
+    """WSGI middleware: drop the X-Forwarded-* headers once ProxyFix has read what it trusts of them.
 
     The Socket.IO server otherwise reads X-Forwarded-Proto and X-Forwarded-Host itself in its
     origin check, whoever wrote them; past this point the scheme and host are ProxyFix's answer.
-    """
 
-    def __init__(self, wsgi_app: WSGIApp) -> None:
-        self.wsgi_app = wsgi_app
+    A function, not a callable object: every websocket's reader waits inside this call for as long
+    as the phone is connected, and Python calls an object's `__call__` through C, which keeps that
+    reader's saved stack deeper (about 1 KB a phone, docs/performance.md)."""
 
-    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+    def middleware(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         for name in [name for name in environ if name.startswith("HTTP_X_FORWARDED_")]:
             del environ[name]
-        return self.wsgi_app(environ, start_response)
+        return wsgi_app(environ, start_response)
+
+    return middleware
 
 
 REFUSED_HOST = "kit.refused_host"
