@@ -147,10 +147,10 @@ def test_a_big_rooms_phones_get_counts_less_often_and_never_miss_the_last(app, l
 
 
 def test_a_big_rooms_list_of_people_is_drawn_less_often_and_never_misses_the_last(app, live_clients, monkeypatch):
-    """The console's list of who is here is drawn again at the phones' pace: every interval in a
-    small room, less often as the room grows (drawing it costs as much as the room is big), and
-    whoever came meanwhile is in the next one."""
-    monkeypatch.setattr("kit.live.counts.PHONES_PER_INTERVAL", 2)
+    """The console's list of who is here is drawn again every interval in a small room, less
+    often as the room grows (drawing it costs as much as the room is big), and whoever came
+    meanwhile is in the next one."""
+    monkeypatch.setattr("kit.live.counts.PEOPLE_PER_INTERVAL", 2)
     clock = [700.0]
     app.config["COUNTS_INTERVAL"] = 1000  # only the passes below send
     app.config["SCREEN_COUNTS_INTERVAL"] = 1000
@@ -556,3 +556,26 @@ def test_the_console_lists_people_as_rows_with_their_names_as_shown(app):
             ]
             assert [p.shown_name for p in rows] == [p.shown_name for p in queries.participants(db, meeting)]
             assert [p.shown_name for p in queries.by_name(rows)] == ["Anonyme", "Gaëlle Le Goff", "Ibrahim Benali"]
+
+
+def test_a_phone_connects_in_the_language_its_pages_remember(app):
+    """The language a person chose on kit's pages (remembered in their session) is the one their
+    phone's live connection speaks: the connection's own session is read as the dict it is
+    (kit.core.i18n._remembered), and a phone with no choice gets French."""
+    from kit.core.extensions import socketio
+
+    meeting = prepared_meeting(app, live=True)
+    spoken = {}
+    for lang in ("en", None):
+        pages = app.test_client()
+        assert pages.get(f"/j/{meeting.code}" + (f"?lang={lang}" if lang else "")).status_code == 200
+        phone = socketio.test_client(app, namespace="/phone", auth={"meeting": meeting.code}, flask_test_client=pages)
+        ack = phone.emit("join", {"name": "Awa Diallo"}, callback=True, namespace="/phone")
+        assert ack["ok"], ack
+        wrong = phone.emit("vote", {"contribution_id": 10**6, "vote": True}, callback=True, namespace="/phone")
+        spoken[lang] = wrong["error"]["message"]
+        phone.disconnect(namespace="/phone")
+    assert spoken == {
+        "en": "This contribution does not exist in this meeting.",
+        None: "Cette contribution n'existe pas dans cette réunion.",
+    }, spoken
