@@ -104,8 +104,7 @@ def template_translations(lang: str) -> dict[str, Any]:
 def content_lang_for(meeting: object, page_lang: str) -> Callable[[object], Markup]:
     """`content_lang` for a fragment drawn in `page_lang` that shows only this meeting's content
     (a contribution's card): the attribute worked out once, not for each card and view."""
-    language = getattr(meeting, "language", None) or "fr"
-    attribute = Markup("") if language == page_lang else Markup(' lang="%s"') % language
+    attribute = _lang_attribute(meeting, page_lang)
     return lambda _source: attribute
 
 
@@ -114,7 +113,9 @@ def content_lang(source: object) -> Markup:
     the page speaks another language than the meeting, so a screen reader reads it as French;
     nothing when both agree. `source` is a meeting, a step or a contribution."""
     meeting = getattr(source, "meeting", None) or getattr(getattr(source, "step", None), "meeting", None) or source
+    return _lang_attribute(meeting, str(get_locale() or "fr"))
+
+
+def _lang_attribute(meeting: object, page_lang: str) -> Markup:
     language = getattr(meeting, "language", None) or "fr"
-    if language == str(get_locale() or "fr"):
-        return Markup("")
-    return Markup(' lang="%s"') % language
+    return Markup("") if language == page_lang else Markup(' lang="%s"') % language

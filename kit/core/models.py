@@ -209,8 +209,12 @@ class Participant(Base):
 
     @property
     def shown_name(self) -> str:
-        """The name as shown: "Anonymous" (translated) for someone who joined without one."""
-        return self.display_name or gettext("Anonymous")
+        return shown_name(self.display_name)
+
+
+def shown_name(display_name: str) -> str:
+    """A participant's name as shown: "Anonymous" (translated) for someone who joined without one."""
+    return display_name or gettext("Anonymous")
 
 
 #: `Contribution.hidden_by` when its own author withdrew it

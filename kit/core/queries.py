@@ -11,7 +11,6 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any, NamedTuple, Protocol, TypeVar
 
-from flask_babel import gettext
 from sqlalchemy import bindparam, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
@@ -27,6 +26,7 @@ from kit.core.models import (
     Status,
     Step,
     Vote,
+    shown_name,
     utcnow,
 )
 
@@ -66,8 +66,7 @@ class Person(NamedTuple):
 
     @property
     def shown_name(self) -> str:
-        """As Participant.shown_name: "Anonymous" (translated) for someone who joined without a name."""
-        return self.display_name or gettext("Anonymous")
+        return shown_name(self.display_name)
 
 
 def installation_uid(db: Session) -> str:
