@@ -13,6 +13,7 @@ import sys
 import warnings
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 DEFAULT_PORT = 8000
 # eventlet's server serves at most 1,024 connections at once unless told otherwise (each phone's
@@ -126,7 +127,7 @@ def serve_command(args: argparse.Namespace) -> int:
         print(_banner(app, local), flush=True)
     _tune_garbage_collector()
     connections = int(app.config.get("MAX_CONNECTIONS") or DEFAULT_MAX_CONNECTIONS)
-    server_options = _slow_client_options(socketio.async_mode, float(app.config["REQUEST_TIMEOUT"]))
+    server_options = _server_options(socketio.async_mode, float(app.config["REQUEST_TIMEOUT"]))
     app.wsgi_app = websockets_wait(app.wsgi_app)  # type: ignore[method-assign, assignment]
     if socketio.async_mode == "eventlet":
         server_options["max_size"] = connections
@@ -155,24 +156,34 @@ def serve_command(args: argparse.Namespace) -> int:
     return 0
 
 
-def _slow_client_options(mode: str, timeout: float) -> dict[str, object]:
-    """The server's options that close a connection silent for `timeout` seconds before its
-    request is read (kit.web.serving): each server spells it its own way."""
+def _server_options(mode: str, timeout: float) -> dict[str, object]:
+    """The server's options, spelt its own way by each server: a connection silent for `timeout`
+    seconds before its request is read is closed, and a connection's buffers are small, as each
+    websocket keeps them while it stays open (kit.web.serving)."""
+    # late, as the module docstring says: the async server patches the standard library first
+    from kit.web.serving import CONNECTION_BUFFER, werkzeug_handler
+
     if mode == "eventlet":
+        wsgi = importlib.import_module("eventlet.wsgi")
+
+        class Protocol(wsgi.HttpProtocol):  # type: ignore[misc, name-defined]
+            rbufsize = wbufsize = CONNECTION_BUFFER
+
         # the request line, each header read and each body read; keepalive: the wait for the next request
-        return {"socket_timeout": timeout, "keepalive": timeout}
+        return {"socket_timeout": timeout, "keepalive": timeout, "protocol": Protocol}
     if mode == "gevent":
         pywsgi = importlib.import_module("gevent.pywsgi")
 
         class TimedHandler(pywsgi.WSGIHandler):  # type: ignore[misc, name-defined]
+            def __init__(self, sock: Any, address: Any, server: Any) -> None:
+                # gevent writes to the socket itself; only its reads are buffered
+                super().__init__(sock, address, server, rfile=sock.makefile("rb", CONNECTION_BUFFER))
+
             def handle(self) -> None:
                 self.socket.settimeout(timeout)
                 super().handle()
 
         return {"handler_class": TimedHandler}
-    # late, as the module docstring says: the async server patches the standard library first
-    from kit.web.serving import werkzeug_handler
-
     return {"request_handler": werkzeug_handler(timeout)}
 
 

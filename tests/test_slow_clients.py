@@ -11,6 +11,7 @@ import contextlib
 import importlib.util
 import socket
 import time
+from pathlib import Path
 
 import pytest
 import requests
@@ -74,3 +75,64 @@ def test_hundreds_of_half_sent_requests_are_closed_and_a_page_is_still_served(tm
             with contextlib.suppress(OSError):
                 sock.close()
         server.stop()
+
+
+@pytest.mark.parametrize("async_mode", ["eventlet", "gevent", "threading"])
+def test_requests_bigger_than_a_connections_buffers_are_read_and_answered_whole(tmp_path, async_mode):
+    """Each connection reads and writes through small buffers (kit.web.serving.CONNECTION_BUFFER):
+    a head of several KB, a body of tens of KB and a big answer still arrive whole, byte for byte."""
+    if async_mode == "gevent" and importlib.util.find_spec("gevent") is None:
+        pytest.skip("gevent is not installed (pip install -e '.[bench]')")
+    from kit.web.serving import CONNECTION_BUFFER
+
+    server = KitServer(tmp_path / "instance", async_mode=async_mode)
+    links = server.new_meeting("Rencontre des aidants numériques du pays de Ploërmel")
+    server.start()
+    try:
+        with requests.Session() as browser:
+            # a head three buffers long: a phone with many cookies from the town hall's other services
+            cookies = {f"mairie_service_{n}": "é" * 10 + "x" * 180 for n in range(30)}
+            head = sum(len(name) + len(value) for name, value in cookies.items())
+            assert head > 3 * CONNECTION_BUFFER
+            page = browser.get(f"{server.url}/j/{links.code}", cookies=cookies, timeout=30)
+            assert page.status_code == 200 and "Ploërmel" in page.text
+
+            # an answer bigger than the buffer, byte for byte
+            css = browser.get(f"{server.url}/static/kit.css", timeout=30)
+            assert css.status_code == 200
+            assert css.content == (Path(__file__).parents[1] / "kit" / "static" / "kit.css").read_bytes()
+
+            # a body of tens of KB: the reviewed minutes of a closed meeting, read back whole
+            console = LiveClient(server.url, "console", {"meeting": links.code, "key": links.console_key})
+            assert console.call("start")["ok"] and console.call("close")["ok"]
+            console.close()
+            paragraphs = [
+                f"Atelier {n} : les aidants de l’espace France services ont accompagné {n * 3} personnes "
+                f"pour leurs démarches de retraite, de CAF et d’ANTS, souvent sans adresse électronique."
+                for n in range(400)
+            ]
+            minutes = "\n\n".join(paragraphs) + "\n\nFin du compte rendu : prochaine rencontre à Josselin."
+            assert len(minutes.encode()) > 20 * CONNECTION_BUFFER
+            editor = f"{server.url}/m/{links.code}/minutes"
+            saved = browser.post(
+                editor,
+                params={"key": links.console_key},
+                data={"minutes": minutes},
+                headers={"Origin": server.url},
+                timeout=30,
+            )
+            assert saved.status_code == 200 and saved.history and saved.history[0].status_code == 303
+            assert minutes in saved.text.replace("\r\n", "\n")
+    finally:
+        server.stop()
+
+
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")
+def test_each_server_gives_a_connection_small_buffers():
+    """What the test above reads through: the buffers `kit serve` asks each server for."""
+    from kit.cli import _server_options
+    from kit.web.serving import CONNECTION_BUFFER
+
+    protocol = _server_options("eventlet", 5)["protocol"]
+    assert protocol.rbufsize == protocol.wbufsize == CONNECTION_BUFFER  # type: ignore[attr-defined]
+    assert _server_options("threading", 5)["request_handler"].rbufsize == CONNECTION_BUFFER  # type: ignore[attr-defined]

@@ -5,6 +5,9 @@ of the server's connections for ever: ten thousand of them and no page was serve
 connection now has `REQUEST_TIMEOUT` seconds for each read of its request line, its headers and
 its body (eventlet's `socket_timeout`, werkzeug's handler `timeout`, gevent's handler in
 kit/cli.py); a websocket, once upgraded, has no timeout, as Socket.IO's pings watch it instead.
+
+And how much each connection holds for its request: a phone's websocket keeps the buffers its
+first request was read and answered with for as long as it stays open (CONNECTION_BUFFER).
 """
 
 from __future__ import annotations
@@ -14,6 +17,13 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from werkzeug.serving import WSGIRequestHandler
+
+# The buffers a connection reads its request and writes its answer through. A websocket keeps them
+# while it is open, though it reads and writes the socket itself: eventlet gave each connection
+# 8 KB to read and 16 KB to write, most of what kit held per phone beyond its stack (measured in
+# docs/performance.md). A request's head fits in 2 KB or is read in a few goes, and a bigger body
+# or answer is read or written straight through, past the buffer.
+CONNECTION_BUFFER = 2048
 
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
@@ -50,5 +60,6 @@ def websockets_wait(app: WSGIApp) -> WSGIApp:
 
 
 def werkzeug_handler(timeout: float) -> type[WSGIRequestHandler]:
-    """werkzeug's request handler with a read timeout on every connection (threading mode)."""
-    return type("TimedWSGIRequestHandler", (WSGIRequestHandler,), {"timeout": timeout})
+    """werkzeug's request handler with a read timeout and a small read buffer on every
+    connection (threading mode; werkzeug writes to the socket itself)."""
+    return type("TimedWSGIRequestHandler", (WSGIRequestHandler,), {"timeout": timeout, "rbufsize": CONNECTION_BUFFER})
