@@ -158,16 +158,20 @@ def serve_command(args: argparse.Namespace) -> int:
 
 def _server_options(mode: str, timeout: float) -> dict[str, object]:
     """The server's options, spelt its own way by each server: a connection silent for `timeout`
-    seconds before its request is read is closed, and a connection's buffers are small, as each
-    websocket keeps them while it stays open (kit.web.serving)."""
+    seconds before its request is read is closed, its buffers are small, as each websocket keeps
+    them while it stays open, and what is written to it leaves at once (kit.web.serving)."""
     # late, as the module docstring says: the async server patches the standard library first
-    from kit.web.serving import CONNECTION_BUFFER, werkzeug_handler
+    from kit.web.serving import CONNECTION_BUFFER, send_at_once, werkzeug_handler
 
     if mode == "eventlet":
         wsgi = importlib.import_module("eventlet.wsgi")
 
         class Protocol(wsgi.HttpProtocol):  # type: ignore[misc, name-defined]
             rbufsize = wbufsize = CONNECTION_BUFFER
+
+            def setup(self) -> None:
+                send_at_once(self.request)
+                super().setup()
 
         # the request line, each header read and each body read; keepalive: the wait for the next request
         return {"socket_timeout": timeout, "keepalive": timeout, "protocol": Protocol}
@@ -178,6 +182,7 @@ def _server_options(mode: str, timeout: float) -> dict[str, object]:
             def __init__(self, sock: Any, address: Any, server: Any) -> None:
                 # gevent writes to the socket itself; only its reads are buffered
                 super().__init__(sock, address, server, rfile=sock.makefile("rb", CONNECTION_BUFFER))
+                send_at_once(sock)
 
             def handle(self) -> None:
                 self.socket.settimeout(timeout)

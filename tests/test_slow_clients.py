@@ -11,6 +11,7 @@ import contextlib
 import importlib.util
 import socket
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -127,12 +128,41 @@ def test_requests_bigger_than_a_connections_buffers_are_read_and_answered_whole(
         server.stop()
 
 
+@contextlib.contextmanager
+def accepted_connection() -> Iterator[socket.socket]:
+    """The server's side of a real TCP connection on the loopback."""
+    with socket.create_server(("127.0.0.1", 0)) as listener:
+        with socket.create_connection(listener.getsockname()) as client, listener.accept()[0] as server_side:
+            assert client.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) == 0
+            yield server_side
+
+
+def sends_at_once(sock: socket.socket) -> bool:
+    return sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) != 0
+
+
 @pytest.mark.filterwarnings("ignore::DeprecationWarning")
-def test_each_server_gives_a_connection_small_buffers():
-    """What the test above reads through: the buffers `kit serve` asks each server for."""
+def test_each_server_gives_a_connection_small_buffers_and_no_delay():
+    """What the test above reads through: the buffers `kit serve` asks each server for, and each
+    connection's writes sent at once (kit.web.serving.send_at_once), not held back for the client's
+    acknowledgement of the last: 44 ms a stylesheet on the loopback (docs/performance.md)."""
     from kit.cli import _server_options
     from kit.web.serving import CONNECTION_BUFFER
 
     protocol = _server_options("eventlet", 5)["protocol"]
     assert protocol.rbufsize == protocol.wbufsize == CONNECTION_BUFFER  # type: ignore[attr-defined]
-    assert _server_options("threading", 5)["request_handler"].rbufsize == CONNECTION_BUFFER  # type: ignore[attr-defined]
+    with accepted_connection() as sock:
+        handler = protocol.__new__(protocol)  # type: ignore[attr-defined]
+        handler.request = sock
+        handler.setup()
+        assert sends_at_once(sock)
+
+    werkzeug_handler = _server_options("threading", 5)["request_handler"]
+    assert werkzeug_handler.rbufsize == CONNECTION_BUFFER  # type: ignore[attr-defined]
+    assert werkzeug_handler.disable_nagle_algorithm  # type: ignore[attr-defined]
+
+    if importlib.util.find_spec("gevent") is not None:
+        gevent_handler = _server_options("gevent", 5)["handler_class"]
+        with accepted_connection() as sock:
+            gevent_handler(sock, sock.getpeername(), None)  # type: ignore[operator]
+            assert sends_at_once(sock)
