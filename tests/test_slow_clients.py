@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import importlib.util
+import json
 import socket
 import time
 from collections.abc import Iterator
@@ -16,6 +17,7 @@ from pathlib import Path
 
 import pytest
 import requests
+import socketio
 
 from tests.server import KitServer, LiveClient
 
@@ -103,10 +105,31 @@ def test_requests_bigger_than_a_connections_buffers_are_read_and_answered_whole(
             assert css.status_code == 200
             assert css.content == (Path(__file__).parents[1] / "kit" / "static" / "kit.css").read_bytes()
 
-            # a body of tens of KB: the reviewed minutes of a closed meeting, read back whole
+            # a phone on long-polling, as on a Wi-Fi that drops websockets: each message is a POST
+            # read through the same buffer, its accents sent escaped, six bytes each
             console = LiveClient(server.url, "console", {"meeting": links.code, "key": links.console_key})
-            assert console.call("start")["ok"] and console.call("close")["ok"]
+            assert console.call("start")["ok"] and console.call("next")["ok"]
+            idea = ("« Été » : à Ploërmel, l’accès à l’écrit n’était qu’à côté ; élèves, aînés, bénévoles… " * 12)[:500]
+            phone = socketio.Client(reconnection=False)
+            phone.connect(
+                server.url, namespaces=["/phone"], auth={"meeting": links.code}, transports=["polling"], wait_timeout=10
+            )
+            try:
+                assert phone.transport() == "polling"
+                joined = phone.call("join", {"name": "Zoé Le Bihan-Guéguen"}, namespace="/phone", timeout=10)
+                board = joined["snapshot"]["step"]["id"]
+                sent = {"client_id": "repertoire-1", "step_id": board, "data": {"text": idea}}
+                assert len(json.dumps(sent)) > CONNECTION_BUFFER / 2
+                ack = phone.call("contribute", sent, namespace="/phone", timeout=10)
+                assert ack["ok"], ack
+            finally:
+                phone.disconnect()
+            assert console.call("close")["ok"]
             console.close()
+            draft = browser.get(f"{server.url}/m/{links.code}/minutes", params={"key": links.console_key}, timeout=30)
+            assert idea in draft.text.replace("\r\n", "\n"), "the contribution sent by polling was stored whole"
+
+            # a body of tens of KB: the reviewed minutes of a closed meeting, read back whole
             paragraphs = [
                 f"Atelier {n} : les aidants de l’espace France services ont accompagné {n * 3} personnes "
                 f"pour leurs démarches de retraite, de CAF et d’ANTS, souvent sans adresse électronique."
