@@ -18,6 +18,7 @@ import eventlet
 eventlet.monkey_patch()
 
 import argparse  # noqa: E402
+import socket  # noqa: E402
 import uuid  # noqa: E402
 from typing import Any  # noqa: E402
 
@@ -194,6 +195,9 @@ def main() -> None:
     app, _socketio = build(args.database)
     # the same listening settings kit serve and the bare references use
     listener = eventlet.listen(("127.0.0.1", args.port), backlog=1024)
+    # writes leave at once, as `kit serve` has them (kit.web.serving.send_at_once), so the ratios
+    # compare the work done, not a TCP setting; accepted connections inherit it from the listener
+    listener.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     print("ready", flush=True)
     eventlet.wsgi.server(listener, app, log_output=False, max_size=20000)
 

@@ -17,6 +17,7 @@ eventlet.monkey_patch()
 
 import argparse  # noqa: E402
 import itertools  # noqa: E402
+import socket  # noqa: E402
 import sqlite3  # noqa: E402
 import uuid  # noqa: E402
 from typing import Any  # noqa: E402
@@ -172,6 +173,9 @@ def main() -> None:
     app = build(args.store, args.database)
     # the same listening settings kit serve uses (kit/cli.py)
     listener = eventlet.listen(("127.0.0.1", args.port), backlog=1024)
+    # writes leave at once, as `kit serve` has them (kit.web.serving.send_at_once), so the ratios
+    # compare the work done, not a TCP setting; accepted connections inherit it from the listener
+    listener.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     print("ready", flush=True)
     eventlet.wsgi.server(listener, app, log_output=False, max_size=20000)
 
