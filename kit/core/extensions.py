@@ -12,7 +12,7 @@ from flask_socketio import SocketIO
 from werkzeug.routing import MapAdapter
 
 from kit.core.db import get_session
-from kit.core.i18n import select_locale
+from kit.core.i18n import SOCKETIO_SESSION, select_locale
 from kit.core.live_packets import BoundedPacket
 from kit.core.models import User
 
@@ -24,8 +24,6 @@ login_manager = LoginManager()
 
 # where a request's URL adapter is kept, in its environ (KitFlask.create_url_adapter)
 URL_ADAPTER = "kit.url_adapter"
-# where Flask-SocketIO keeps a connection's own session, in the connection's environ
-SOCKETIO_SESSION = "saved_session"
 
 
 class KitFlask(Flask):

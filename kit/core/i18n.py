@@ -12,6 +12,9 @@ from jinja2.runtime import Context
 from markupsafe import Markup
 
 LANGUAGES = ("fr", "en")
+# where Flask-SocketIO keeps a live connection's own session, in the connection's environ (read
+# here and by kit.core.extensions)
+SOCKETIO_SESSION = "saved_session"
 
 
 def select_locale() -> str:
@@ -33,7 +36,7 @@ def _remembered() -> Any:
     environ) is read as the dict it is. Through `flask.session`, Flask marks it accessed, which
     gives each connection's session an attribute dict it keeps while the phone is connected
     (0.3 KB a phone, docs/performance.md); nothing is sent back to a live connection anyway."""
-    saved = request.environ.get("saved_session")  # kit.core.extensions.SOCKETIO_SESSION
+    saved = request.environ.get(SOCKETIO_SESSION)
     return saved if isinstance(saved, dict) else session
 
 
