@@ -355,6 +355,22 @@ def test_every_card_drawn_the_short_way_is_the_card_drawn_the_long_way(app):
         assert "&lt;b&gt;vraiment" in english or "<b>" not in english
 
 
+def test_a_cards_catalogue_is_the_language_asked_whatever_the_callers(app):
+    """template_translations is kept per language for the app's life: asked for English first
+    from a French page, it must keep English, or every English card after it would be French."""
+    from kit.core.i18n import template_translations
+
+    def hide(lang: str) -> str:
+        return app.jinja_env.from_string("{{ _('Hide') }}").render(**template_translations(lang))
+
+    with app.test_request_context("/?lang=fr"):
+        assert hide("en") == "Hide"
+        assert hide("fr") == "Masquer"
+    with app.test_request_context("/?lang=en"):
+        assert hide("fr") == "Masquer"
+        assert hide("en") == "Hide"
+
+
 def test_live_events_leave_the_garbage_collector_nothing(app, live_clients):
     """What a busy room's events leave in cycles, only the garbage collector frees, and its pauses
     were what a contribution waited for at the p99 (docs/performance.md). Flask-SocketIO runs each

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 from flask import current_app, has_request_context, request, session
-from flask_babel import LazyString, get_locale, get_translations, gettext
+from flask_babel import LazyString, force_locale, get_locale, get_translations, gettext
 from jinja2 import pass_context
 from jinja2.runtime import Context
 from markupsafe import Markup
@@ -87,17 +87,17 @@ def _template_ngettext(translate: Any) -> Any:
 
 
 def template_translations(lang: str) -> dict[str, Any]:
-    """The catalogue of `lang` (the current locale: call it inside `force_locale(lang)`), looked up
-    once, as a template's `_`, `gettext` and `ngettext`: passed with a render of many small
-    templates (a card per contribution), it spares each message Flask-Babel's search for the
-    current context and locale.
+    """The catalogue of `lang`, looked up once, as a template's `_`, `gettext` and `ngettext`:
+    passed with a render of many small templates (a card per contribution), it spares each message
+    Flask-Babel's search for the current context and locale.
 
     Kept per app and language: the catalogues are read once at start-up and never change while
     the app runs, and a busy room draws two cards per contribution (the lookup was 2 % of one)."""
     kept: dict[str, dict[str, Any]] = current_app.extensions.setdefault("kit.template_translations", {})
     callables = kept.get(lang)
     if callables is None:
-        translations = get_translations()
+        with force_locale(lang):  # whatever the caller's locale: kept, it is `lang`'s for good
+            translations = get_translations()
         gettext = _template_gettext(translations.ugettext)
         callables = {"_": gettext, "gettext": gettext, "ngettext": _template_ngettext(translations.ungettext)}
         kept[lang] = callables
