@@ -24,6 +24,12 @@ from tests.server import KitServer, LiveClient
 pytestmark = pytest.mark.e2e
 
 HALF_OPEN = 300
+HAS_GEVENT = importlib.util.find_spec("gevent") is not None
+
+
+def skip_unless_installed(async_mode: str) -> None:
+    if async_mode == "gevent" and not HAS_GEVENT:
+        pytest.skip("gevent is not installed (pip install -e '.[bench]')")
 
 
 def half_open(port: int) -> socket.socket | None:
@@ -49,8 +55,7 @@ def closed_by_server(sock: socket.socket, within: float) -> bool:
 
 @pytest.mark.parametrize("async_mode", ["eventlet", "gevent", "threading"])
 def test_hundreds_of_half_sent_requests_are_closed_and_a_page_is_still_served(tmp_path, async_mode):
-    if async_mode == "gevent" and importlib.util.find_spec("gevent") is None:
-        pytest.skip("gevent is not installed (pip install -e '.[bench]')")
+    skip_unless_installed(async_mode)
     server = KitServer(tmp_path / "instance", async_mode=async_mode)
     # fewer connections than half-open sockets: without a timeout, eventlet's pool stays full for ever
     server.env.update({"KIT_REQUEST_TIMEOUT": "2", "KIT_MAX_CONNECTIONS": "200"})
@@ -84,8 +89,7 @@ def test_hundreds_of_half_sent_requests_are_closed_and_a_page_is_still_served(tm
 def test_requests_bigger_than_a_connections_buffers_are_read_and_answered_whole(tmp_path, async_mode):
     """Each connection reads and writes through small buffers (kit.web.serving.CONNECTION_BUFFER):
     a head of several KB, a body of tens of KB and a big answer still arrive whole, byte for byte."""
-    if async_mode == "gevent" and importlib.util.find_spec("gevent") is None:
-        pytest.skip("gevent is not installed (pip install -e '.[bench]')")
+    skip_unless_installed(async_mode)
     from kit.web.serving import CONNECTION_BUFFER
 
     server = KitServer(tmp_path / "instance", async_mode=async_mode)
@@ -184,7 +188,7 @@ def test_each_server_gives_a_connection_small_buffers_and_no_delay():
     assert werkzeug_handler.rbufsize == CONNECTION_BUFFER  # type: ignore[attr-defined]
     assert werkzeug_handler.disable_nagle_algorithm  # type: ignore[attr-defined]
 
-    if importlib.util.find_spec("gevent") is not None:
+    if HAS_GEVENT:
         gevent_handler = _server_options("gevent", 5)["handler_class"]
         with accepted_connection() as sock:
             gevent_handler(sock, sock.getpeername(), None)  # type: ignore[operator]
