@@ -8,7 +8,7 @@ browser does, and the median time to the whole answer is printed with its size:
 
 On the loopback a page takes about a millisecond: an answer that takes tens of ms waits for
 something other than work, such as a write held back for the client's acknowledgement of the
-last (docs/performance.md, "the buffers a websocket keeps").
+last (docs/performance.md, "what each connection keeps and how it sends").
 """
 
 from __future__ import annotations
