@@ -4,6 +4,8 @@ that say why, and the news proposer told, alone, that their item is on the scree
 
 from __future__ import annotations
 
+import sys
+import unicodedata
 from typing import Any
 
 import pytest
@@ -16,7 +18,7 @@ from kit.core import queries
 from kit.core.collation import sort_key
 from kit.core.errors import InvalidInput
 from kit.core.extensions import socketio
-from kit.core.validation import clean_link, clean_name
+from kit.core.validation import clean_link, clean_name, clean_text
 from kit.live.state import state
 from kit.meeting import lifecycle, privacy
 from kit.meeting import room as room_control
@@ -88,6 +90,23 @@ def test_a_name_keeps_its_letters_composed_and_loses_what_draws_nothing():
     assert clean_name("Zo\u200be\u0301 Lam\u202ebert", "name", 60) == "Zoé Lambert"
     assert clean_name("  Élodie\u00a0\u00a0Martin\u2028", "name", 60) == "Élodie Martin"
     assert clean_name("Anaïs\u00ad Ferré", "name", 60) == "Anaïs Ferré"
+
+
+def test_text_loses_exactly_the_controls_surrogates_and_bidi_controls():
+    """clean_text drops its characters with one character class: checked against unicodedata's
+    categories over every code point, so the class is the rule, not an approximation of it."""
+    bidi = set("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+    every = [chr(point) for point in range(sys.maxunicode + 1)]
+    dropped = "".join(
+        ch for ch in every if ch not in "\n\t\r" and (unicodedata.category(ch) in ("Cc", "Cs") or ch in bidi)
+    )
+    assert len(dropped) == 65 - 3 + 2048 + len(bidi)
+    assert clean_text(f"a{dropped}b", "text", 10) == "ab"
+    kept = "".join(ch for ch in every if ch not in dropped and ch != "\r" and unicodedata.category(ch) != "Cs")
+    # what stays is every other character, as NFC makes it (the test's own normalising, the same)
+    assert clean_text(f"a{kept}b", "text", 10 * len(kept)) == unicodedata.normalize("NFC", f"a{kept}b").strip()
+    line = "Atelier « démarches en ligne » : aider sans faire à la place."
+    assert clean_text(f"{line}\u202e\x07\n" * 2000, "text", 200_000) == (f"{line}\n" * 2000).strip()
 
 
 def test_joining_with_an_invisible_name_is_refused_and_changes_nothing(db):

@@ -1,14 +1,24 @@
-"""Storage: migrations match the models, SQLite runs in WAL mode, times come back in UTC."""
+"""Storage: migrations match the models, SQLite runs in WAL mode, times come back in UTC, a row
+inserted without being read back is what the database holds."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
+
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import text
+from sqlalchemy import DateTime, String, inspect, text
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
-from kit.core.db import make_engine, upgrade
-from kit.core.models import Base
-from tests.conftest import gen_meeting
+from kit import create_app
+from kit.core.db import insert_row, make_engine, upgrade
+from kit.core.models import Base, Vote
+from kit.meeting import lifecycle
+from tests.conftest import gen_meeting, gen_template, postgres_url
+from tests.server import postgres_database
 
 
 def test_the_migrations_build_exactly_the_models(tmp_path):
@@ -73,3 +83,81 @@ def test_the_networks_chat_columns_come_and_go_with_migration_0017(tmp_path):
     assert not {"chat_webhook_url", "chat_format"} & columns()
     with engine.connect() as connection:
         assert connection.execute(text("SELECT name FROM network")).scalar() == "Réseau des médiateurs du pays de Vitré"
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def engine_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'rows.sqlite3'}"
+        return
+    base = postgres_url()
+    if not base:
+        pytest.skip("PostgreSQL run skipped: set KIT_TEST_POSTGRES_URL=postgresql://… to run it (CI does)")
+    with postgres_database(base) as url:
+        yield url
+
+
+def columns_of(row: object) -> dict[str, object]:
+    return {column.key: getattr(row, column.key) for column in inspect(type(row)).columns}
+
+
+def test_a_row_inserted_is_what_a_fresh_read_finds(engine_url, tmp_path):
+    """`insert_row` builds the object from what it sent, without reading the row back: every
+    column must be what the database holds (defaults, the new key, None for the rest)."""
+    settings = {"TESTING": True, "INSTANCE_PATH": str(tmp_path / "instance"), "DATABASE_URL": engine_url}
+    app = create_app({**settings, "ASYNC_MODE": "threading"})
+    made = app.extensions["kit.sessionmaker"]
+    with app.app_context(), made() as db:
+        meeting = lifecycle.create_meeting(db, gen_template())
+        lifecycle.start(db, meeting)
+        first = lifecycle.join(db, meeting, "Awa Ndiaye", "Médiathèque de Villejean", "Rennes")
+        second = lifecycle.join(db, meeting, "Élodie Lefèvre-Guérin")
+        text = "Un atelier « démarches en ligne » chaque mardi : les gens arrivent avec leurs codes oubliés."
+        board = lifecycle.move(db, meeting, 1)
+        sent = [
+            lifecycle.contribute(db, meeting, person, board.id, f"c{n}", {"text": f"{text} ({n})"}).contribution
+            for n, person in enumerate((first, second, first))
+        ]
+        support = insert_row(db, Vote, contribution_id=sent[0].id, participant_id=second.id)
+        db.commit()
+        assert len({c.id for c in sent}) == 3
+        stored = [first, second, *sent, support]
+        # every column is set: reading one asks nothing of the database
+        assert all(not inspect(row).unloaded & columns_of(row).keys() for row in stored)
+        with made() as fresh:
+            for row in stored:
+                again = fresh.get(type(row), row.id)
+                assert again is not None
+                assert columns_of(row) == columns_of(again), type(row).__name__
+    app.extensions["kit.engine"].dispose()
+
+
+class _Scratch(DeclarativeBase):
+    pass
+
+
+class _Note(_Scratch):
+    """A table with a column only the database fills in (a server default, no Python one)."""
+
+    __tablename__ = "scratch_note"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    text: Mapped[str] = mapped_column(String(200))
+    shelf: Mapped[str] = mapped_column(String(20), server_default="tiroir")
+    seen_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+def test_a_column_only_the_database_fills_in_is_read_back(engine_url):
+    engine = make_engine(engine_url)
+    _Scratch.metadata.create_all(engine)
+    try:
+        with Session(engine) as db:
+            note = insert_row(db, _Note, text="Penser aux chargeurs de téléphone")
+            other = insert_row(db, _Note, text="Salle du 2ᵉ étage", shelf="armoire")
+            db.commit()
+            assert (note.shelf, note.seen_at, other.shelf) == ("tiroir", None, "armoire")
+            assert other.id == note.id + 1
+            with Session(engine) as fresh:
+                assert columns_of(fresh.get(_Note, note.id)) == columns_of(note)
+    finally:
+        _Scratch.metadata.drop_all(engine)
+        engine.dispose()
