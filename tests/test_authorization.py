@@ -251,6 +251,8 @@ EVENTS: dict[str, Event] = {
     "moderate": Event(lambda w: {"action": "hide", "id": w.card_id}, {"/console": FACILITATORS}, loose=True),
     # the facilitator's marks for the minutes' first lines: decisions and each step's summary
     "mark_decision": Event(lambda w: {"id": w.card_id, "decision": True}, {"/console": FACILITATORS}),
+    # what is under a card's "More", drawn when opened: nothing changes, but it is the console's alone
+    "item_menu": Event(lambda w: {"id": w.card_id}, {"/console": FACILITATORS}),
     "save_summary": Event(
         lambda w: {"step_id": w.steps[1], "text": "On garde l'atelier du jeudi."}, {"/console": FACILITATORS}
     ),

@@ -174,3 +174,45 @@ def _soon() -> float:
 def _draft(server: KitServer, links: Any) -> str:
     url = f"{server.url}/m/{links.code}/minutes/draft.md?key={links.console_key}"
     return requests.get(url, timeout=5).text
+
+
+def test_a_cards_menu_is_drawn_when_opened_and_a_redraw_keeps_what_was_typed_in_it(
+    server: KitServer, room: Room
+) -> None:
+    """The cards come without their forms; "Plus" asks the server for them. While the facilitator
+    rewords a card, another console's moderation redraws this one: the menu, the open "Modifier",
+    the words typed and the caret come back, and typing goes on."""
+    links = server.new_meeting("Rencontre du réseau de Fougères")
+    console = LiveClient(server.url, "console", {"meeting": links.code, "key": links.console_key})
+    phone = Phone(server.url, links.code, "Awa Diallo")
+    desk = checked_page(room, **LAPTOP)
+    try:
+        assert console.call("start")["ok"] and console.call("next")["ok"]
+        step_id = console.call("sync")["snapshot"]["step"]["id"]
+        ids = [phone.send_until_acked(f"m-{n}", step_id, idea(n), deadline=_soon()) for n in range(6)]
+        desk.goto(f"{server.url}/m/{links.code}/console?key={links.console_key}")
+        expect(desk.locator("li.card")).to_have_count(6)
+        assert desk.locator("li.card form").count() == 0, "no card carries its forms"
+
+        card = desk.locator("li.card").filter(has_text="proposition n° 3)")
+        card.locator(".item-menu > summary").click()
+        card.get_by_text("Modifier", exact=True).click()
+        field = card.get_by_label("Nouvelle formulation")
+        expect(field).to_have_value(idea(2))
+        field.press("Control+End")
+        desk.keyboard.type(" Relu en réunion.")
+        desk.screenshot(path=SHOTS / "browser-console-item-menu.png")
+
+        # another console hides the first card: this console is drawn again, whole
+        assert console.call("moderate", {"action": "hide", "id": ids[0]})["ok"]
+        expect(desk.locator("li.card.is-hidden")).to_have_count(1)
+        expect(field).to_have_value(f"{idea(2)} Relu en réunion.")
+        expect(field).to_be_focused()
+        desk.keyboard.type(" À garder.")
+        expect(field).to_have_value(f"{idea(2)} Relu en réunion. À garder.")
+        card.get_by_role("button", name="Enregistrer", exact=True).click()
+        expect(card.locator(".card-text")).to_have_text(f"{idea(2)} Relu en réunion. À garder.")
+        assert desk.locator(".item-menu-body[data-filled]").count() <= 1, "only the menu reopened was drawn"
+    finally:
+        for client in (console, phone):
+            client.close()

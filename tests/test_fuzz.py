@@ -181,6 +181,7 @@ def payloads(event: str, room: Room) -> st.SearchStrategy[Any]:
         "next": {"at": {"step_id": room.steps[2], "step_version": 1}},
         "withdraw": {"contribution_id": room.board_card},
         "mark_decision": {"id": room.board_card, "decision": True},
+        "item_menu": {"id": room.board_card},
         "save_summary": {"step_id": room.steps[1], "text": "En bref : on garde l'atelier du jeudi."},
     }
     anything = st.one_of(json_value, deep_value)
@@ -281,6 +282,7 @@ LIVE_TARGETS = [
             "add_step",
             "control",
             "mark_decision",
+            "item_menu",
             "save_summary",
             "show_results",
             "hide_results",

@@ -128,11 +128,18 @@ def test_the_screen_shows_only_the_picked_contributions_and_back(db, live_client
     def pick(action, target):  # type: ignore[no-untyped-def]
         return console.emit("moderate", {"action": action, "id": target}, callback=True, namespace="/console")
 
+    def tools(target):  # type: ignore[no-untyped-def]
+        return console.emit("item_menu", {"id": target}, callback=True, namespace="/console")["html"]
+
     assert pick("pick", ids[1])["ok"] and pick("pick", ids[3])["ok"]
     console_html = console.emit("sync", callback=True, namespace="/console")["snapshot"]["html"]
-    assert f'id="pick-{ids[1]}" data-moderate="unpick"' in console_html, "the console shows what is picked"
-    assert f'id="pick-{ids[0]}" data-moderate="pick"' in console_html
+    assert "choisie pour l'écran" in console_html, "the console's cards say what is picked"
+    assert f'id="pick-{ids[1]}" data-moderate="unpick"' in tools(ids[1]), "and its menu can take it back"
+    assert f'id="pick-{ids[0]}" data-moderate="pick"' in tools(ids[0])
     assert control(console, "screen_picked_only")["ok"]
+    console_html = console.emit("sync", callback=True, namespace="/console")["snapshot"]["html"]
+    assert f'id="pick-{ids[1]}" data-moderate="unpick"' in console_html, "now picking is each card's main action"
+    assert f'id="pick-{ids[0]}" data-moderate="pick"' in console_html
     state = events(screen, "/screen", "state")[-1]
     assert [i["data"]["text"] for i in state["items"]] == ["Idée 1", "Idée 3"]
     assert "Idée 0" not in state["html"] and "Idée 3" in state["html"]

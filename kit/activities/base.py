@@ -47,6 +47,11 @@ class Activity:
     results_can_wait: ClassVar[bool] = False
     #: the field of ``data`` the facilitator may rewrite when moderating, or None
     editable_field: ClassVar[str | None] = "text"
+    #: the console's own tools for a contribution, beside moderation's (see activities/_moderate.html):
+    #: True when the activity's ``_main_action.html`` draws its main button (accept, answer now…),
+    #: and when its ``_menu_extra.html`` adds to what is under "More"
+    has_main_action: ClassVar[bool] = False
+    has_menu_extra: ClassVar[bool] = False
     #: True when the step can show a photo the facilitator uploads (option ``photo``)
     takes_photo: ClassVar[bool] = False
     #: fields of a submission that belong to the participant's private record (an email address

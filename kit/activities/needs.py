@@ -37,6 +37,8 @@ class Needs(Activity):
     """Participants post needs or questions and vote for others'; the facilitator answers or defers each."""
 
     name = "needs"
+    has_main_action = True
+    has_menu_extra = True
     label = _l("Needs and questions (with votes)")
     votable = True
     phone_sees_items = True

@@ -80,6 +80,8 @@ class News(Activity):
     """Prepared news and the room's proposals; deadlines in date order."""
 
     name = "news"
+    has_main_action = True
+    has_menu_extra = True
     label = _l("News and deadlines")
     kinds = KINDS
     facilitator_actions = frozenset({"accept", "decline"})

@@ -47,6 +47,8 @@ class Roadmap(Activity):
     """Proposals by section, validated by the facilitator; a signature per member present."""
 
     name = "roadmap"
+    has_main_action = True
+    has_menu_extra = True
     label = _l("Roadmap co-writing")
     sections = SECTIONS
     facilitator_actions = frozenset({"validate", "unvalidate", "progress"})

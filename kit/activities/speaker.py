@@ -25,6 +25,8 @@ class SpeakerQuestions(Activity):
     """Questions for a speaker: the most supported first; the facilitator marks them answered."""
 
     name = "speaker"
+    has_main_action = True
+    has_menu_extra = True
     label = _l("Questions to a speaker")
     votable = True
     phone_sees_items = True

@@ -30,7 +30,7 @@ from kit.core.models import Contribution, Meeting, Participant, Status, Step
 from kit.core.validation import client_id, require_mapping
 from kit.live import broadcast
 from kit.live.ratelimit import FairShare
-from kit.live.state import own_item, participant_room, phone_snapshot, room, state
+from kit.live.state import item_menu, own_item, participant_room, phone_snapshot, room, state
 from kit.meeting import decisions, lifecycle, moderation, pacing, preparation, privacy, results, votes
 from kit.meeting import room as room_control
 from kit.publishing import mailing, public_kit
@@ -467,6 +467,15 @@ class ConsoleNamespace(LiveNamespace):
         if not isinstance(action, str) or action not in changes:
             raise KitError("unknown_action", _l("This action does not exist for this step."))
         return self._drive(changes[action])
+
+    @answers
+    def on_item_menu(self, payload: Any = None, *_args: Any) -> dict[str, Any]:
+        """What is under "More" on a contribution's card, drawn when the facilitator opens it."""
+        payload = require_mapping(payload)
+        meeting = self.meeting()
+        contribution = queries.get_contribution(get_session(), meeting, payload.get("id"))
+        html = item_menu(meeting, contribution, self.viewer().lang)
+        return {"ok": True, "id": contribution.id, "html": html}
 
     @answers
     def on_mark_decision(self, payload: Any = None, *_args: Any) -> dict[str, Any]:

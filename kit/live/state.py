@@ -310,6 +310,22 @@ def draw_card(
     )
 
 
+def item_menu(meeting: Meeting, contribution: Contribution, lang: str) -> str:
+    """What is under "More" on a contribution's card in the console, drawn when the facilitator
+    opens it (the `item_menu` event): the card itself carries only its main action."""
+    return _draw(
+        "activities/_moderate.html",
+        lang,
+        item=contribution,
+        activity=activity_for(contribution.step),
+        view="console",
+        votes={},
+        meeting=meeting,
+        content_lang=content_lang_for(meeting, lang),
+        menu_only=True,
+    )
+
+
 def _draw(template: str, lang: str, **context: Any) -> str:
     """A fragment drawn in `lang` by Jinja straight from the environment, with what it reads and
     the catalogue looked up once (template_translations), not through render_template."""

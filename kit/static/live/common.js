@@ -57,7 +57,7 @@
     onConnectError: hook('connectError'),   // fn(data): true if it dealt with the refusal
     stop: stop,                             // stop(text[, short]): no more connecting, say why (short: status line)
     start: start, setStatus: setStatus, announce: announce, load: load, save: save, resync: resync,
-    formData: formData, restoreForm: restoreForm, keepDrafts: keepDrafts, forgetDraft: forgetDraft,
+    formData: formData, restoreForm: restoreForm, keepDrafts: keepDrafts, forgetDraft: forgetDraft, filled: filled,
     focusKey: focusKey
   };
 
@@ -121,8 +121,11 @@
     restoreDrafts();
     if (state.counts) showCounts(state.counts);
     run('draw', [state, isSnapshot, sameStep]);  // kit.onDraw: the new one, with countdowns, drafts, counts
-    if (sameStep || (!step && !previousStep)) reopenDetails(opened);  // before the start too
-    focusAfter(focus, sameStep);
+    var keep = sameStep || (!step && !previousStep);  // before the start too
+    if (keep) reopenDetails(opened, stage);
+    var unfound = focusAfter(focus, sameStep);
+    // kept for what is drawn after the page (a card's "More", drawn again when reopened): see filled()
+    later = keep ? { opened: opened, focus: unfound } : { opened: [], focus: null };
     var previousStatus = kit.status;
     var status = kit.status = state.meeting && state.meeting.status;
     if (!isSnapshot && status === 'live' && step && step.id !== previousStep) announce(texts.newStep + ' ' + step.title);
@@ -174,24 +177,38 @@
     for (var i = 0; i < all.length; i++) keys.push(detailsKey(all[i]));
     return keys;
   }
-  function reopenDetails(keys) {
+  function reopenDetails(keys, root) {
     if (!keys.length) return;
-    var all = stage.querySelectorAll('details');
+    var all = root.querySelectorAll('details');
     for (var i = 0; i < all.length; i++) if (keys.indexOf(detailsKey(all[i])) !== -1) all[i].open = true;
   }
+  function focusOn(before, root) {
+    if (!before || !before.key) return false;
+    var el = before.key.charAt(0) === '#' ? document.getElementById(before.key.slice(1)) : root.querySelector(before.key);
+    if (!el || !root.contains(el) || el.disabled) return false;
+    el.focus();
+    if (before.caret) try { el.setSelectionRange(before.caret[0], before.caret[1]); } catch (e) { /* not text */ }
+    return true;
+  }
+  // the focus back where it was; returns what it could not find yet (it may be in a part drawn later)
   function focusAfter(before, sameStep) {
-    if (!before) return;
-    var el = null;
-    if ((sameStep || kit.focusAcrossSteps) && before.key) {
-      el = before.key.charAt(0) === '#' ? document.getElementById(before.key.slice(1)) : stage.querySelector(before.key);
-    }
-    if (el && stage.contains(el) && !el.disabled) {
-      el.focus();
-      if (before.caret) try { el.setSelectionRange(before.caret[0], before.caret[1]); } catch (e) { /* not text */ }
-      return;
-    }
+    if (!before) return null;
+    if ((sameStep || kit.focusAcrossSteps) && focusOn(before, stage)) return null;
     var heading = stage.querySelector('h1');
     if (heading) { heading.setAttribute('tabindex', '-1'); heading.focus(); }
+    return before;
+  }
+  // a part of the page drawn after it (a card's "More", asked for when opened): what was open,
+  // typed or focused in it before the last redraw comes back, as it does for the rest of the page
+  var later = { opened: [], focus: null };
+  function forgetLater() { later = { opened: [], focus: null }; }
+  // once the person does something else, what they had open stays closed and the focus stays theirs
+  document.addEventListener('pointerdown', forgetLater, true);
+  document.addEventListener('keydown', forgetLater, true);
+  function filled(part) {
+    restoreDrafts(part);
+    reopenDetails(later.opened, part);
+    if (focusOn(later.focus, part)) later.focus = null;
   }
 
   function placeItem(listName, key, html) {
@@ -270,8 +287,8 @@
     }
     save(window.sessionStorage, DRAFTS, drafts);
   }
-  function restoreDrafts() {
-    var forms = stage.querySelectorAll('form[data-draft]');
+  function restoreDrafts(root) {
+    var forms = (root || stage).querySelectorAll('form[data-draft]');
     for (var i = 0; i < forms.length; i++) {
       var values = drafts[forms[i].getAttribute('data-draft')];
       if (values) restoreForm(forms[i], values);

@@ -26,6 +26,30 @@
     if (list && event.version >= kit.version) list.innerHTML = event.html;
   });
 
+  // what is under a card's "More" is drawn by the server when it is opened (`item_menu`), not
+  // carried by every card; opened again after a redraw, it is asked for again, and what was open,
+  // typed or focused in it comes back (kit.filled)
+  document.addEventListener('toggle', function (event) {
+    var menu = event.target;
+    if (!menu.open || !menu.hasAttribute || !menu.hasAttribute('data-menu-for')) return;
+    var part = menu.querySelector('.item-menu-body');
+    if (!part || part.hasAttribute('data-filled') || part.hasAttribute('data-asking')) return;
+    part.setAttribute('data-asking', '');
+    part.textContent = texts.loading;
+    var id = parseInt(menu.getAttribute('data-menu-for'), 10);
+    socket.timeout(10000).emit('item_menu', { id: id }, function (timedOut, ack) {
+      part.removeAttribute('data-asking');
+      if (!timedOut && ack.ok) {
+        part.innerHTML = ack.html;
+        part.setAttribute('data-filled', '');
+        kit.filled(part);
+        return;
+      }
+      // said in the menu; closing and opening it asks again
+      part.textContent = timedOut ? texts.noAnswer : ack.error.message;
+    });
+  }, true);  // toggle does not bubble: heard on its way down
+
   function consoleCommand(element) {
     if (element.hasAttribute('data-action')) return { event: element.getAttribute('data-action'), payload: {} };
     if (element.hasAttribute('data-act')) return { event: 'act', payload: { action: element.getAttribute('data-act') } };
