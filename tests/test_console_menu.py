@@ -145,3 +145,15 @@ def test_each_activity_says_which_console_tools_it_draws():
         folder = TEMPLATES / "activities" / name
         assert activity.has_main_action == (folder / "_main_action.html").is_file(), name
         assert activity.has_menu_extra == (folder / "_menu_extra.html").is_file(), name
+
+
+def test_a_menu_opened_on_what_its_author_deleted_offers_nothing(db, room):
+    """A menu left open while its author deletes the contribution: asked again, it says so and
+    offers no tool (the server refuses them anyway: the words are gone)."""
+    meeting, console, phones, ids = room
+    target = ids[5]
+    ack = phones[5].emit("withdraw", {"contribution_id": target}, callback=True, namespace="/phone")
+    assert ack["ok"]
+    body = menu(console, target)["html"]
+    assert "supprimée par son auteur" in body
+    assert "data-moderate" not in body and "<textarea" not in body and "data-action" not in body
