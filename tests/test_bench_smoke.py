@@ -91,3 +91,16 @@ def test_the_handlers_measure_runs_and_counts_the_garbage():
     assert done.returncode == 0, done.stderr
     assert "contribute" in done.stdout and "vote" in done.stdout, done.stdout
     assert "Left in cycles for the garbage collector: 0.0 objects per event" in done.stdout, done.stdout
+
+
+def test_the_instruction_count_sends_its_contributions():
+    """benchmarks/instructions.py counts a process that sets up a room and sends contributions
+    through the live layer; that process still runs against kit as it is (valgrind not needed)."""
+    done = subprocess.run(
+        [sys.executable, "-m", "benchmarks.instructions", "--send", "30"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
