@@ -19,9 +19,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import pytest
 import requests
 import socketio
 from sqlalchemy import create_engine, text
+
+from tests.conftest import postgres_url
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -62,6 +65,17 @@ def postgres_database(base_url: str) -> Iterator[str]:
         with admin.connect() as connection:
             connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+@contextmanager
+def postgres_or_skip() -> Iterator[str]:
+    """A throw-away database on the PostgreSQL server that KIT_TEST_POSTGRES_URL names (CI sets
+    it); without it, the test asking is skipped."""
+    base = postgres_url()
+    if not base:
+        pytest.skip("PostgreSQL run skipped: set KIT_TEST_POSTGRES_URL=postgresql://… to run it (CI does)")
+    with postgres_database(base) as url:
+        yield url
 
 
 @dataclass(frozen=True)

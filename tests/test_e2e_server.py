@@ -11,8 +11,8 @@ import time
 import pytest
 import requests
 
-from tests.conftest import ROOT, postgres_url
-from tests.server import KitServer, LiveClient, Phone, postgres_database, wait_for
+from tests.conftest import ROOT
+from tests.server import KitServer, LiveClient, Phone, postgres_or_skip, wait_for
 
 pytestmark = pytest.mark.e2e
 
@@ -25,10 +25,7 @@ def database_url(request, tmp_path):
     if request.param == "sqlite":
         yield None
         return
-    base = postgres_url()
-    if not base:
-        pytest.skip("set KIT_TEST_POSTGRES_URL to run against PostgreSQL")
-    with postgres_database(base) as url:
+    with postgres_or_skip() as url:
         yield url
 
 

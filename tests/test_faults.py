@@ -19,8 +19,7 @@ import socketio
 from sqlalchemy import text
 
 from kit.core.db import make_engine
-from tests.conftest import postgres_url
-from tests.server import AsyncPhone, KitServer, MeetingLinks, postgres_database
+from tests.server import AsyncPhone, KitServer, MeetingLinks, postgres_or_skip
 
 pytestmark = pytest.mark.e2e
 
@@ -35,10 +34,7 @@ def database_url(request: pytest.FixtureRequest) -> Iterator[str | None]:
     if request.param == "sqlite":
         yield None
         return
-    base = postgres_url()
-    if not base:
-        pytest.skip("PostgreSQL run skipped: set KIT_TEST_POSTGRES_URL=postgresql://… to run it (CI does)")
-    with postgres_database(base) as url:
+    with postgres_or_skip() as url:
         yield url
 
 

@@ -17,8 +17,8 @@ from kit import create_app
 from kit.core.db import insert_row, make_engine, upgrade
 from kit.core.models import Base, Vote
 from kit.meeting import lifecycle
-from tests.conftest import gen_meeting, gen_template, postgres_url
-from tests.server import postgres_database
+from tests.conftest import gen_meeting, gen_template
+from tests.server import postgres_or_skip
 
 
 def test_the_migrations_build_exactly_the_models(tmp_path):
@@ -90,10 +90,7 @@ def engine_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'rows.sqlite3'}"
         return
-    base = postgres_url()
-    if not base:
-        pytest.skip("PostgreSQL run skipped: set KIT_TEST_POSTGRES_URL=postgresql://… to run it (CI does)")
-    with postgres_database(base) as url:
+    with postgres_or_skip() as url:
         yield url
 
 
