@@ -313,17 +313,9 @@ def draw_card(
 def item_menu(meeting: Meeting, contribution: Contribution, lang: str) -> str:
     """What is under "More" on a contribution's card in the console, drawn when the facilitator
     opens it (the `item_menu` event): the card itself carries only its main action."""
-    return _draw(
-        "activities/_moderate.html",
-        lang,
-        item=contribution,
-        activity=activity_for(contribution.step),
-        view="console",
-        votes={},
-        meeting=meeting,
-        content_lang=content_lang_for(meeting, lang),
-        menu_only=True,
-    )
+    activity = activity_for(contribution.step)
+    context = {"item": contribution, "activity": activity, "meeting": meeting, "menu_only": True}
+    return _draw("activities/_moderate.html", lang, **context)
 
 
 def _draw(template: str, lang: str, **context: Any) -> str:
