@@ -1,5 +1,5 @@
-"""Instructions per contribution through kit's live layer, counted by callgrind: a measure that
-does not move with the machine's speed or its neighbours' load.
+"""Instructions per contribution (or per vote) through kit's live layer, counted by callgrind: a
+measure that does not move with the machine's speed or its neighbours' load.
 
 On a shared machine, the CPU a run measures moves by more than a change of a few percent (bare +
 SQLite took 0.52 to 0.74 ms a contribution from one run to the next, docs/performance.md), so
@@ -7,11 +7,14 @@ two codes are compared here by the instructions they execute. One process sets u
 board, the screen and the console connected, 50 phones joined through Flask-SocketIO's test
 clients), then sends N contributions of about a hundred characters; callgrind counts the whole
 process twice, with N1 and N2 contributions, and the difference over N2 - N1 is what one
-contribution costs: the set-up cancels out.
+contribution costs: the set-up cancels out. With `--event vote`, the room is on a needs step
+with ten needs, and each of the N events is a phone supporting one more of them, with the step
+and its version as the phone's page sends them.
 
     python -m benchmarks.instructions                    # this checkout
     python -m benchmarks.instructions --against 9662656  # that commit first, then this checkout
     python -m benchmarks.instructions --against 9662656 --against 380fed2   # each, then this checkout
+    python -m benchmarks.instructions --event vote --against HEAD           # votes, before and after
 
 `--against` checks each commit out into a temporary folder (git worktree) with this checkout's
 compiled catalogues, which are built at install and not committed. Each code is counted with
@@ -33,14 +36,18 @@ from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 PHONES = 50
+NEEDS = 10
 TEXT = "Idée numéro {n} : un atelier sur l'accès aux droits, avec des exemples concrets"
+EVENTS = ("contribute", "vote")
 
 
-def send(contributions: int) -> None:
-    """The measured process: a room set up, then `contributions` board cards sent."""
+def send(contributions: int, event: str = "contribute") -> None:
+    """The measured process: a room set up, then `contributions` board cards sent, or as many
+    votes (`event` "vote")."""
     from benchmarks.handlers import template
     from kit import create_app
     from kit.core.db import get_session
@@ -67,6 +74,9 @@ def send(contributions: int) -> None:
             phone = socketio.test_client(app, namespace="/phone", auth={"meeting": code})
             phone.emit("join", {"name": f"Participante {number}"}, namespace="/phone", callback=True)
             phones.append(phone)
+        if event == "vote":
+            vote(app, phones, contributions, screen, console)
+            return
         for n in range(contributions):
             payload = {"step_id": board, "client_id": f"c{n}", "data": {"text": TEXT.format(n=n)}}
             ack = phones[n % PHONES].emit("contribute", payload, namespace="/phone", callback=True)
@@ -79,10 +89,40 @@ def send(contributions: int) -> None:
                     phone.get_received("/phone")
 
 
-def counted(tree: Path, seed: str, contributions: int) -> int:
+def vote(app: Any, phones: list[Any], votes: int, screen: Any, console: Any) -> None:
+    """`votes` votes, each one more need supported by one more phone (50 phones, 10 needs: up to
+    500 votes, each of which changes something), sent as the phone's page sends them."""
+    from kit.core.db import get_session
+    from kit.core.models import Meeting
+    from kit.meeting import lifecycle
+
+    if votes > PHONES * NEEDS:
+        raise SystemExit(f"at most {PHONES * NEEDS} votes")
+    with app.app_context():
+        db = get_session()
+        meeting = db.query(Meeting).one()
+        step = lifecycle.go_to_step(db, meeting, meeting.steps[1].id)
+        step_id, version = step.id, meeting.step_version
+    needs = []
+    for n in range(NEEDS):
+        payload = {"step_id": step_id, "client_id": f"n{n}", "data": {"text": TEXT.format(n=n)}}
+        needs.append(phones[n].emit("contribute", payload, namespace="/phone", callback=True)["id"])
+    for n in range(votes):
+        ballot = {"contribution_id": needs[n // PHONES], "vote": True, "step_id": step_id, "step_version": version}
+        ack = phones[n % PHONES].emit("vote", ballot, namespace="/phone", callback=True)
+        if not (ack.get("ok") and ack.get("changed")):
+            raise SystemExit(f"vote {n} not counted: {ack}")
+        if n % 20 == 0:
+            screen.get_received("/screen")
+            console.get_received("/console")
+            for phone in phones:
+                phone.get_received("/phone")
+
+
+def counted(tree: Path, seed: str, contributions: int, event: str = "contribute") -> int:
     """Instructions callgrind counts for the whole process, run from `tree`."""
     # this file run by path, so that an older commit without it is measured too; its `kit` is the tree's
-    script = f"import runpy, sys; sys.argv = ['instructions', '--send', '{contributions}']; "
+    script = f"import runpy, sys; sys.argv = ['instructions', '--send', '{contributions}', '--event', '{event}']; "
     script += f"runpy.run_path({str(Path(__file__).resolve())!r}, run_name='__main__')"
     command = ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", sys.executable, "-c", script]
     environment = {**os.environ, "PYTHONPATH": str(tree), "PYTHONHASHSEED": seed}
@@ -110,11 +150,14 @@ def checked_out(revision: str) -> Iterator[Path]:
         shutil.rmtree(folder, ignore_errors=True)
 
 
-def compare(trees: dict[str, Path], seeds: list[str], low: int, high: int) -> dict[str, list[float]]:
-    """Millions of instructions per contribution, for each code and seed."""
+def compare(
+    trees: dict[str, Path], seeds: list[str], low: int, high: int, event: str = "contribute"
+) -> dict[str, list[float]]:
+    """Millions of instructions per event, for each code and seed."""
     jobs = [(name, seed, n) for seed in seeds for name in trees for n in (low, high)]
     with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
-        totals = dict(zip(jobs, pool.map(lambda job: counted(trees[job[0]], job[1], job[2]), jobs), strict=True))
+        work = pool.map(lambda job: counted(trees[job[0]], job[1], job[2], event), jobs)
+        totals = dict(zip(jobs, work, strict=True))
     return {
         name: [(totals[(name, seed, high)] - totals[(name, seed, low)]) / (high - low) / 1e6 for seed in seeds]
         for name in trees
@@ -128,10 +171,11 @@ def main() -> None:
     )
     parser.add_argument("--seeds", default="0,1", help="hash seeds, comma-separated")
     parser.add_argument("--contributions", default="20,220", help="N1,N2: the two counts whose difference is kept")
+    parser.add_argument("--event", choices=EVENTS, default="contribute", help="what is counted: contributions or votes")
     parser.add_argument("--send", type=int, help=argparse.SUPPRESS)  # the measured process itself
     args = parser.parse_args()
     if args.send is not None:
-        send(args.send)
+        send(args.send, args.event)
         return
     if shutil.which("valgrind") is None:
         raise SystemExit("valgrind is needed: apt-get install -y valgrind")
@@ -140,9 +184,9 @@ def main() -> None:
     with ExitStack() as stack:
         trees = {revision: stack.enter_context(checked_out(revision)) for revision in args.against}
         trees["this checkout"] = ROOT
-        per_code = compare(trees, seeds, low, high)
+        per_code = compare(trees, seeds, low, high, args.event)
     first = statistics.mean(next(iter(per_code.values())))
-    print(f"Instructions per contribution (millions), {high - low} contributions, seeds {', '.join(seeds)}")
+    print(f"Instructions per {args.event} event (millions), {high - low} events, seeds {', '.join(seeds)}")
     for name, values in per_code.items():
         mean = statistics.mean(values)
         each = ", ".join(f"{value:.2f}" for value in values)

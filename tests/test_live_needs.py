@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import select
 
 from kit.core import queries
+from kit.core.models import Participant
 from kit.meeting import lifecycle
+from kit.meeting import room as room_control
 from kit.meeting.templates import StepTemplate
 from tests.conftest import gen_template
 
@@ -110,3 +113,60 @@ def test_a_console_of_another_meeting_cannot_touch_this_one(db, room, live_clien
     assert ack["ok"] is False
     db.expire_all()
     assert queries.contributions(db, meeting.steps[0])[0].visible
+
+
+NEED = (
+    "Les personnes âgées de la commune n'arrivent plus à prendre rendez-vous à la préfecture depuis que "
+    "tout passe par internet : il faudrait un créneau d'accompagnement chaque semaine, à la médiathèque."
+)
+
+
+def vote(phone, need, wanted=True, **more):  # type: ignore[no-untyped-def]
+    return phone.emit("vote", {"contribution_id": need, "vote": wanted, **more}, callback=True, namespace="/phone")
+
+
+def test_a_vote_is_refused_for_what_it_cannot_count_and_in_that_order(app, db, room, live_clients):
+    meeting, screen, console, (awa, bruno) = room
+    needs = [send(awa, meeting, f"n{n}", f"{NEED} ({n})")["id"] for n in range(3)]
+    board = meeting.steps[1].id
+    step = {"step_id": meeting.steps[0].id, "step_version": meeting.step_version}
+    # a step that is no longer on screen is said first, before what the vote itself says
+    stale = vote(bruno, needs[0], "oui", step_id=board, step_version=meeting.step_version)
+    assert stale["error"]["code"] == "stale_step"
+    assert vote(bruno, needs[0], "oui", **step)["error"]["code"] == "bad_request"
+    assert vote(bruno, 10_000, **step)["error"]["code"] == "not_found"
+    assert console.emit("moderate", {"action": "hide", "id": needs[1]}, callback=True, namespace="/console")["ok"]
+    hidden = vote(bruno, needs[1], **step)
+    assert hidden["error"]["code"] == "not_found" and "plus affiché" in hidden["error"]["message"]
+    stranger = live_clients("phone", {"meeting": meeting.code})
+    assert vote(stranger, needs[0])["error"]["code"] == "not_joined"
+    assert [vote(bruno, needs[2], **step)["changed"] for _ in range(2)] == [True, False], "a resend changes nothing"
+    assert [vote(bruno, needs[2], False, **step)["changed"] for _ in range(2)] == [True, False]
+    assert vote(awa, needs[0], **step)["changed"] is True
+    # a card of a board is not something to vote for
+    lifecycle.go_to_step(db, meeting, board)
+    card = awa.emit(
+        "contribute",
+        {"client_id": "c1", "step_id": board, "data": {"text": NEED}},
+        callback=True,
+        namespace="/phone",
+    )
+    assert vote(bruno, card["id"])["error"]["code"] == "not_votable"
+    db.expire_all()
+    assert queries.tallies(db, meeting.steps[0].id) == {needs[0]: 1}
+
+
+def test_a_paused_room_and_a_removed_participant_cannot_vote(db, room):
+    meeting, screen, console, (awa, bruno) = room
+    need = send(awa, meeting, "n1", NEED)["id"]
+    control = {"action": "pause_posting"}
+    assert console.emit("control", control, callback=True, namespace="/console")["ok"]
+    assert vote(bruno, need)["error"]["code"] == "paused"
+    assert console.emit("control", {"action": "resume_posting"}, callback=True, namespace="/console")["ok"]
+    db.expire_all()
+    bruno_id = db.scalar(select(Participant.id).where(Participant.display_name == "Bruno"))
+    room_control.remove_participant(db, meeting, bruno_id)  # the phone is not sent away: it still asks
+    assert vote(bruno, need)["error"]["code"] == "removed"
+    assert vote(awa, need)["changed"] is True
+    db.expire_all()
+    assert queries.tallies(db, meeting.steps[0].id) == {need: 1}

@@ -129,3 +129,74 @@ def test_no_votes_on_a_board_nor_on_a_hidden_need_nor_across_meetings(db):
     moderation.hide(db, meeting, need.id)
     with pytest.raises(KitError):
         votes.set_vote(db, meeting, awa, need.id, True)
+
+
+def test_a_vote_counts_one_more_change_of_the_meeting_and_a_resend_none(db):
+    meeting = needs_meeting(db)
+    awa = gen_participant(db, meeting)
+    need = post(db, meeting, awa, "1", "Un accompagnement aux démarches de retraite en ligne")
+    before = meeting.version
+    assert votes.set_vote(db, meeting, awa, need.id, True) is True
+    assert meeting.version == before + 1
+    db.expire(meeting)
+    assert meeting.version == before + 1, "the version told is the one stored"
+    assert votes.set_vote(db, meeting, awa, need.id, True) is False
+    assert meeting.version == before + 1
+
+
+def test_a_vote_sees_what_the_caller_changed_and_did_not_commit_yet(db):
+    meeting = needs_meeting(db)
+    awa = gen_participant(db, meeting)
+    need = post(db, meeting, awa, "1", "Un besoin")
+    meeting.posting_paused = True  # not committed: the ballot is read after a flush
+    with pytest.raises(KitError) as caught:
+        votes.set_vote(db, meeting, awa, need.id, True)
+    assert caught.value.code == "paused"
+
+
+def test_a_participant_of_another_meeting_cannot_vote_here(db):
+    meeting, other = needs_meeting(db), needs_meeting(db)
+    need = post(db, meeting, gen_participant(db, meeting), "1", "Un besoin")
+    stranger = gen_participant(db, other, "Chloé")
+    with pytest.raises(InvalidInput) as caught:
+        votes.set_vote(db, meeting, stranger, need.id, True)
+    assert caught.value.code == "forbidden"
+    assert queries.tallies(db, meeting.steps[0].id) == {}
+
+
+def test_a_vote_raced_by_the_same_vote_on_another_connection_is_counted_once(app, db):
+    meeting = needs_meeting(db)
+    awa = gen_participant(db, meeting)
+    need = post(db, meeting, awa, "1", "Un besoin")
+    ballot = votes.read_ballot(db, meeting.id, awa.id, need.id)
+    db.rollback()
+    # another phone of the same person votes first, between this ballot's reading and its casting
+    other = app.extensions["kit.sessionmaker"]()
+    assert votes.cast_vote(other, votes.read_ballot(other, meeting.id, awa.id, need.id), True) is not None
+    other.close()
+    db.expire_all()
+    version = db.get(type(meeting), meeting.id).version
+    assert ballot is not None and ballot.vote_id is None
+    assert votes.cast_vote(db, ballot, True) is None, "the unique constraint finds the first vote"
+    assert queries.tallies(db, meeting.steps[0].id) == {need.id: 1}
+    db.expire_all()
+    assert db.get(type(meeting), meeting.id).version == version, "nothing more was counted"
+
+
+def test_a_vote_taken_back_twice_at_once_is_taken_back_once(app, db):
+    meeting = needs_meeting(db)
+    awa = gen_participant(db, meeting)
+    need = post(db, meeting, awa, "1", "Un besoin")
+    votes.set_vote(db, meeting, awa, need.id, True)
+    ballot = votes.read_ballot(db, meeting.id, awa.id, need.id)
+    db.rollback()
+    other = app.extensions["kit.sessionmaker"]()
+    assert votes.cast_vote(other, votes.read_ballot(other, meeting.id, awa.id, need.id), False) is not None
+    other.close()
+    db.expire_all()
+    version = db.get(type(meeting), meeting.id).version
+    assert ballot is not None and ballot.vote_id is not None
+    assert votes.cast_vote(db, ballot, False) is None
+    assert queries.tallies(db, meeting.steps[0].id) == {}
+    db.expire_all()
+    assert db.get(type(meeting), meeting.id).version == version

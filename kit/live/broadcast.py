@@ -34,7 +34,7 @@ def meeting_changed(db: Session, meeting: Meeting) -> None:
         for lang in listening_languages(meeting, view):
             payload = state(db, meeting, view, lang, counted)
             socketio.emit("state", payload, namespace=f"/{view}", to=room(meeting, lang))
-    counts_changed(meeting)
+    counts_changed(meeting.id)
 
 
 def console_changed(db: Session, meeting: Meeting) -> None:
@@ -63,7 +63,7 @@ def contribution_stored(db: Session, meeting: Meeting, contribution: Contributio
         for lang in listening_languages(meeting, view):
             event = item_event(db, meeting, contribution, view, lang, votes=votes)
             socketio.emit("contribution", event, namespace=f"/{view}", to=room(meeting, lang))
-    counts_changed(meeting)
+    counts_changed(meeting.id)
 
 
 def console_notice(meeting: Meeting, ok: bool, message: str) -> None:
@@ -116,5 +116,5 @@ def screen_paged(meeting: Meeting, report: dict[str, Any]) -> None:
     socketio.emit("screen_page", report, namespace="/console", to=room(meeting))
 
 
-def counts_changed(meeting: Meeting) -> None:
-    current_app.extensions["kit.counts"].mark(meeting.id)
+def counts_changed(meeting_id: int) -> None:
+    current_app.extensions["kit.counts"].mark(meeting_id)

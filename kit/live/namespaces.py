@@ -10,14 +10,14 @@ import functools
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import Any, ClassVar, NoReturn
 
 from flask import current_app, request
 from flask_babel import force_locale, get_locale
 from flask_babel import gettext as _
 from flask_socketio import Namespace, emit, join_room
 from socketio import exceptions as socketio_errors
-from sqlalchemy import Executable, and_, bindparam, select
+from sqlalchemy import and_, bindparam, select
 from sqlalchemy.orm import Session
 
 from kit.core import queries
@@ -40,18 +40,19 @@ log = logging.getLogger(__name__)
 # statements built once (see kit.meeting.lifecycle): the viewer's meeting, asked by most events, and who
 # sends, in which meeting, to which step, asked by every contribution
 _MEETING = select(Meeting).where(Meeting.id == bindparam("meeting"))
-_SENDER = (
+# a contribution's sender, their meeting and step, and whether they already sent this client id:
+# the resend check rides on the same statement, one round trip fewer for every contribution
+# (almost always "no")
+_CONTRIBUTOR = (
     select(Participant, Meeting, Step)
     .join(Meeting, Meeting.id == Participant.meeting_id)
     .outerjoin(Step, and_(Step.id == bindparam("step"), Step.meeting_id == Meeting.id))
     .where(Participant.id == bindparam("participant"), Meeting.id == bindparam("meeting"))
-)
-# a contribution's sender, and whether they already sent this client id: the resend check rides
-# on the same statement, one round trip fewer for every contribution (almost always "no")
-_CONTRIBUTOR = _SENDER.add_columns(
-    select(Contribution.id)
-    .where(Contribution.participant_id == Participant.id, Contribution.client_id == bindparam("client_id"))
-    .scalar_subquery()
+    .add_columns(
+        select(Contribution.id)
+        .where(Contribution.participant_id == Participant.id, Contribution.client_id == bindparam("client_id"))
+        .scalar_subquery()
+    )
 )
 
 
@@ -534,29 +535,27 @@ class PhoneNamespace(LiveNamespace):
             raise KitError("not_joined", _l("Please give your name first."))
         return participant
 
-    def sender(self, step_id: object = None) -> tuple[Participant, Meeting, Step | None]:
-        """The participant sending, their meeting and the step they send to (None if it is not one
-        of this meeting's), read in one query: every vote asks."""
-        row = self._sender_row(_SENDER, {"step": step_id if queries.is_row_id(step_id) else None})
-        return row[0], row[1], row[2]
-
     def contributor(self, step_id: object, cid: str) -> tuple[Participant, Meeting, Step | None, bool]:
-        """What `sender` reads, and whether this participant already sent `cid`; one query, asked
-        by every contribution."""
-        params = {"step": step_id if queries.is_row_id(step_id) else None, "client_id": cid}
-        row = self._sender_row(_CONTRIBUTOR, params)
-        return row[0], row[1], row[2], row[3] is not None
-
-    def _sender_row(self, statement: Executable, params: dict[str, object]) -> tuple[Any, ...]:
+        """The participant sending, their meeting, the step they send to (None if it is not one of
+        this meeting's) and whether they already sent `cid`: one query, asked by every contribution."""
         viewer = self.viewer()
         row = None
         if viewer.participant_id is not None:
-            params = {**params, "participant": viewer.participant_id, "meeting": viewer.meeting_id}
-            row = get_session().execute(statement, params).first()
+            params = {
+                "step": step_id if queries.is_row_id(step_id) else None,
+                "client_id": cid,
+                "participant": viewer.participant_id,
+                "meeting": viewer.meeting_id,
+            }
+            row = get_session().execute(_CONTRIBUTOR, params).first()
         if row is None:
-            self.meeting()  # a meeting gone is said so first
-            raise KitError("not_joined", _l("Please give your name first."))
-        return tuple(row)
+            self.not_joined()
+        return row[0], row[1], row[2], row[3] is not None
+
+    def not_joined(self) -> NoReturn:
+        """Refuse what only a participant may send: a meeting gone is said so first."""
+        self.meeting()
+        raise KitError("not_joined", _l("Please give your name first."))
 
     @answers
     def on_join(self, payload: Any = None, *_args: Any) -> dict[str, Any]:
@@ -631,13 +630,18 @@ class PhoneNamespace(LiveNamespace):
     def on_vote(self, payload: Any = None, *_args: Any) -> dict[str, Any]:
         """Support a contribution (`"vote": true`) or take the support back (`false`); safe to resend."""
         payload = require_mapping(payload)
-        participant, meeting, _step = self.sender()
-        if payload.get("step_version") is not None:
-            lifecycle.check_step(meeting, payload.get("step_id"), payload.get("step_version"))
+        viewer = self.viewer()
         target = payload.get("contribution_id")
-        changed = votes.set_vote(get_session(), meeting, participant, target, payload.get("vote"))
+        db = get_session()
+        ballot = None
+        if viewer.participant_id is not None:
+            ballot = votes.read_ballot(db, viewer.meeting_id, viewer.participant_id, target)
+        if ballot is None:
+            self.not_joined()
+        step = {"step_id": payload.get("step_id"), "step_version": payload.get("step_version")}
+        changed = votes.cast_vote(db, ballot, payload.get("vote"), **step) is not None
         if changed:
-            broadcast.counts_changed(meeting)
+            broadcast.counts_changed(viewer.meeting_id)
         return {"ok": True, "contribution_id": target, "vote": payload.get("vote"), "changed": changed}
 
     @answers

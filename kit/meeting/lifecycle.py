@@ -10,8 +10,8 @@ from __future__ import annotations
 import secrets
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import date
-from typing import Any, cast
+from datetime import date, datetime
+from typing import Any, Protocol, cast
 
 from sqlalchemy import Table, bindparam, func, select, update
 from sqlalchemy.exc import IntegrityError
@@ -77,12 +77,17 @@ def normalise_code(typed: str) -> str:
 
 def bump_version(db: Session, meeting: Meeting) -> int:
     """Count one more change to the meeting (in the caller's transaction) and return the new version."""
+    version = next_version(db, meeting.id)
+    set_committed_value(meeting, "version", version)
+    return version
+
+
+def next_version(db: Session, meeting_id: int) -> int:
+    """`bump_version` for a caller that holds no entity of the meeting (a vote)."""
     # one UPDATE … RETURNING: atomic across processes, and on PostgreSQL it orders writers. On the
     # table, not the ORM entity: the ORM's bulk-update path costs several times the statement on
     # every contribution (profiled), and nothing here needs it
-    version = db.execute(_BUMP_VERSION, {"meeting": meeting.id}).scalar_one()
-    set_committed_value(meeting, "version", version)
-    return version
+    return int(db.execute(_BUMP_VERSION, {"meeting": meeting_id}).scalar_one())
 
 
 def save_change(db: Session, meeting: Meeting) -> None:
@@ -193,7 +198,32 @@ def _open(db: Session, meeting: Meeting, step: Step) -> Step:
     return step
 
 
-def check_step(meeting: Meeting, step_id: object, step_version: object) -> None:
+class Room(Protocol):
+    """What the checks of something sent read of its meeting: the entity, or a row read without
+    one (a vote's ballot)."""
+
+    @property
+    def status(self) -> str: ...
+    @property
+    def posting_paused(self) -> bool: ...
+    @property
+    def anonymous_allowed(self) -> bool: ...
+    @property
+    def current_step_id(self) -> int | None: ...
+    @property
+    def step_version(self) -> int: ...
+
+
+class Sender(Protocol):
+    """What the same checks read of the participant sending."""
+
+    @property
+    def removed_at(self) -> datetime | None: ...
+    @property
+    def display_name(self) -> str: ...
+
+
+def check_step(meeting: Room, step_id: object, step_version: object) -> None:
     """Refuse a message meant for a step that is no longer the one on screen.
 
     `step_id` and `step_version` are what the sender saw (`step.id` and `step.version` of its
@@ -208,14 +238,15 @@ def check_step(meeting: Meeting, step_id: object, step_version: object) -> None:
         )
 
 
-def require_live(meeting: Meeting) -> None:
-    if meeting.state is Status.PREPARED:
+def require_live(meeting: Room) -> None:
+    state = Status(meeting.status)
+    if state is Status.PREPARED:
         raise KitError("not_started", _l("The meeting has not started yet. Please wait for the facilitator."))
-    if meeting.state is not Status.LIVE:
+    if state is not Status.LIVE:
         raise KitError("closed", _l("This meeting is over: nothing more can be sent."))
 
 
-def check_may_send(meeting: Meeting, participant: Participant) -> None:
+def check_may_send(meeting: Room, participant: Sender) -> None:
     """Refuse, plainly, a participant who was removed, a room whose sending is paused, or someone
     without a name when the facilitator requires names."""
     if participant.removed_at is not None:
