@@ -9,7 +9,8 @@ clients), then sends N contributions of about a hundred characters; callgrind co
 process twice, with N1 and N2 contributions, and the difference over N2 - N1 is what one
 contribution costs: the set-up cancels out. With `--event vote`, the room is on a needs step
 with ten needs, and each of the N events is a phone supporting one more of them, with the step
-and its version as the phone's page sends them.
+and its version as the phone's page sends them. With `--event join`, each event is one more
+phone connecting (its snapshot sent) and joining with a name.
 
     python -m benchmarks.instructions                    # this checkout
     python -m benchmarks.instructions --against 9662656  # that commit first, then this checkout
@@ -42,12 +43,12 @@ ROOT = Path(__file__).resolve().parent.parent
 PHONES = 50
 NEEDS = 10
 TEXT = "Idée numéro {n} : un atelier sur l'accès aux droits, avec des exemples concrets"
-EVENTS = ("contribute", "vote")
+EVENTS = ("contribute", "vote", "join")
 
 
 def send(contributions: int, event: str = "contribute") -> None:
     """The measured process: a room set up, then `contributions` board cards sent, or as many
-    votes (`event` "vote")."""
+    votes (`event` "vote") or phones joining ("join")."""
     from benchmarks.handlers import template
     from kit import create_app
     from kit.core.db import get_session
@@ -76,6 +77,17 @@ def send(contributions: int, event: str = "contribute") -> None:
             phones.append(phone)
         if event == "vote":
             vote(app, phones, contributions, screen, console)
+            return
+        if event == "join":
+            for n in range(contributions):
+                phone = socketio.test_client(app, namespace="/phone", auth={"meeting": code})
+                ack = phone.emit("join", {"name": f"Participante {PHONES + n}"}, namespace="/phone", callback=True)
+                if not ack.get("ok"):
+                    raise SystemExit(f"join {n} refused: {ack}")
+                phone.get_received("/phone")
+                if n % 20 == 0:
+                    screen.get_received("/screen")
+                    console.get_received("/console")
             return
         for n in range(contributions):
             payload = {"step_id": board, "client_id": f"c{n}", "data": {"text": TEXT.format(n=n)}}

@@ -1,8 +1,9 @@
 """What the live layer saves in a big room must never change what anyone sees.
 
 The phone page is rendered once per meeting version and language (kit.live.state.PhoneStates),
-items only in the languages someone reads (listening_languages), and counts go to a big room in
-slices (CountBroadcaster.emit_spread), its phones less often than the screen (phones_due). Each
+phones connect and join on the meeting's head (lifecycle.MeetingHead), items are rendered only
+in the languages someone reads (listening_languages), and counts go to a big room in slices
+(CountBroadcaster.emit_spread), its phones less often than the screen (phones_due). Each
 shortcut is checked against the long way here.
 """
 
@@ -11,8 +12,11 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
+from sqlalchemy import event
+
 from kit import create_app
 from kit.core.db import get_session
+from kit.core.models import Meeting
 from kit.core.settings import queue_channel
 from kit.live import state as live_state
 from kit.meeting import lifecycle
@@ -595,3 +599,51 @@ def test_a_phone_connects_in_the_language_its_pages_remember(app):
         "en": "This contribution does not exist in this meeting.",
         None: "Cette contribution n'existe pas dans cette réunion.",
     }, spoken
+
+
+def test_phones_connect_and_join_on_the_meetings_head_and_see_what_the_meeting_draws(app, live_clients):
+    meeting = prepared_meeting(app, live=True)
+    console = live_clients("console", {"meeting": meeting.code, "key": meeting.facilitator_key})
+    board = console.emit("next", callback=True, namespace="/console")["current_step_id"]
+    text = "Créer un annuaire partagé des permanences numériques du territoire, avec les horaires à jour."
+    first = live_clients("phone", {"meeting": meeting.code})
+    sent = {"client_id": "a-1", "step_id": board, "data": {"text": text}}
+    joined = first.emit("join", {"name": "Awa"}, callback=True, namespace="/phone")
+    contributed = first.emit("contribute", sent, callback=True, namespace="/phone")
+    assert contributed["ok"]
+    loads: list[int] = []
+    listen = (Meeting, "load", lambda target, _context: loads.append(target.id))
+    event.listen(*listen)
+    try:
+        # the page of this version is not drawn yet: the meeting is loaded once, to draw it
+        second = live_clients("phone", {"meeting": meeting.code})
+        [drawn] = events(second, "/phone", "snapshot")
+        assert len(loads) == 1
+        # drawn: the next phones connect, join and come back with their token without loading it
+        third = live_clients("phone", {"meeting": meeting.code})
+        [kept] = events(third, "/phone", "snapshot")
+        again = third.emit("join", {"name": "Chloé"}, callback=True, namespace="/phone")
+        back = live_clients("phone", {"meeting": meeting.code, "token": joined["token"]})
+        [mine] = events(back, "/phone", "snapshot")
+        assert len(loads) == 1, "a phone connecting or joining on a drawn page reads the head alone"
+    finally:
+        event.remove(*listen)
+    with app.app_context():
+        db = get_session()
+        whole = live_state.state(db, db.get(Meeting, meeting.id), "phone", "fr")
+    for snapshot in (drawn, kept, again["snapshot"], mine):
+        assert snapshot["html"] == whole["html"] and snapshot["version"] == whole["version"]
+        assert snapshot["step"] == whole["step"] and snapshot["meeting"] == whole["meeting"]
+    assert [item["id"] for item in mine["mine"]] == [contributed["id"]], "a phone back with its token finds its own"
+    assert again["snapshot"]["counts"]["participants"] == 2
+
+
+def test_a_phone_cannot_join_a_meeting_deleted_since_it_connected(app, live_clients):
+    meeting = prepared_meeting(app, live=True)
+    phone = live_clients("phone", {"meeting": meeting.code})
+    with app.app_context():
+        db = get_session()
+        db.delete(db.get(Meeting, meeting.id))
+        db.commit()
+    ack = phone.emit("join", {"name": "Awa"}, callback=True, namespace="/phone")
+    assert ack["ok"] is False and ack["error"]["code"] == "not_found"

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import functools
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar, NoReturn
 
@@ -33,6 +33,7 @@ from kit.live.ratelimit import FairShare
 from kit.live.state import item_menu, own_item, participant_room, phone_snapshot, room, state
 from kit.meeting import decisions, lifecycle, moderation, pacing, preparation, privacy, results, votes
 from kit.meeting import room as room_control
+from kit.meeting.lifecycle import MeetingHead
 from kit.publishing import mailing, public_kit
 
 log = logging.getLogger(__name__)
@@ -58,6 +59,7 @@ _CONTRIBUTOR = (
 
 # what a removed phone reads, on the spot (`removed`) and at every later connection (refused with
 # `removed`): plain, and what to do about it
+MEETING_GONE = _l("This meeting no longer exists.")
 REMOVED = _l("The facilitator removed you from this meeting. If you think it is a mistake, speak to them.")
 UNKNOWN_IDENTITY = _l("This phone is no longer known in this meeting. Join again: it only takes your name.")
 
@@ -176,13 +178,12 @@ class LiveNamespace(Namespace):
             code = auth.get("meeting")
             if not isinstance(code, str):
                 raise InvalidInput(_l("The message was not understood. Please reload the page."), code="bad_request")
-            meeting = lifecycle.get_meeting(db, code)
-            viewer = self.authenticate(meeting, auth)
+            meeting, viewer = self.admit(db, code, auth)
         except KitError as error:
             raise ConnectionRefusedError(error.as_ack()["error"]) from None
         self.viewers[current_sid()] = viewer
         if viewer.participant_id is not None:
-            self.arrived(meeting, viewer.participant_id)
+            self.arrived(meeting.id, viewer.participant_id)
             join_room(participant_room(meeting, viewer.participant_id))
         join_room(room(meeting))
         join_room(room(meeting, viewer.lang))
@@ -195,11 +196,16 @@ class LiveNamespace(Namespace):
             current_app.extensions["kit.presence"].leave(viewer.meeting_id, viewer.participant_id)
             current_app.extensions["kit.counts"].mark(viewer.meeting_id, people=True)
 
-    def authenticate(self, meeting: Meeting, auth: Any) -> Viewer:
+    def admit(self, db: Session, code: str, auth: Mapping[str, Any]) -> tuple[Meeting | MeetingHead, Viewer]:
+        """The meeting with this code and who connects to it, or KitError to refuse."""
+        meeting = lifecycle.get_meeting(db, code)
+        return meeting, self.authenticate(meeting, auth)
+
+    def authenticate(self, meeting: Meeting, auth: Mapping[str, Any]) -> Viewer:
         """Check the credentials in `auth` for this view; raise KitError to refuse."""
         raise NotImplementedError
 
-    def snapshot(self, meeting: Meeting, viewer: Viewer) -> dict[str, Any]:
+    def snapshot(self, meeting: Meeting | MeetingHead, viewer: Viewer) -> dict[str, Any]:
         return state(get_session(), meeting, self.view, viewer.lang)
 
     def viewer(self) -> Viewer:
@@ -211,14 +217,14 @@ class LiveNamespace(Namespace):
     def meeting(self) -> Meeting:
         meeting = get_session().scalar(_MEETING, {"meeting": self.viewer().meeting_id})
         if meeting is None:
-            raise KitError("not_found", _l("This meeting no longer exists."))
+            raise KitError("not_found", MEETING_GONE)
         return meeting
 
     @staticmethod
-    def arrived(meeting: Meeting, participant_id: int) -> None:
+    def arrived(meeting_id: int, participant_id: int) -> None:
         """A participant's phone is connected: count it and tell the console soon."""
-        current_app.extensions["kit.presence"].arrive(meeting.id, participant_id)
-        current_app.extensions["kit.counts"].mark(meeting.id, people=True)
+        current_app.extensions["kit.presence"].arrive(meeting_id, participant_id)
+        current_app.extensions["kit.counts"].mark(meeting_id, people=True)
 
     @staticmethod
     def _lang() -> str:
@@ -503,7 +509,13 @@ class PhoneNamespace(LiveNamespace):
 
     view = "phone"
 
-    def authenticate(self, meeting: Meeting, auth: Any) -> Viewer:
+    def admit(self, db: Session, code: str, auth: Mapping[str, Any]) -> tuple[Meeting | MeetingHead, Viewer]:
+        """A phone connects to a meeting's head: a join storm, or a room's Wi-Fi coming back,
+        connects every phone at once (lifecycle.MeetingHead)."""
+        head = lifecycle.get_head(db, code)
+        return head, self.identify(head, auth)
+
+    def identify(self, meeting: MeetingHead, auth: Mapping[str, Any]) -> Viewer:
         token = auth.get("token")
         if token is None:
             # not joined yet: may only send `join`
@@ -516,7 +528,7 @@ class PhoneNamespace(LiveNamespace):
             raise KitError("removed", REMOVED)
         return Viewer(meeting.id, self._lang(), participant.id)
 
-    def snapshot(self, meeting: Meeting, viewer: Viewer) -> dict[str, Any]:
+    def snapshot(self, meeting: Meeting | MeetingHead, viewer: Viewer) -> dict[str, Any]:
         db = get_session()
         participant = db.get(Participant, viewer.participant_id) if viewer.participant_id else None
         return phone_snapshot(db, meeting, participant, viewer.lang)
@@ -564,7 +576,9 @@ class PhoneNamespace(LiveNamespace):
         viewer = self.viewer()
         if viewer.participant_id is not None:
             raise KitError("already_joined", _l("You have already joined this meeting."))
-        meeting = self.meeting()
+        meeting = lifecycle.head_of(get_session(), viewer.meeting_id)
+        if meeting is None:
+            raise KitError("not_found", MEETING_GONE)
         config = current_app.config
         participant = lifecycle.join(
             get_session(),
@@ -580,7 +594,7 @@ class PhoneNamespace(LiveNamespace):
         join_room(participant_room(meeting, participant.id))
         # this snapshot counts the new participant
         current_app.extensions["kit.phone_states"].count_join(meeting.id)
-        self.arrived(meeting, participant.id)
+        self.arrived(meeting.id, participant.id)
         snapshot = phone_snapshot(get_session(), meeting, participant, viewer.lang, new=True)
         return {"ok": True, "token": participant.token, "snapshot": snapshot}
 

@@ -18,16 +18,19 @@ from sqlalchemy.orm import Session
 
 from kit.activities import ACTIVITIES, Activity, activity_for
 from kit.core import queries
+from kit.core.errors import NotFound
 from kit.core.extensions import socketio
 from kit.core.i18n import LANGUAGES, content_lang_for, template_translations
+from kit.core.i18n import lazy_gettext as _l
 from kit.core.models import Contribution, Meeting, Participant, Step, utcnow
 from kit.meeting import decisions, lifecycle, pacing, votes
+from kit.meeting.lifecycle import MeetingHead
 from kit.publishing import links, mailing, public_kit
 
 VIEWS = ("screen", "console", "phone")
 
 
-def room(meeting: Meeting, lang: str | None = None) -> str:
+def room(meeting: Meeting | MeetingHead, lang: str | None = None) -> str:
     """A meeting's room (all its viewers of a namespace), or those reading `lang`.
 
     Named by the meeting's code, unique across databases, so two servers sharing a message
@@ -35,7 +38,7 @@ def room(meeting: Meeting, lang: str | None = None) -> str:
     return f"meeting:{meeting.code}" if lang is None else f"meeting:{meeting.code}:{lang}"
 
 
-def participant_room(meeting: Meeting, participant_id: int) -> str:
+def participant_room(meeting: Meeting | MeetingHead, participant_id: int) -> str:
     """The phones of one participant (every tab, on whichever process): for what is theirs alone."""
     return f"{room(meeting)}:participant:{participant_id}"
 
@@ -67,7 +70,7 @@ class PhoneStates:
         self.entries: dict[tuple[int, str], tuple[int, dict[str, Any]]] = {}
         self.counted: dict[int, tuple[int, float, dict[str, int]]] = {}
 
-    def counts(self, db: Session, meeting: Meeting, max_age: float) -> dict[str, int]:
+    def counts(self, db: Session, meeting: Meeting | MeetingHead, max_age: float) -> dict[str, int]:
         """The meeting's counts for a phone's snapshot, counted at most once per `max_age` seconds.
 
         A join storm asked for them twice per phone (two COUNT queries each time). A count is
@@ -94,7 +97,7 @@ class PhoneStates:
                 version, at, counted = entry
                 self.counted[meeting_id] = (version, at, {**counted, "participants": counted["participants"] + 1})
 
-    def get(self, meeting: Meeting, lang: str) -> dict[str, Any] | None:
+    def get(self, meeting: Meeting | MeetingHead, lang: str) -> dict[str, Any] | None:
         with self.lock:
             entry = self.entries.get((meeting.id, lang))
         return entry[1] if entry is not None and entry[0] == meeting.version else None
@@ -139,9 +142,12 @@ def shows_items(activity: Activity | None, view: str) -> bool:
     return activity is not None and (view != "phone" or activity.phone_sees_items)
 
 
-def state(db: Session, meeting: Meeting, view: str, lang: str, counted: dict[str, int] | None = None) -> dict[str, Any]:
+def state(
+    db: Session, meeting: Meeting | MeetingHead, view: str, lang: str, counted: dict[str, int] | None = None
+) -> dict[str, Any]:
     """The whole of what `view` shows now, in `lang`; `counted` saves the count queries when the
-    caller renders several views of the same moment."""
+    caller renders several views of the same moment. Given a meeting's head (a phone connecting
+    or joining), the meeting itself is loaded only if the state must be drawn."""
     cache: PhoneStates | None = current_app.extensions.get("kit.phone_states") if view == "phone" else None
     if counted is None:
         if cache is not None:
@@ -151,12 +157,23 @@ def state(db: Session, meeting: Meeting, view: str, lang: str, counted: dict[str
     if cache is not None:
         shared = cache.get(meeting, lang)
         if shared is None:
-            shared = _render_state(db, meeting, view, lang, counted)
-            cache.put(meeting, lang, shared)
+            whole = _whole(db, meeting)
+            shared = _render_state(db, whole, view, lang, counted)
+            cache.put(whole, lang, shared)
     else:
-        shared = _render_state(db, meeting, view, lang, counted)
+        shared = _render_state(db, _whole(db, meeting), view, lang, counted)
     # the time and the counts are of this moment: never cached
     return {**shared, "server_time": utcnow().isoformat(), "counts": counted}
+
+
+def _whole(db: Session, meeting: Meeting | MeetingHead) -> Meeting:
+    """The meeting entity a head stands for (in the session already if it was read before)."""
+    if isinstance(meeting, Meeting):
+        return meeting
+    whole = db.get(Meeting, meeting.id)
+    if whole is None:
+        raise NotFound(_l("This meeting no longer exists."))
+    return whole
 
 
 def _render_state(db: Session, meeting: Meeting, view: str, lang: str, counted: dict[str, int]) -> dict[str, Any]:
@@ -250,7 +267,7 @@ def _public_kit(meeting: Meeting) -> dict[str, Any]:
 
 
 def phone_snapshot(
-    db: Session, meeting: Meeting, participant: Participant | None, lang: str, *, new: bool = False
+    db: Session, meeting: Meeting | MeetingHead, participant: Participant | None, lang: str, *, new: bool = False
 ) -> dict[str, Any]:
     """A phone's state plus what is its own: who it is and what it sent (all steps). A `new`
     participant (just joined) has sent nothing and voted for nothing: no need to ask."""
