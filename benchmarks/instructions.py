@@ -10,7 +10,9 @@ process twice, with N1 and N2 contributions, and the difference over N2 - N1 is 
 contribution costs: the set-up cancels out. With `--event vote`, the room is on a needs step
 with ten needs, and each of the N events is a phone supporting one more of them, with the step
 and its version as the phone's page sends them. With `--event join`, each event is one more
-phone connecting (its snapshot sent) and joining with a name.
+phone connecting (its snapshot sent) and joining with a name. With `--event return`, each phone
+has sent a card and a need first, and each event is one of them coming back (the room's Wi-Fi
+dropped): it disconnects and connects again with its token, and gets its snapshot.
 
     python -m benchmarks.instructions                    # this checkout
     python -m benchmarks.instructions --against 9662656  # that commit first, then this checkout
@@ -43,12 +45,12 @@ ROOT = Path(__file__).resolve().parent.parent
 PHONES = 50
 NEEDS = 10
 TEXT = "Idée numéro {n} : un atelier sur l'accès aux droits, avec des exemples concrets"
-EVENTS = ("contribute", "vote", "join")
+EVENTS = ("contribute", "vote", "join", "return")
 
 
 def send(contributions: int, event: str = "contribute") -> None:
     """The measured process: a room set up, then `contributions` board cards sent, or as many
-    votes (`event` "vote") or phones joining ("join")."""
+    votes (`event` "vote"), phones joining ("join") or phones coming back ("return")."""
     from benchmarks.handlers import template
     from kit import create_app
     from kit.core.db import get_session
@@ -71,12 +73,17 @@ def send(contributions: int, event: str = "contribute") -> None:
         screen = socketio.test_client(app, namespace="/screen", auth=screen_auth)
         console = socketio.test_client(app, namespace="/console", auth=console_auth)
         phones = []
+        tokens = []
         for number in range(PHONES):
             phone = socketio.test_client(app, namespace="/phone", auth={"meeting": code})
-            phone.emit("join", {"name": f"Participante {number}"}, namespace="/phone", callback=True)
+            ack = phone.emit("join", {"name": f"Participante {number}"}, namespace="/phone", callback=True)
             phones.append(phone)
+            tokens.append(ack["token"])
         if event == "vote":
             vote(app, phones, contributions, screen, console)
+            return
+        if event == "return":
+            come_back(app, code, phones, tokens, contributions)
             return
         if event == "join":
             for n in range(contributions):
@@ -129,6 +136,37 @@ def vote(app: Any, phones: list[Any], votes: int, screen: Any, console: Any) -> 
             console.get_received("/console")
             for phone in phones:
                 phone.get_received("/phone")
+
+
+def come_back(app: Any, code: str, phones: list[Any], tokens: list[str], returns: int) -> None:
+    """Each phone sends a card, then a need; then `returns` times, one phone disconnects and
+    connects again with its token (round-robin)."""
+    from kit.core.db import get_session
+    from kit.core.extensions import socketio
+    from kit.core.models import Meeting
+    from kit.meeting import lifecycle
+
+    for position in (0, 1):
+        with app.app_context():
+            db = get_session()
+            meeting = db.query(Meeting).one()
+            step_id = meeting.steps[position].id
+            if position:
+                lifecycle.go_to_step(db, meeting, step_id)
+        for n, phone in enumerate(phones):
+            payload = {"step_id": step_id, "client_id": f"s{position}-{n}", "data": {"text": TEXT.format(n=n)}}
+            if not phone.emit("contribute", payload, namespace="/phone", callback=True).get("ok"):
+                raise SystemExit(f"contribution {n} refused")
+    for phone in phones:
+        phone.get_received("/phone")
+    for n in range(returns):
+        which = n % PHONES
+        phones[which].disconnect(namespace="/phone")
+        auth = {"meeting": code, "token": tokens[which]}
+        phones[which] = socketio.test_client(app, namespace="/phone", auth=auth)
+        [snapshot] = [e["args"][0] for e in phones[which].get_received("/phone") if e["name"] == "snapshot"]
+        if len(snapshot["mine"]) != 2:
+            raise SystemExit(f"phone {which} came back without its own: {snapshot['mine']}")
 
 
 def counted(tree: Path, seed: str, contributions: int, event: str = "contribute") -> int:

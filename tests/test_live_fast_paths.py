@@ -12,6 +12,7 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
+import pytest
 from sqlalchemy import event
 
 from kit import create_app
@@ -612,7 +613,13 @@ def test_phones_connect_and_join_on_the_meetings_head_and_see_what_the_meeting_d
     contributed = first.emit("contribute", sent, callback=True, namespace="/phone")
     assert contributed["ok"]
     loads: list[int] = []
-    listen = (Meeting, "load", lambda target, _context: loads.append(target.id))
+    here = threading.get_ident()  # the test client runs the handlers here; the counts, in their own thread
+
+    def loaded(target: Meeting, _context: object) -> None:
+        if threading.get_ident() == here:
+            loads.append(target.id)
+
+    listen = (Meeting, "load", loaded)
     event.listen(*listen)
     try:
         # the page of this version is not drawn yet: the meeting is loaded once, to draw it
@@ -647,3 +654,71 @@ def test_a_phone_cannot_join_a_meeting_deleted_since_it_connected(app, live_clie
         db.commit()
     ack = phone.emit("join", {"name": "Awa"}, callback=True, namespace="/phone")
     assert ack["ok"] is False and ack["error"]["code"] == "not_found"
+
+
+def test_a_phone_coming_back_reads_its_own_in_one_statement_whatever_the_steps(app, live_clients):
+    meeting = prepared_meeting(app, live=True)
+    console = live_clients("console", {"meeting": meeting.code, "key": meeting.facilitator_key})
+    texts = (
+        "Mutualiser les créneaux d'accompagnement entre la médiathèque et le centre social.",
+        "Un atelier mensuel sur les arnaques en ligne, ouvert aux aidants familiaux.",
+    )
+    phones = []
+    for name in ("Awa", "Bruno"):
+        phone = live_clients("phone", {"meeting": meeting.code})
+        phones.append((phone, phone.emit("join", {"name": name}, callback=True, namespace="/phone")["token"]))
+    sent: dict[str, list[int]] = {"Awa": [], "Bruno": []}
+    for position, text in enumerate(texts):
+        step = console.emit("next", callback=True, namespace="/console")["current_step_id"]
+        # Awa sends on both boards, Bruno on the first only
+        for (phone, _token), name in zip(phones, ("Awa", "Bruno"), strict=True):
+            if name == "Awa" or position == 0:
+                payload = {"client_id": f"{name}-{position}", "step_id": step, "data": {"text": text}}
+                sent[name].append(phone.emit("contribute", payload, callback=True, namespace="/phone")["id"])
+    with app.app_context():
+        engine = get_session().get_bind()
+    here = threading.get_ident()
+    statements: list[str] = []
+
+    def counted(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+        # the room's counts are kept a moment (PhoneStates.counts): whether they were is not the point
+        if threading.get_ident() == here and "count(" not in statement:
+            statements.append(statement)
+
+    read: dict[str, int] = {}
+    for (phone, token), name in zip(phones, ("Awa", "Bruno"), strict=True):
+        phone.disconnect(namespace="/phone")
+        # the page of this version is drawn once, by the first to come back: then counted alone
+        live_clients("phone", {"meeting": meeting.code, "token": token})
+        statements.clear()
+        event.listen(engine, "before_cursor_execute", counted)
+        try:
+            back = live_clients("phone", {"meeting": meeting.code, "token": token})
+        finally:
+            event.remove(engine, "before_cursor_execute", counted)
+        [snapshot] = events(back, "/phone", "snapshot")
+        assert [item["id"] for item in snapshot["mine"]] == sent[name]
+        assert all(item["summary"] in texts for item in snapshot["mine"])
+        read[name] = len(statements)
+        assert sum("FROM participant" in statement for statement in statements) == 1, "read once, by its token"
+    assert read["Awa"] == read["Bruno"], f"one step more, statements more: {read}"
+
+
+def test_kit_sends_json_alone_and_answers_a_message_with_bytes_plainly(app, live_clients):
+    meeting = prepared_meeting(app, live=True)
+    console = live_clients("console", {"meeting": meeting.code, "key": meeting.facilitator_key})
+    board = console.emit("next", callback=True, namespace="/console")["current_step_id"]
+    phone = live_clients("phone", {"meeting": meeting.code})
+    assert phone.emit("join", {"name": "Awa"}, callback=True, namespace="/phone")["ok"]
+    # a binary message (a Socket.IO attachment) is read as before: its bytes are bad input
+    payload = {"client_id": "bin-1", "step_id": board, "data": {"text": b"\xff\xfe une image ?"}}
+    ack = phone.emit("contribute", payload, callback=True, namespace="/phone")
+    assert ack["ok"] is False and ack["error"]["message"]
+    sent = {"client_id": "txt-1", "step_id": board, "data": {"text": "Une idée en toutes lettres, accentuée."}}
+    assert phone.emit("contribute", sent, callback=True, namespace="/phone")["ok"]
+    # what the server sends is never searched for bytes, and never a binary packet
+    server = app.extensions["socketio"].server
+    packet = server.packet_class(2, data=["contribution", {"item": {"data": {"text": "é"}}}], namespace="/phone")
+    assert packet.packet_type == 2 and packet.encode().startswith("2/phone,")
+    with pytest.raises(TypeError):
+        server.packet_class(2, data=["photo", b"\x89PNG"], namespace="/phone").encode()

@@ -88,6 +88,11 @@ class Viewer:
     participant_id: int | None = None
 
 
+# who connects to which meeting (its entity, or a phone's head), and, for a phone coming back,
+# its participant
+Admission = tuple[Meeting | MeetingHead, Viewer, Participant | None]
+
+
 def answers(handler: Callable[..., dict[str, Any]]) -> Callable[..., dict[str, Any]]:
     """Turn a handler's refusals into error acks; nothing half-done stays in the session."""
 
@@ -178,7 +183,7 @@ class LiveNamespace(Namespace):
             code = auth.get("meeting")
             if not isinstance(code, str):
                 raise InvalidInput(_l("The message was not understood. Please reload the page."), code="bad_request")
-            meeting, viewer = self.admit(db, code, auth)
+            meeting, viewer, participant = self.admit(db, code, auth)
         except KitError as error:
             raise ConnectionRefusedError(error.as_ack()["error"]) from None
         self.viewers[current_sid()] = viewer
@@ -187,7 +192,7 @@ class LiveNamespace(Namespace):
             join_room(participant_room(meeting, viewer.participant_id))
         join_room(room(meeting))
         join_room(room(meeting, viewer.lang))
-        emit("snapshot", self.snapshot(meeting, viewer))
+        emit("snapshot", self.snapshot(meeting, viewer, participant))
 
     def on_disconnect(self, reason: Any = None) -> None:
         viewer = self.viewers.pop(current_sid(), None)
@@ -196,16 +201,19 @@ class LiveNamespace(Namespace):
             current_app.extensions["kit.presence"].leave(viewer.meeting_id, viewer.participant_id)
             current_app.extensions["kit.counts"].mark(viewer.meeting_id, people=True)
 
-    def admit(self, db: Session, code: str, auth: Mapping[str, Any]) -> tuple[Meeting | MeetingHead, Viewer]:
+    def admit(self, db: Session, code: str, auth: Mapping[str, Any]) -> Admission:
         """The meeting with this code and who connects to it, or KitError to refuse."""
         meeting = lifecycle.get_meeting(db, code)
-        return meeting, self.authenticate(meeting, auth)
+        return meeting, self.authenticate(meeting, auth), None
 
     def authenticate(self, meeting: Meeting, auth: Mapping[str, Any]) -> Viewer:
         """Check the credentials in `auth` for this view; raise KitError to refuse."""
         raise NotImplementedError
 
-    def snapshot(self, meeting: Meeting | MeetingHead, viewer: Viewer) -> dict[str, Any]:
+    def snapshot(
+        self, meeting: Meeting | MeetingHead, viewer: Viewer, participant: Participant | None = None
+    ) -> dict[str, Any]:
+        """What this view shows now; `participant` is the viewer's, when the caller holds it."""
         return state(get_session(), meeting, self.view, viewer.lang)
 
     def viewer(self) -> Viewer:
@@ -509,28 +517,30 @@ class PhoneNamespace(LiveNamespace):
 
     view = "phone"
 
-    def admit(self, db: Session, code: str, auth: Mapping[str, Any]) -> tuple[Meeting | MeetingHead, Viewer]:
+    def admit(self, db: Session, code: str, auth: Mapping[str, Any]) -> Admission:
         """A phone connects to a meeting's head: a join storm, or a room's Wi-Fi coming back,
-        connects every phone at once (lifecycle.MeetingHead)."""
+        connects every phone at once (lifecycle.MeetingHead). A phone coming back with its token
+        is given its participant, which its snapshot reads (the session keeps no entity nobody
+        holds: reading it again by its id was one more query for every phone coming back)."""
         head = lifecycle.get_head(db, code)
-        return head, self.identify(head, auth)
-
-    def identify(self, meeting: MeetingHead, auth: Mapping[str, Any]) -> Viewer:
         token = auth.get("token")
         if token is None:
             # not joined yet: may only send `join`
-            return Viewer(meeting.id, self._lang())
-        participant = lifecycle.get_participant(get_session(), meeting, token)
+            return head, Viewer(head.id, self._lang()), None
+        participant = lifecycle.get_participant(db, head, token)
         if participant is None:
             # a restore or `kit forget` since: the phone goes back to the join form (docs/protocol.md, Refusals)
             raise KitError("unknown_identity", UNKNOWN_IDENTITY)
         if participant.removed_at is not None:
             raise KitError("removed", REMOVED)
-        return Viewer(meeting.id, self._lang(), participant.id)
+        return head, Viewer(head.id, self._lang(), participant.id), participant
 
-    def snapshot(self, meeting: Meeting | MeetingHead, viewer: Viewer) -> dict[str, Any]:
+    def snapshot(
+        self, meeting: Meeting | MeetingHead, viewer: Viewer, participant: Participant | None = None
+    ) -> dict[str, Any]:
         db = get_session()
-        participant = db.get(Participant, viewer.participant_id) if viewer.participant_id else None
+        if participant is None and viewer.participant_id is not None:
+            participant = db.get(Participant, viewer.participant_id)
         return phone_snapshot(db, meeting, participant, viewer.lang)
 
     def send_away(self, participant_id: int, message: str) -> None:

@@ -15,7 +15,7 @@ from typing import Any, Protocol, cast
 
 from sqlalchemy import Table, bindparam, func, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from kit.activities import activity_class, activity_for
@@ -36,6 +36,13 @@ _MEETING_TABLE = cast(Table, Meeting.__table__)
 _CONTRIBUTION_TABLE = cast(Table, Contribution.__table__)
 _BY_CODE = select(Meeting).where(Meeting.code == bindparam("code"))
 _BY_TOKEN = select(Participant).where(Participant.token == bindparam("token"))
+# a phone coming back lists its own, each with its step's activity: one statement, not one per step
+_OWN = (
+    select(Contribution)
+    .where(Contribution.participant_id == bindparam("participant"))
+    .order_by(Contribution.id)
+    .options(joinedload(Contribution.step))
+)
 _SENT = select(Contribution).where(
     Contribution.participant_id == bindparam("participant"), Contribution.client_id == bindparam("client_id")
 )
@@ -495,9 +502,8 @@ def find_sent(db: Session, participant: Participant, client_id: str) -> Contribu
 
 
 def own_contributions(db: Session, participant: Participant) -> list[Contribution]:
-    return list(
-        db.scalars(select(Contribution).where(Contribution.participant_id == participant.id).order_by(Contribution.id))
-    )
+    """What this participant sent, in every step, with its step (what a phone's own items show)."""
+    return list(db.scalars(_OWN, {"participant": participant.id}))
 
 
 def counts(db: Session, meeting: Meeting | MeetingHead) -> dict[str, int]:
