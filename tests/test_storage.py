@@ -14,9 +14,11 @@ from sqlalchemy import DateTime, String, inspect, text
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
 from kit import create_app
+from kit.core import queries
 from kit.core.db import insert_row, make_engine, upgrade
 from kit.core.models import Base, Vote
-from kit.meeting import lifecycle
+from kit.meeting import lifecycle, votes
+from kit.meeting.templates import StepTemplate
 from tests.conftest import gen_meeting, gen_template
 from tests.server import postgres_or_skip
 
@@ -158,3 +160,29 @@ def test_a_column_only_the_database_fills_in_is_read_back(engine_url):
     finally:
         _Scratch.metadata.drop_all(engine)
         engine.dispose()
+
+
+def test_a_vote_is_cast_raced_and_taken_back_alike_on_both_databases(engine_url, tmp_path):
+    """A vote goes through plain statements (kit.meeting.votes): the same vote sent on two
+    connections at once is stored once, and taken back once, on SQLite and on PostgreSQL."""
+    settings = {"TESTING": True, "INSTANCE_PATH": str(tmp_path / "instance"), "DATABASE_URL": engine_url}
+    app = create_app({**settings, "ASYNC_MODE": "threading"})
+    made = app.extensions["kit.sessionmaker"]
+    template = gen_template(StepTemplate("needs", "Besoins", "De quoi avez-vous besoin ?", {}))
+    with app.app_context(), made() as db, made() as other:
+        meeting = lifecycle.create_meeting(db, template)
+        lifecycle.start(db, meeting)
+        awa = lifecycle.join(db, meeting, "Awa Ndiaye", "Médiathèque de Villejean", "Rennes")
+        text = "Des permanences pour les démarches de la CAF, avec un ordinateur en libre accès."
+        need = lifecycle.contribute(db, meeting, awa, meeting.steps[0].id, "n1", {"text": text}).contribution
+        ids = (meeting.id, awa.id, need.id)
+        for wanted in (True, False):
+            mine, theirs = votes.read_ballot(db, *ids), votes.read_ballot(other, *ids)
+            assert mine is not None and theirs is not None
+            assert votes.cast_vote(other, theirs, wanted) is not None, "the first one counts"
+            assert votes.cast_vote(db, mine, wanted) is None, "the second finds it done"
+            assert queries.tallies(db, meeting.steps[0].id) == ({need.id: 1} if wanted else {})
+        assert votes.set_vote(db, meeting, awa, need.id, True) is True
+        assert votes.set_vote(db, meeting, awa, need.id, True) is False
+        assert queries.tallies(db, meeting.steps[0].id) == {need.id: 1}
+    app.extensions["kit.engine"].dispose()
