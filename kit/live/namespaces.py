@@ -57,9 +57,9 @@ _CONTRIBUTOR = (
 )
 
 
+MEETING_GONE = _l("This meeting no longer exists.")
 # what a removed phone reads, on the spot (`removed`) and at every later connection (refused with
 # `removed`): plain, and what to do about it
-MEETING_GONE = _l("This meeting no longer exists.")
 REMOVED = _l("The facilitator removed you from this meeting. If you think it is a mistake, speak to them.")
 UNKNOWN_IDENTITY = _l("This phone is no longer known in this meeting. Join again: it only takes your name.")
 
