@@ -713,7 +713,7 @@ def test_kit_sends_json_alone_and_answers_a_message_with_bytes_plainly(app, live
     # a binary message (a Socket.IO attachment) is read as before: its bytes are bad input
     payload = {"client_id": "bin-1", "step_id": board, "data": {"text": b"\xff\xfe une image ?"}}
     ack = phone.emit("contribute", payload, callback=True, namespace="/phone")
-    assert ack["ok"] is False and ack["error"]["message"]
+    assert ack["ok"] is False and ack["error"]["code"] == "invalid" and ack["error"]["message"], ack
     sent = {"client_id": "txt-1", "step_id": board, "data": {"text": "Une idée en toutes lettres, accentuée."}}
     assert phone.emit("contribute", sent, callback=True, namespace="/phone")["ok"]
     # what the server sends is never searched for bytes, and never a binary packet
