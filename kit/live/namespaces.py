@@ -30,7 +30,7 @@ from kit.core.models import Contribution, Meeting, Participant, Status, Step
 from kit.core.validation import client_id, require_mapping
 from kit.live import broadcast
 from kit.live.ratelimit import FairShare
-from kit.live.state import item_menu, own_item, participant_room, phone_snapshot, room, state
+from kit.live.state import MEETING_GONE, item_menu, own_item, participant_room, phone_snapshot, room, state
 from kit.meeting import decisions, lifecycle, moderation, pacing, preparation, privacy, results, votes
 from kit.meeting import room as room_control
 from kit.meeting.lifecycle import MeetingHead
@@ -57,7 +57,6 @@ _CONTRIBUTOR = (
 )
 
 
-MEETING_GONE = _l("This meeting no longer exists.")
 # what a removed phone reads, on the spot (`removed`) and at every later connection (refused with
 # `removed`): plain, and what to do about it
 REMOVED = _l("The facilitator removed you from this meeting. If you think it is a mistake, speak to them.")

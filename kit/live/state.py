@@ -28,6 +28,7 @@ from kit.meeting.lifecycle import MeetingHead
 from kit.publishing import links, mailing, public_kit
 
 VIEWS = ("screen", "console", "phone")
+MEETING_GONE = _l("This meeting no longer exists.")
 
 
 def room(meeting: Meeting | MeetingHead, lang: str | None = None) -> str:
@@ -172,7 +173,7 @@ def _whole(db: Session, meeting: Meeting | MeetingHead) -> Meeting:
         return meeting
     whole = db.get(Meeting, meeting.id)
     if whole is None:
-        raise NotFound(_l("This meeting no longer exists."))
+        raise NotFound(MEETING_GONE)
     return whole
 
 

@@ -80,6 +80,8 @@ _HEAD_COLUMNS = (
 _HEAD_BY_CODE = select(*_HEAD_COLUMNS).where(Meeting.code == bindparam("code"))
 _HEAD_BY_ID = select(*_HEAD_COLUMNS).where(Meeting.id == bindparam("meeting"))
 
+NO_SUCH_CODE = _l("No meeting has this code. Check the code shown on the screen.")
+
 # no 0/O, 1/I/L, 2/Z, 5/S, 8/B, 6/G: a code read off a projector must not be misread
 CODE_ALPHABET = "ACDEFHJKMNPQRTUVWXY3479"
 CODE_LENGTH = 6
@@ -169,7 +171,7 @@ def get_meeting(db: Session, code: str) -> Meeting:
     """The meeting with this code (as typed), or a clear refusal."""
     meeting = db.scalar(_BY_CODE, {"code": normalise_code(code)})
     if meeting is None:
-        raise NotFound(_l("No meeting has this code. Check the code shown on the screen."))
+        raise NotFound(NO_SUCH_CODE)
     return meeting
 
 
@@ -197,7 +199,7 @@ def get_head(db: Session, code: str) -> MeetingHead:
     """`get_meeting`, as a head: read on the session's connection, no entity built."""
     row = db.connection().execute(_HEAD_BY_CODE, {"code": normalise_code(code)}).first()
     if row is None:
-        raise NotFound(_l("No meeting has this code. Check the code shown on the screen."))
+        raise NotFound(NO_SUCH_CODE)
     return MeetingHead(**row._mapping)
 
 
