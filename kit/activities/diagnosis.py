@@ -25,7 +25,7 @@ from kit.core.errors import InvalidInput, KitError, OptionError
 from kit.core.i18n import lazy_gettext as _l
 from kit.core.markdown_text import escape, escape_block
 from kit.core.models import Contribution, Meeting, Participant, Place, Step
-from kit.core.queries import get_contribution, not_yet_carried
+from kit.core.queries import NO_SUCH_CONTRIBUTION, get_contribution, not_yet_carried
 from kit.core.validation import clean_text, require_mapping
 from kit.places import create_place, sort_key
 from kit.places.standard import PUBLICS, SERVICES
@@ -170,7 +170,7 @@ class Diagnosis(Activity):
 
         item = get_contribution(db, self.step.meeting, payload.get("id"))
         if item.step_id != self.step.id:
-            raise KitError("not_found", _l("This contribution does not exist in this meeting."))
+            raise KitError("not_found", NO_SUCH_CONTRIBUTION)
         if action in ("set_aside", "follow_up"):
             if item.data.get("question") != "gap":
                 raise KitError("not_a_gap", _l("Only a gap can be followed up or set aside."))

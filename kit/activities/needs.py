@@ -16,7 +16,7 @@ from kit.core.errors import InvalidInput, KitError, OptionError
 from kit.core.i18n import lazy_gettext as _l
 from kit.core.markdown_text import escape, escape_block
 from kit.core.models import Contribution, Participant, utcnow
-from kit.core.queries import get_contribution
+from kit.core.queries import NO_SUCH_CONTRIBUTION, get_contribution
 from kit.core.validation import clean_text, require_mapping
 
 if TYPE_CHECKING:
@@ -78,7 +78,7 @@ class Needs(Activity):
 
         need = get_contribution(db, self.step.meeting, payload.get("id"))
         if need.step_id != self.step.id:
-            raise KitError("not_found", _l("This contribution does not exist in this meeting."))
+            raise KitError("not_found", NO_SUCH_CONTRIBUTION)
         state = dict(self.step.state or {})
         if action == "answer_now":
             minutes = payload.get("minutes", self.options.get("minutes", 5))

@@ -19,7 +19,7 @@ from kit.core.errors import InvalidInput, KitError, OptionError
 from kit.core.i18n import lazy_gettext as _l
 from kit.core.markdown_text import escape, escape_block, link
 from kit.core.models import Contribution, Participant
-from kit.core.queries import get_contribution
+from kit.core.queries import NO_SUCH_CONTRIBUTION, get_contribution
 from kit.core.validation import clean_link, clean_text, require_mapping
 
 if TYPE_CHECKING:
@@ -159,7 +159,7 @@ class News(Activity):
 
         proposal = get_contribution(db, self.step.meeting, payload.get("id"))
         if proposal.step_id != self.step.id:
-            raise KitError("not_found", _l("This contribution does not exist in this meeting."))
+            raise KitError("not_found", NO_SUCH_CONTRIBUTION)
         proposal.status = "accepted" if action == "accept" else "declined"
         return [proposal]
 

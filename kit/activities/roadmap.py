@@ -18,7 +18,7 @@ from kit.core.errors import InvalidInput, KitError, OptionError
 from kit.core.i18n import lazy_gettext as _l
 from kit.core.markdown_text import escape, escape_block
 from kit.core.models import Contribution, Participant
-from kit.core.queries import get_contribution
+from kit.core.queries import NO_SUCH_CONTRIBUTION, get_contribution
 from kit.core.validation import clean_text, require_mapping
 
 if TYPE_CHECKING:
@@ -135,7 +135,7 @@ class Roadmap(Activity):
 
         item = get_contribution(db, self.step.meeting, payload.get("id"))
         if item.step_id != self.step.id or item.data.get("kind") != "item":
-            raise KitError("not_found", _l("This contribution does not exist in this meeting."))
+            raise KitError("not_found", NO_SUCH_CONTRIBUTION)
         if action == "progress":
             progress = payload.get("progress")
             if not isinstance(progress, str) or progress not in PROGRESS or item.status != "validated":

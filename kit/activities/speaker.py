@@ -14,7 +14,7 @@ from kit.core.errors import KitError, OptionError
 from kit.core.i18n import lazy_gettext as _l
 from kit.core.markdown_text import escape, escape_block
 from kit.core.models import Contribution, Participant
-from kit.core.queries import get_contribution
+from kit.core.queries import NO_SUCH_CONTRIBUTION, get_contribution
 from kit.core.validation import clean_text, require_mapping
 
 if TYPE_CHECKING:
@@ -62,7 +62,7 @@ class SpeakerQuestions(Activity):
 
         question = get_contribution(db, self.step.meeting, payload.get("id"))
         if question.step_id != self.step.id:
-            raise KitError("not_found", _l("This contribution does not exist in this meeting."))
+            raise KitError("not_found", NO_SUCH_CONTRIBUTION)
         question.status = "answered" if action == "mark_answered" else "open"
         return [question]
 

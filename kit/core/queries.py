@@ -81,11 +81,15 @@ def is_row_id(value: object) -> bool:
 
 
 # -- one meeting -------------------------------------------------------------------------------
+# what an id that names no contribution of this meeting is told (any view, any event)
+NO_SUCH_CONTRIBUTION = _l("This contribution does not exist in this meeting.")
+
+
 def get_contribution(db: Session, meeting: Meeting, contribution_id: object) -> Contribution:
     """A contribution of this meeting, or a clear refusal (never one of another meeting)."""
     found = db.get(Contribution, contribution_id) if is_row_id(contribution_id) else None
     if found is None or found.meeting_id != meeting.id:
-        raise NotFound(_l("This contribution does not exist in this meeting."))
+        raise NotFound(NO_SUCH_CONTRIBUTION)
     return found
 
 

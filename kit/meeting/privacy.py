@@ -107,7 +107,7 @@ def own_contribution(db: Session, participant: Participant, contribution_id: obj
     """One of this participant's own contributions; anyone else's is refused, as if it did not exist."""
     found = db.get(Contribution, contribution_id) if queries.is_row_id(contribution_id) else None
     if found is None or found.meeting_id != participant.meeting_id:
-        raise NotFound(_l("This contribution does not exist in this meeting."))
+        raise NotFound(queries.NO_SUCH_CONTRIBUTION)
     if found.participant_id != participant.id:
         raise Forbidden(_l("You can only delete what you sent yourself."))
     return found

@@ -15,7 +15,7 @@ from kit.activities import activity_class
 from kit.core.errors import InvalidInput, KitError, NotFound
 from kit.core.i18n import lazy_gettext as _l
 from kit.core.models import Contribution, Meeting, Participant, Step, Vote
-from kit.core.queries import is_row_id
+from kit.core.queries import NO_SUCH_CONTRIBUTION, is_row_id
 from kit.meeting.lifecycle import check_may_send, check_step, next_version, require_live
 
 _VOTE_TABLE = cast(Table, Vote.__table__)
@@ -100,7 +100,7 @@ def cast_vote(
     require_live(ballot)
     check_may_send(ballot, ballot)
     if ballot.contribution_id is None or ballot.activity is None:
-        raise NotFound(_l("This contribution does not exist in this meeting."))
+        raise NotFound(NO_SUCH_CONTRIBUTION)
     if not activity_class(ballot.activity).votable:
         raise KitError("not_votable", _l("There is nothing to vote for in this step."))
     if ballot.hidden_at is not None or ballot.merged_into_id is not None:
