@@ -12,7 +12,9 @@ with ten needs, and each of the N events is a phone supporting one more of them,
 and its version as the phone's page sends them. With `--event join`, each event is one more
 phone connecting (its snapshot sent) and joining with a name. With `--event return`, each phone
 has sent a card and a need first, and each event is one of them coming back (the room's Wi-Fi
-dropped): it disconnects and connects again with its token, and gets its snapshot.
+dropped): it disconnects and connects again with its token, and gets its snapshot. With
+`--event tick`, each event is one tick of the counts in a busy room: the room, on a needs step,
+changed, and the screen and the console are sent its counts and tallies.
 
     python -m benchmarks.instructions                    # this checkout
     python -m benchmarks.instructions --against 9662656  # that commit first, then this checkout
@@ -45,7 +47,7 @@ ROOT = Path(__file__).resolve().parent.parent
 PHONES = 50
 NEEDS = 10
 TEXT = "Idée numéro {n} : un atelier sur l'accès aux droits, avec des exemples concrets"
-EVENTS = ("contribute", "vote", "join", "return")
+EVENTS = ("contribute", "vote", "join", "return", "tick")
 
 
 def send(contributions: int, event: str = "contribute") -> None:
@@ -81,6 +83,9 @@ def send(contributions: int, event: str = "contribute") -> None:
             tokens.append(ack["token"])
         if event == "vote":
             vote(app, phones, contributions, screen, console)
+            return
+        if event == "tick":
+            tick(app, phones, contributions, screen, console)
             return
         if event == "return":
             come_back(app, code, phones, tokens, contributions)
@@ -136,6 +141,33 @@ def vote(app: Any, phones: list[Any], votes: int, screen: Any, console: Any) -> 
             console.get_received("/console")
             for phone in phones:
                 phone.get_received("/phone")
+
+
+def tick(app: Any, phones: list[Any], ticks: int, screen: Any, console: Any) -> None:
+    """On a needs step with ten needs, each supported once: `ticks` times, the meeting changes and
+    its counts are sent as the background task sends them every tick of a busy room (the screen
+    and the console get them; the phones wait their turn, COUNTS_INTERVAL being long here)."""
+    from kit.core.db import get_session
+    from kit.core.models import Meeting
+    from kit.meeting import lifecycle
+
+    with app.app_context():
+        db = get_session()
+        meeting = db.query(Meeting).one()
+        step = lifecycle.go_to_step(db, meeting, meeting.steps[1].id)
+        meeting_id, step_id, version = meeting.id, step.id, meeting.step_version
+    for n in range(NEEDS):
+        payload = {"step_id": step_id, "client_id": f"n{n}", "data": {"text": TEXT.format(n=n)}}
+        need = phones[n].emit("contribute", payload, namespace="/phone", callback=True)["id"]
+        ballot = {"contribution_id": need, "vote": True, "step_id": step_id, "step_version": version}
+        phones[n + 1].emit("vote", ballot, namespace="/phone", callback=True)
+    counts = app.extensions["kit.counts"]
+    for n in range(ticks):
+        counts.mark(meeting_id)
+        counts.flush(due_only=True)
+        if n % 20 == 0:
+            screen.get_received("/screen")
+            console.get_received("/console")
 
 
 def come_back(app: Any, code: str, phones: list[Any], tokens: list[str], returns: int) -> None:

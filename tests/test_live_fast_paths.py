@@ -16,11 +16,13 @@ import pytest
 from sqlalchemy import event
 
 from kit import create_app
+from kit.core import queries
 from kit.core.db import get_session
-from kit.core.models import Meeting
+from kit.core.models import Meeting, Step
 from kit.core.settings import queue_channel
 from kit.live import state as live_state
-from kit.meeting import lifecycle
+from kit.meeting import lifecycle, moderation
+from kit.meeting import room as room_control
 from kit.meeting.templates import StepTemplate
 from tests.conftest import gen_template, prepared_meeting
 
@@ -722,3 +724,82 @@ def test_kit_sends_json_alone_and_answers_a_message_with_bytes_plainly(app, live
     assert packet.packet_type == 2 and packet.encode().startswith("2/phone,")
     with pytest.raises(TypeError):
         server.packet_class(2, data=["photo", b"\x89PNG"], namespace="/phone").encode()
+
+
+def test_a_ticks_counts_are_the_rooms_read_in_three_statements_and_no_entity(app, live_clients):
+    """A busy room's screen and console are sent its counts every tick (a tenth of a second), and
+    the server does nothing else meanwhile: the meeting's head, its step's activity and both counts
+    in one statement, who was removed in another, the tallies of a step with votes in a third,
+    and no entity built. What they are sent is the room's counts."""
+    app.config["COUNTS_INTERVAL"] = 1000  # only the pass below sends
+    app.config["SCREEN_COUNTS_INTERVAL"] = 1000
+    template = gen_template(StepTemplate("needs", "Besoins", "De quoi avez-vous besoin ?", {}))
+    with app.app_context():
+        meeting = lifecycle.create_meeting(get_session(), template)
+        lifecycle.start(get_session(), meeting)
+        step_id, code = meeting.current_step_id, meeting.code
+    screen = live_clients("screen", {"meeting": code, "key": meeting.screen_key})
+    console = live_clients("console", {"meeting": code, "key": meeting.facilitator_key})
+    phones, ids = [], []
+    for name in ("Awa Ndiaye", "Élodie Lefèvre-Guérin", "Zoé Le Bihan", "Anaïs Kerbrat", "Bruno Oger"):
+        phone = live_clients("phone", {"meeting": code})
+        phone.emit("join", {"name": name}, callback=True, namespace="/phone")
+        phones.append(phone)
+    text = "Un annuaire partagé des permanences numériques du territoire, horaires à jour ({n})."
+    for n in range(12):
+        payload = {"client_id": f"n{n}", "step_id": step_id, "data": {"text": text.format(n=n)}}
+        ids.append(phones[n % 4].emit("contribute", payload, callback=True, namespace="/phone")["id"])
+    for n, need in enumerate(ids[:6]):
+        ballot = {"contribution_id": need, "vote": True}
+        assert phones[(n + 1) % 4].emit("vote", ballot, callback=True, namespace="/phone")["changed"]
+    with app.app_context():
+        db = get_session()
+        whole = db.get(Meeting, meeting.id)
+        removed = room_control.remove_participant(db, whole, meeting_participants(db, meeting.id)[-1])
+        moderation.hide(db, whole, ids[0])
+        expected_votes = {str(k): v for k, v in queries.tallies(db, step_id).items()}
+        version, step_version = whole.version, whole.step_version
+    assert removed.display_name == "Bruno Oger" and len(expected_votes) == 6
+    broadcaster = app.extensions["kit.counts"]
+    broadcaster.flush(due_only=True)  # the phones' first turn and the console's list of who came
+    for client, namespace in ((screen, "/screen"), (console, "/console"), *((p, "/phone") for p in phones)):
+        client.get_received(namespace)
+    with app.app_context():
+        engine = get_session().get_bind()
+    loads: list[object] = []
+    statements: list[str] = []
+
+    def loaded(target: object, _context: object) -> None:
+        loads.append(target)
+
+    def counted(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+        statements.append(statement)
+
+    listening = [(Meeting, "load", loaded), (Step, "load", loaded), (engine, "before_cursor_execute", counted)]
+    for listened in listening:
+        event.listen(*listened)
+    try:
+        broadcaster.mark(meeting.id)
+        broadcaster.flush(due_only=True)
+    finally:
+        for listened in listening:
+            event.remove(*listened)
+    assert loads == [], "a tick reads rows, it builds no entity"
+    assert len(statements) == 3, statements
+    wanted = {
+        "version": version,
+        "step_id": step_id,
+        "step_version": step_version,
+        "participants": 4,
+        "contributions": 11,
+        "connected": 4,
+        "votes": expected_votes,
+    }
+    for client, namespace in ((screen, "/screen"), (console, "/console")):
+        [counts] = events(client, namespace, "counts")
+        assert {key: counts[key] for key in wanted} == wanted
+    assert not any(events(p, "/phone", "counts") for p in phones), "phones wait for their turn"
+
+
+def meeting_participants(db, meeting_id: int) -> list[int]:  # type: ignore[no-untyped-def]
+    return [person.id for person in queries.people(db, db.get(Meeting, meeting_id))]

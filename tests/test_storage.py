@@ -17,7 +17,7 @@ from kit import create_app
 from kit.core import queries
 from kit.core.db import insert_row, make_engine, upgrade
 from kit.core.models import Base, Vote
-from kit.meeting import lifecycle, votes
+from kit.meeting import lifecycle, moderation, room, votes
 from kit.meeting.templates import StepTemplate
 from tests.conftest import gen_meeting, gen_template
 from tests.server import postgres_or_skip
@@ -185,4 +185,48 @@ def test_a_vote_is_cast_raced_and_taken_back_alike_on_both_databases(engine_url,
         assert votes.set_vote(db, meeting, awa, need.id, True) is True
         assert votes.set_vote(db, meeting, awa, need.id, True) is False
         assert queries.tallies(db, meeting.steps[0].id) == {need.id: 1}
+    app.extensions["kit.engine"].dispose()
+
+
+def test_a_ticks_tally_is_the_rooms_counts_on_both_databases(engine_url, tmp_path):
+    """The counts a busy room's screen is sent every tick come from one statement
+    (`lifecycle.tally`): they must be what `lifecycle.counts` gives, with people removed, cards
+    hidden or merged left out, and before the first step (no step: no activity, nothing counted)."""
+    settings = {"TESTING": True, "INSTANCE_PATH": str(tmp_path / "instance"), "DATABASE_URL": engine_url}
+    app = create_app({**settings, "ASYNC_MODE": "threading"})
+    made = app.extensions["kit.sessionmaker"]
+    template = gen_template(
+        StepTemplate("board", "Actualités", "Quoi de neuf dans vos structures ?", {}),
+        StepTemplate("needs", "Besoins", "De quoi avez-vous besoin ?", {}),
+    )
+    with app.app_context(), made() as db:
+        meeting = lifecycle.create_meeting(db, template)
+        before = lifecycle.tally(db, meeting.id)
+        assert before is not None and (before.activity, before.counts) == (None, lifecycle.counts(db, meeting))
+        assert before.counts == {"participants": 0, "contributions": 0}
+        lifecycle.start(db, meeting)
+        names = ("Awa Ndiaye", "Élodie Lefèvre-Guérin", "Zoé Le Bihan", "Anaïs Kerbrat", "Bruno Oger")
+        people = [lifecycle.join(db, meeting, name, "Médiathèque de Villejean", "Rennes") for name in names]
+        room.remove_participant(db, meeting, people[-1].id)
+        lifecycle.move(db, meeting, 1)
+        text = "Un atelier « démarches en ligne » le mardi : les gens arrivent avec leurs codes oubliés ({n})."
+        needs = [
+            lifecycle.contribute(db, meeting, people[n % 4], meeting.steps[1].id, f"n{n}", {"text": text.format(n=n)})
+            for n in range(12)
+        ]
+        moderation.hide(db, meeting, needs[0].contribution.id)
+        moderation.merge(db, meeting, needs[1].contribution.id, needs[2].contribution.id)
+        tallied = lifecycle.tally(db, meeting.id)
+        assert tallied is not None and tallied.activity == "needs"
+        assert tallied.counts == lifecycle.counts(db, meeting) == {"participants": 4, "contributions": 10}
+        head = tallied.head
+        assert (head.id, head.code, head.version, head.current_step_id, head.step_version) == (
+            meeting.id,
+            meeting.code,
+            meeting.version,
+            meeting.current_step_id,
+            meeting.step_version,
+        )
+        assert queries.removed_ids(db, meeting.id) == {people[-1].id}
+        assert lifecycle.tally(db, meeting.id + 1000) is None
     app.extensions["kit.engine"].dispose()

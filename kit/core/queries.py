@@ -38,6 +38,9 @@ _TALLIES = (
     .group_by(Vote.contribution_id)
 )
 _VOTES_FOR = select(func.count(Vote.id)).where(Vote.contribution_id == bindparam("contribution"))
+_REMOVED = select(Participant.id).where(
+    Participant.meeting_id == bindparam("meeting"), Participant.removed_at.is_not(None)
+)
 _PEOPLE = (
     select(Participant.id, Participant.display_name, Participant.structure, Participant.removed_at)
     .where(Participant.meeting_id == bindparam("meeting"))
@@ -122,10 +125,10 @@ def by_name(people: Iterable[NamedT]) -> list[NamedT]:
     return sorted(people, key=lambda person: sort_key(person.shown_name))
 
 
-def removed_ids(db: Session, meeting: Meeting) -> set[int]:
-    """The participants the facilitator removed from this meeting."""
-    query = select(Participant.id).where(Participant.meeting_id == meeting.id, Participant.removed_at.is_not(None))
-    return set(db.scalars(query))
+def removed_ids(db: Session, meeting_id: int) -> set[int]:
+    """The participants the facilitator removed from the meeting with this id (read every tick of
+    the counts: on the session's connection, as the plain statement it is)."""
+    return set(db.connection().execute(_REMOVED, {"meeting": meeting_id}).scalars())
 
 
 def tallies(db: Session, step_id: int) -> dict[int, int]:

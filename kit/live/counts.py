@@ -9,8 +9,9 @@ import threading
 import time
 
 from flask import Flask
+from sqlalchemy.orm import Session
 
-from kit.activities import activity_for
+from kit.activities import activity_class
 from kit.core import queries
 from kit.core.db import get_session
 from kit.core.extensions import server_context, socketio
@@ -162,46 +163,57 @@ class CountBroadcaster:
     def _send(self, ids: set[int], changed: set[int], redraw: set[int], people: set[int], due_only: bool) -> None:
         """Counts to the views of each meeting in `ids`: the screen and the console when something
         `changed`, phones when their turn is due (a meeting only waiting for its phones' turn costs
-        one look at who is connected per tick, and sends nothing before the turn)."""
-        # rendering needs a request context for url_for; this one is the server's own
-        with server_context(self.app):
+        one look at who is connected per tick, and sends nothing before the turn). Each meeting's
+        counts are read in one statement (lifecycle.tally): a busy room's screen is sent them ten
+        times a second, and the server does nothing else meanwhile."""
+        with self.app.app_context():
             db = get_session()
             for meeting_id in sorted(ids):
-                meeting = db.get(Meeting, meeting_id)
-                if meeting is None:
+                tallied = lifecycle.tally(db, meeting_id)
+                if tallied is None:
                     continue
-                connected = len(connected_people(db, meeting))
+                head = tallied.head
+                connected = len(connected_people(db, head))
                 self.room_size[meeting_id] = connected
                 phones = self.phones_due(meeting_id, connected, due_only)
                 if meeting_id not in changed and not phones:
                     continue
-                counted = lifecycle.counts(db, meeting)
                 payload: dict[str, object] = {
-                    "version": meeting.version,
-                    "step_id": meeting.current_step_id,
-                    "step_version": meeting.step_version,
-                    **counted,
+                    "version": head.version,
+                    "step_id": head.current_step_id,
+                    "step_version": head.step_version,
+                    **tallied.counts,
                     "connected": connected,
                     "peak": self.app.extensions["kit.presence"].peak(meeting_id),
                 }
-                step = meeting.current_step
-                if step is not None and activity_for(step).votable:
-                    payload["votes"] = {str(k): v for k, v in queries.tallies(db, step.id).items()}
+                if head.current_step_id is not None and tallied.activity and activity_class(tallied.activity).votable:
+                    payload["votes"] = {str(k): v for k, v in queries.tallies(db, head.current_step_id).items()}
                 for view in VIEWS:
                     if phones if view == "phone" else meeting_id in changed:
-                        self.emit_spread("counts", payload, f"/{view}", room(meeting))
-                if meeting_id in people and meeting_id not in redraw:
-                    # once per interval and language however many phones came: the list, not the console
-                    for lang in listening_languages(meeting, "console"):
-                        socketio.emit(
-                            "people", people_event(db, meeting, lang), namespace="/console", to=room(meeting, lang)
-                        )
+                        self.emit_spread("counts", payload, f"/{view}", room(head))
                 if meeting_id in redraw:
-                    for view in ("screen", "console"):
-                        for lang in listening_languages(meeting, view):
-                            socketio.emit(
-                                "state",
-                                state(db, meeting, view, lang, counted),
-                                namespace=f"/{view}",
-                                to=room(meeting, lang),
-                            )
+                    self._draw_again(db, meeting_id, tallied.counts)
+                elif meeting_id in people:
+                    self._people_again(db, meeting_id)
+
+    def _draw_again(self, db: Session, meeting_id: int, counted: dict[str, int]) -> None:
+        """The screen and the console drawn again (live results), each in the languages read."""
+        # drawing needs a request context for url_for; this one is the server's own
+        with server_context(self.app):
+            meeting = db.get(Meeting, meeting_id)
+            if meeting is None:
+                return
+            for view in ("screen", "console"):
+                for lang in listening_languages(meeting, view):
+                    payload = state(db, meeting, view, lang, counted)
+                    socketio.emit("state", payload, namespace=f"/{view}", to=room(meeting, lang))
+
+    def _people_again(self, db: Session, meeting_id: int) -> None:
+        """The console's list of people, once per interval and language however many phones came:
+        the list alone, not the whole console."""
+        with server_context(self.app):
+            meeting = db.get(Meeting, meeting_id)
+            if meeting is None:
+                return
+            for lang in listening_languages(meeting, "console"):
+                socketio.emit("people", people_event(db, meeting, lang), namespace="/console", to=room(meeting, lang))

@@ -228,11 +228,11 @@ def _render_state(db: Session, meeting: Meeting, view: str, lang: str, counted: 
     return payload
 
 
-def connected_people(db: Session, meeting: Meeting, removed: set[int] | None = None) -> set[int]:
+def connected_people(db: Session, meeting: Meeting | MeetingHead, removed: set[int] | None = None) -> set[int]:
     """Who has a phone connected now, the removed left out: a removed person's phone may still be
     on another process until it hears of it. `removed` saves reading them when the caller has."""
     if removed is None:
-        removed = queries.removed_ids(db, meeting)
+        removed = queries.removed_ids(db, meeting.id)
     return current_app.extensions["kit.presence"].connected(meeting.id) - removed
 
 

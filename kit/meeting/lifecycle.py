@@ -58,12 +58,13 @@ _BUMP_VERSION = (
     .returning(_MEETING_TABLE.c.version)
 )
 # the facilitator's removals are not counted among who joined
-_JOINED = select(func.count(Participant.id)).where(
-    Participant.meeting_id == bindparam("meeting"), Participant.removed_at.is_(None)
+_COUNT_PEOPLE = select(func.count(Participant.id)).where(Participant.removed_at.is_(None))
+# a step's count leaves out what the facilitator hid or merged into another
+_COUNT_SHOWN = select(func.count(Contribution.id)).where(
+    Contribution.hidden_at.is_(None), Contribution.merged_into_id.is_(None)
 )
-_IN_STEP = select(func.count(Contribution.id)).where(
-    Contribution.step_id == bindparam("step"), Contribution.hidden_at.is_(None), Contribution.merged_into_id.is_(None)
-)
+_JOINED = _COUNT_PEOPLE.where(Participant.meeting_id == bindparam("meeting"))
+_IN_STEP = _COUNT_SHOWN.where(Contribution.step_id == bindparam("step"))
 
 # a meeting's head (MeetingHead): the columns a phone's connection and join read
 _HEAD_COLUMNS = (
@@ -79,6 +80,17 @@ _HEAD_COLUMNS = (
 )
 _HEAD_BY_CODE = select(*_HEAD_COLUMNS).where(Meeting.code == bindparam("code"))
 _HEAD_BY_ID = select(*_HEAD_COLUMNS).where(Meeting.id == bindparam("meeting"))
+# what the counts sent every tick read (Tally): the head, the current step's activity, both counts
+_TALLY = (
+    select(
+        *_HEAD_COLUMNS,
+        Step.activity,
+        _COUNT_PEOPLE.where(Participant.meeting_id == Meeting.id).scalar_subquery().label("participants"),
+        _COUNT_SHOWN.where(Contribution.step_id == Meeting.current_step_id).scalar_subquery().label("contributions"),
+    )
+    .outerjoin(Step, Step.id == Meeting.current_step_id)
+    .where(Meeting.id == bindparam("meeting"))
+)
 
 NO_SUCH_CODE = _l("No meeting has this code. Check the code shown on the screen.")
 
@@ -207,6 +219,31 @@ def head_of(db: Session, meeting_id: int) -> MeetingHead | None:
     """The head of the meeting with this id, if it still exists."""
     row = db.connection().execute(_HEAD_BY_ID, {"meeting": meeting_id}).first()
     return None if row is None else MeetingHead(**row._mapping)
+
+
+@dataclass(frozen=True, slots=True)
+class Tally:
+    """What the counts a meeting's views are sent read, as one plain row: its head, the activity
+    of its current step (None before the first) and the counts `counts` gives.
+
+    Sent to the screen and the console every tick of a busy room (a tenth of a second), they read
+    the whole meeting as an entity, then its step, then each count: five statements and two
+    entities built, 2.7 ms a tick in a room of 1,000, and the server does nothing else meanwhile."""
+
+    head: MeetingHead
+    activity: str | None
+    counts: dict[str, int]
+
+
+def tally(db: Session, meeting_id: int) -> Tally | None:
+    """The tally of the meeting with this id, if it still exists: one statement on the session's connection."""
+    row = db.connection().execute(_TALLY, {"meeting": meeting_id}).first()
+    if row is None:
+        return None
+    values = row._mapping
+    head = MeetingHead(**{column.key: values[column.key] for column in _HEAD_COLUMNS})
+    counted = {"participants": values["participants"] or 0, "contributions": values["contributions"] or 0}
+    return Tally(head, values["activity"], counted)
 
 
 def get_step(db: Session, meeting: Meeting, step_id: object) -> Step:
