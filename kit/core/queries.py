@@ -132,7 +132,8 @@ def removed_ids(db: Session, meeting_id: int) -> set[int]:
 
 
 def tallies(db: Session, step_id: int) -> dict[int, int]:
-    """Votes per visible contribution of a step (only those with at least one)."""
+    """Votes per contribution of a step, those with at least one, hidden ones included: each view
+    shows the counts of the items it lists, and a card shown again has its count at once."""
     return {contribution_id: count for contribution_id, count in db.execute(_TALLIES, {"step": step_id})}
 
 
