@@ -1,5 +1,5 @@
-"""Instructions per contribution (or per vote) through kit's live layer, counted by callgrind: a
-measure that does not move with the machine's speed or its neighbours' load.
+"""Instructions per contribution (or vote, join, return, counts' tick) through kit's live layer,
+counted by callgrind: a measure that does not move with the machine's speed or its neighbours' load.
 
 On a shared machine, the CPU a run measures moves by more than a change of a few percent (bare +
 SQLite took 0.52 to 0.74 ms a contribution from one run to the next, docs/performance.md), so
@@ -52,7 +52,8 @@ EVENTS = ("contribute", "vote", "join", "return", "tick")
 
 def send(contributions: int, event: str = "contribute") -> None:
     """The measured process: a room set up, then `contributions` board cards sent, or as many
-    votes (`event` "vote"), phones joining ("join") or phones coming back ("return")."""
+    votes (`event` "vote"), phones joining ("join"), phones coming back ("return") or counts'
+    ticks ("tick")."""
     from benchmarks.handlers import template
     from kit import create_app
     from kit.core.db import get_session
@@ -113,24 +114,31 @@ def send(contributions: int, event: str = "contribute") -> None:
                     phone.get_received("/phone")
 
 
-def vote(app: Any, phones: list[Any], votes: int, screen: Any, console: Any) -> None:
-    """`votes` votes, each one more need supported by one more phone (50 phones, 10 needs: up to
-    500 votes, each of which changes something), sent as the phone's page sends them."""
+def needs_step(app: Any, phones: list[Any]) -> tuple[int, int, int, list[int]]:
+    """The room moved to its needs step, and ten needs sent by the first ten phones: the meeting's
+    id, the step's id and version (what a phone's page sends with a vote), the needs' ids."""
     from kit.core.db import get_session
     from kit.core.models import Meeting
     from kit.meeting import lifecycle
 
-    if votes > PHONES * NEEDS:
-        raise SystemExit(f"at most {PHONES * NEEDS} votes")
     with app.app_context():
         db = get_session()
         meeting = db.query(Meeting).one()
         step = lifecycle.go_to_step(db, meeting, meeting.steps[1].id)
-        step_id, version = step.id, meeting.step_version
+        meeting_id, step_id, version = meeting.id, step.id, meeting.step_version
     needs = []
     for n in range(NEEDS):
         payload = {"step_id": step_id, "client_id": f"n{n}", "data": {"text": TEXT.format(n=n)}}
         needs.append(phones[n].emit("contribute", payload, namespace="/phone", callback=True)["id"])
+    return meeting_id, step_id, version, needs
+
+
+def vote(app: Any, phones: list[Any], votes: int, screen: Any, console: Any) -> None:
+    """`votes` votes, each one more need supported by one more phone (50 phones, 10 needs: up to
+    500 votes, each of which changes something), sent as the phone's page sends them."""
+    if votes > PHONES * NEEDS:
+        raise SystemExit(f"at most {PHONES * NEEDS} votes")
+    _meeting_id, step_id, version, needs = needs_step(app, phones)
     for n in range(votes):
         ballot = {"contribution_id": needs[n // PHONES], "vote": True, "step_id": step_id, "step_version": version}
         ack = phones[n % PHONES].emit("vote", ballot, namespace="/phone", callback=True)
@@ -147,18 +155,8 @@ def tick(app: Any, phones: list[Any], ticks: int, screen: Any, console: Any) -> 
     """On a needs step with ten needs, each supported once: `ticks` times, the meeting changes and
     its counts are sent as the background task sends them every tick of a busy room (the screen
     and the console get them; the phones wait their turn, COUNTS_INTERVAL being long here)."""
-    from kit.core.db import get_session
-    from kit.core.models import Meeting
-    from kit.meeting import lifecycle
-
-    with app.app_context():
-        db = get_session()
-        meeting = db.query(Meeting).one()
-        step = lifecycle.go_to_step(db, meeting, meeting.steps[1].id)
-        meeting_id, step_id, version = meeting.id, step.id, meeting.step_version
-    for n in range(NEEDS):
-        payload = {"step_id": step_id, "client_id": f"n{n}", "data": {"text": TEXT.format(n=n)}}
-        need = phones[n].emit("contribute", payload, namespace="/phone", callback=True)["id"]
+    meeting_id, step_id, version, needs = needs_step(app, phones)
+    for n, need in enumerate(needs):
         ballot = {"contribution_id": need, "vote": True, "step_id": step_id, "step_version": version}
         phones[n + 1].emit("vote", ballot, namespace="/phone", callback=True)
     counts = app.extensions["kit.counts"]
@@ -253,7 +251,7 @@ def main() -> None:
     )
     parser.add_argument("--seeds", default="0,1", help="hash seeds, comma-separated")
     parser.add_argument("--contributions", default="20,220", help="N1,N2: the two counts whose difference is kept")
-    parser.add_argument("--event", choices=EVENTS, default="contribute", help="what is counted: contributions or votes")
+    parser.add_argument("--event", choices=EVENTS, default="contribute", help="what is counted, one event at a time")
     parser.add_argument("--send", type=int, help=argparse.SUPPRESS)  # the measured process itself
     args = parser.parse_args()
     if args.send is not None:

@@ -755,7 +755,7 @@ def test_a_ticks_counts_are_the_rooms_read_in_three_statements_and_no_entity(app
     with app.app_context():
         db = get_session()
         whole = db.get(Meeting, meeting.id)
-        removed = room_control.remove_participant(db, whole, meeting_participants(db, meeting.id)[-1])
+        removed = room_control.remove_participant(db, whole, queries.people(db, whole)[-1].id)
         moderation.hide(db, whole, ids[0])
         expected_votes = {str(k): v for k, v in queries.tallies(db, step_id).items()}
         version, step_version = whole.version, whole.step_version
@@ -799,7 +799,3 @@ def test_a_ticks_counts_are_the_rooms_read_in_three_statements_and_no_entity(app
         [counts] = events(client, namespace, "counts")
         assert {key: counts[key] for key in wanted} == wanted
     assert not any(events(p, "/phone", "counts") for p in phones), "phones wait for their turn"
-
-
-def meeting_participants(db, meeting_id: int) -> list[int]:  # type: ignore[no-untyped-def]
-    return [person.id for person in queries.people(db, db.get(Meeting, meeting_id))]

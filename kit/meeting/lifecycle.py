@@ -226,9 +226,9 @@ class Tally:
     """What the counts a meeting's views are sent read, as one plain row: its head, the activity
     of its current step (None before the first) and the counts `counts` gives.
 
-    Sent to the screen and the console every tick of a busy room (a tenth of a second), they read
-    the whole meeting as an entity, then its step, then each count: five statements and two
-    entities built, 2.7 ms a tick in a room of 1,000, and the server does nothing else meanwhile."""
+    The screen and the console are sent them every tick of a busy room (a tenth of a second), and
+    the server does nothing else meanwhile. Read from the meeting as an entity, then its step, then
+    each count, they took five statements and two entities built: 2.7 ms a tick in a room of 1,000."""
 
     head: MeetingHead
     activity: str | None
